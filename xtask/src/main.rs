@@ -1,0 +1,2 @@
+//! Project automation. `cargo xtask test` runs every check.
+fn main() {}
