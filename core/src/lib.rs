@@ -48,9 +48,15 @@ compile_error!("the `defmt` and `log` features are mutually exclusive");
 #[macro_use]
 mod fmt;
 
+pub mod conn;
 pub mod error;
+pub mod monitor;
+pub mod queue;
+pub mod reconnect;
+pub mod socket;
 pub mod socket_type;
 pub mod time;
+pub mod wire;
 
 pub use error::ProtocolError;
 pub use socket_type::SocketType;
