@@ -1,0 +1,473 @@
+//! Metadata property lists, as carried by READY and INITIATE (RFC 23 / RFC 37
+//! "The NULL Security Mechanism" grammar and "Connection Metadata").
+//!
+//! ```text
+//! metadata = *property
+//! property = name value
+//! name     = short-size 1*255name-char      ; name-char = ALPHA | DIGIT | "-" | "_" | "." | "+"
+//! value    = 4OCTET *OCTET                  ; big-endian length, 0 to 2^31-1
+//! ```
+//!
+//! Names are case-insensitive per the RFC, but libzmq compares "Identity"
+//! and "Socket-Type" case-sensitively; [`Properties::get`] and
+//! [`Properties::get_exact`] offer both. A list is validated whole; a
+//! truncated property or a lone trailing byte is an error, as in libzmq.
+//!
+//! This module is stricter than libzmq's `parse_metadata`, which accepts
+//! empty names and any name characters: those are rejected here, as the
+//! RFC grammar requires.
+
+use super::{Error, Reader, Writer};
+
+/// Longest property name. RFC 23 metadata: name is 1 to 255 characters.
+pub const MAX_NAME_LEN: usize = 255;
+/// Largest property value length. RFC 37 metadata: 0 to 2^31-1 octets.
+pub const MAX_VALUE_LEN: u32 = 0x7FFF_FFFF;
+/// The socket type property. RFC 23 "The Socket-Type Property".
+pub const SOCKET_TYPE: &[u8] = b"Socket-Type";
+/// The identity property. RFC 23 "The Identity Property".
+pub const IDENTITY: &[u8] = b"Identity";
+
+/// Whether `b` may appear in a property name: `[A-Za-z0-9-_.+]` (RFC 23
+/// name-char).
+#[must_use]
+pub const fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+')
+}
+
+/// Whether `name` is a valid property name: 1 to 255 [`is_name_char`]
+/// characters.
+#[must_use]
+pub fn is_valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME_LEN && name.iter().all(|&b| is_name_char(b))
+}
+
+/// Encoded length of one property: 1 + name + 4 + value (saturating).
+#[must_use]
+pub const fn property_len(name: &[u8], value: &[u8]) -> usize {
+    1usize
+        .saturating_add(name.len())
+        .saturating_add(4)
+        .saturating_add(value.len())
+}
+
+/// Reads one property. The reader must not be empty.
+fn read_property<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], &'a [u8]), Error> {
+    let name_len = r.u8().ok_or(Error::Truncated)?;
+    if name_len == 0 {
+        return Err(Error::BadPropertyName);
+    }
+    let name = r.take(usize::from(name_len)).ok_or(Error::Truncated)?;
+    if !name.iter().all(|&b| is_name_char(b)) {
+        return Err(Error::BadPropertyName);
+    }
+    let value_len = r.u32_be().ok_or(Error::Truncated)?;
+    if value_len > MAX_VALUE_LEN {
+        return Err(Error::BadPropertyValue);
+    }
+    let value_len = usize::try_from(value_len).map_err(|_| Error::BadPropertyValue)?;
+    let value = r.take(value_len).ok_or(Error::BadPropertyValue)?;
+    Ok((name, value))
+}
+
+/// A validated property list, borrowed from the input. Never builds a map:
+/// lookups scan the list.
+///
+/// ```
+/// use zmtp_core::wire::{Properties, PropertiesWriter};
+///
+/// let mut buf = [0u8; 64];
+/// let mut w = PropertiesWriter::new(&mut buf);
+/// w.add(b"Socket-Type", b"DEALER")?;
+/// w.add(b"X-Color", b"blue")?;
+/// let n = w.len();
+/// let props = Properties::parse(&buf[..n])?;
+/// assert_eq!(props.get(b"socket-type"), Some(&b"DEALER"[..]));
+/// assert_eq!(props.get_exact(b"socket-type"), None);
+/// assert_eq!(props.iter().count(), 2);
+/// # Ok::<(), zmtp_core::wire::Error>(())
+/// ```
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Properties<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Properties<'a> {
+    /// The empty list.
+    pub const EMPTY: Properties<'static> = Properties { bytes: &[] };
+
+    /// Validates a whole property list.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::BadPropertyName`] for a name of length 0 or with characters
+    ///   outside `[A-Za-z0-9-_.+]`;
+    /// - [`Error::Truncated`] if the input ends inside a name or a value
+    ///   length (this includes one lone trailing byte);
+    /// - [`Error::BadPropertyValue`] for a value length above 2^31-1 or a
+    ///   value that runs past the input.
+    pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
+        let mut r = Reader::new(buf);
+        while !r.is_empty() {
+            read_property(&mut r)?;
+        }
+        Ok(Self { bytes: buf })
+    }
+
+    /// The `(name, value)` pairs in order.
+    #[must_use]
+    pub fn iter(&self) -> PropertiesIter<'a> {
+        PropertiesIter {
+            reader: Reader::new(self.bytes),
+        }
+    }
+
+    /// The value of the first property whose name matches `name` ignoring
+    /// ASCII case (the RFC rule).
+    #[must_use]
+    pub fn get(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of the first property whose name equals `name` exactly
+    /// (libzmq's behaviour for "Identity" and "Socket-Type").
+    #[must_use]
+    pub fn get_exact(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The encoded list.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Whether the list has no properties.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for Properties<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    type IntoIter = PropertiesIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &Properties<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    type IntoIter = PropertiesIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Iterator over the `(name, value)` pairs of [`Properties`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PropertiesIter<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> Iterator for PropertiesIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.reader.is_empty() {
+            return None;
+        }
+        match read_property(&mut self.reader) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                // Unreachable for a validated list; stop cleanly anyway.
+                self.reader.rest();
+                None
+            }
+        }
+    }
+}
+
+/// Writes properties into a caller buffer.
+///
+/// Each [`PropertiesWriter::add`] either writes a whole property or
+/// nothing, so the bytes written so far always form a valid list.
+#[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PropertiesWriter<'b> {
+    writer: Writer<'b>,
+}
+
+impl<'b> PropertiesWriter<'b> {
+    /// A writer at the start of `out`.
+    #[must_use]
+    pub const fn new(out: &'b mut [u8]) -> Self {
+        Self {
+            writer: Writer::new(out),
+        }
+    }
+
+    /// Appends one property.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::BadPropertyName`] if `name` is not 1 to 255 characters of
+    ///   `[A-Za-z0-9-_.+]`;
+    /// - [`Error::BadPropertyValue`] if `value` is longer than 2^31-1 bytes;
+    /// - [`Error::BufferTooSmall`] if the property does not fit.
+    ///
+    /// On error nothing is written.
+    pub fn add(&mut self, name: &[u8], value: &[u8]) -> Result<(), Error> {
+        let name_len = u8::try_from(name.len()).map_err(|_| Error::BadPropertyName)?;
+        if !is_valid_name(name) {
+            return Err(Error::BadPropertyName);
+        }
+        let value_len = u32::try_from(value.len()).map_err(|_| Error::BadPropertyValue)?;
+        if value_len > MAX_VALUE_LEN {
+            return Err(Error::BadPropertyValue);
+        }
+        if property_len(name, value) > self.writer.remaining() {
+            return Err(Error::BufferTooSmall);
+        }
+        self.writer.u8(name_len)?;
+        self.writer.bytes(name)?;
+        self.writer.u32_be(value_len)?;
+        self.writer.bytes(value)
+    }
+
+    /// Appends an already validated list.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BufferTooSmall`] if it does not fit; nothing is written.
+    pub fn extend(&mut self, props: Properties<'_>) -> Result<(), Error> {
+        self.writer.bytes(props.as_bytes())
+    }
+
+    /// Number of bytes written.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        self.writer.len()
+    }
+
+    /// Whether nothing has been written.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.writer.is_empty()
+    }
+
+    /// The list written so far.
+    #[must_use]
+    pub fn properties(&self) -> Properties<'_> {
+        Properties {
+            bytes: self.writer.written(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::vec;
+    use std::vec::Vec;
+
+    /// The metadata of the READY a libzmq DEALER sends with no routing id.
+    /// Source: libzmq `src/mechanism.cpp` `add_basic_properties` writes
+    /// Socket-Type, then Identity (only for REQ, DEALER and ROUTER, here
+    /// with the empty routing id); each through `add_property` as
+    /// name-length(1), name, value-length (u32 BE), value. Identical to the
+    /// bytes after `05 'READY'` in libzmq `tests/testutil.hpp`
+    /// `zmtp_ready_dealer`.
+    const LIBZMQ_DEALER_METADATA: [u8; 35] = [
+        0x0B, // name length 11
+        b'S', b'o', b'c', b'k', b'e', b't', b'-', b'T', b'y', b'p', b'e', // name
+        0x00, 0x00, 0x00, 0x06, // value length 6
+        b'D', b'E', b'A', b'L', b'E', b'R', // value
+        0x08, // name length 8
+        b'I', b'd', b'e', b'n', b't', b'i', b't', b'y', // name
+        0x00, 0x00, 0x00, 0x00, // value length 0 (no routing id)
+    ];
+
+    #[test]
+    fn parse_libzmq_dealer_metadata() {
+        let p = Properties::parse(&LIBZMQ_DEALER_METADATA).unwrap();
+        let all: Vec<_> = p.iter().collect();
+        assert_eq!(
+            all,
+            vec![
+                (&b"Socket-Type"[..], &b"DEALER"[..]),
+                (&b"Identity"[..], &b""[..])
+            ]
+        );
+        assert_eq!(p.get(b"SOCKET-TYPE"), Some(&b"DEALER"[..]));
+        assert_eq!(p.get_exact(SOCKET_TYPE), Some(&b"DEALER"[..]));
+        assert_eq!(p.get_exact(b"socket-type"), None);
+        assert_eq!(p.get(IDENTITY), Some(&b""[..]));
+        assert_eq!(p.get(b"Resource"), None);
+        assert_eq!(p.as_bytes(), &LIBZMQ_DEALER_METADATA);
+        assert!(!p.is_empty());
+        assert_eq!((&p).into_iter().count(), 2);
+    }
+
+    #[test]
+    fn emit_libzmq_dealer_metadata() {
+        let mut out = [0u8; 35];
+        let mut w = PropertiesWriter::new(&mut out);
+        assert!(w.is_empty());
+        w.add(SOCKET_TYPE, b"DEALER").unwrap();
+        w.add(IDENTITY, b"").unwrap();
+        assert_eq!(w.len(), 35);
+        assert_eq!(w.properties().as_bytes(), &LIBZMQ_DEALER_METADATA);
+        assert_eq!(out, LIBZMQ_DEALER_METADATA);
+        assert_eq!(property_len(SOCKET_TYPE, b"DEALER"), 22);
+        assert_eq!(property_len(IDENTITY, b""), 13);
+    }
+
+    #[test]
+    fn empty_list() {
+        let p = Properties::parse(&[]).unwrap();
+        assert!(p.is_empty());
+        assert_eq!(p, Properties::EMPTY);
+        assert_eq!(p.iter().next(), None);
+    }
+
+    #[test]
+    fn first_duplicate_wins() {
+        let bytes = [
+            1, b'a', 0, 0, 0, 1, b'1', // a = "1"
+            1, b'A', 0, 0, 0, 1, b'2', // A = "2"
+        ];
+        let p = Properties::parse(&bytes).unwrap();
+        assert_eq!(p.get(b"a"), Some(&b"1"[..]));
+        assert_eq!(p.get(b"A"), Some(&b"1"[..]));
+        assert_eq!(p.get_exact(b"A"), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn reject_malformed() {
+        let ok = &LIBZMQ_DEALER_METADATA;
+        // One trailing byte (libzmq: EPROTO).
+        let mut v = ok.to_vec();
+        v.push(0x01);
+        assert_eq!(Properties::parse(&v), Err(Error::Truncated));
+        // Truncated anywhere inside the last property.
+        for cut in 23..ok.len() {
+            assert_eq!(
+                Properties::parse(&ok[..cut]),
+                Err(Error::Truncated),
+                "cut {cut}"
+            );
+        }
+        // Truncated inside the first value.
+        assert_eq!(Properties::parse(&ok[..20]), Err(Error::BadPropertyValue));
+        // Name length 0.
+        assert_eq!(
+            Properties::parse(&[0, 0, 0, 0, 0]),
+            Err(Error::BadPropertyName)
+        );
+        assert_eq!(Properties::parse(&[0]), Err(Error::BadPropertyName));
+        // Bad name characters.
+        for bad in [b' ', b':', 0, 0x80, b'/'] {
+            assert_eq!(
+                Properties::parse(&[1, bad, 0, 0, 0, 0]),
+                Err(Error::BadPropertyName)
+            );
+        }
+        // Value length 2^31 (above 2^31-1).
+        assert_eq!(
+            Properties::parse(&[1, b'a', 0x80, 0, 0, 0]),
+            Err(Error::BadPropertyValue)
+        );
+        // Value runs past the end.
+        assert_eq!(
+            Properties::parse(&[1, b'a', 0, 0, 0, 2, b'x']),
+            Err(Error::BadPropertyValue)
+        );
+    }
+
+    #[test]
+    fn name_validation() {
+        assert!(is_valid_name(b"Socket-Type"));
+        assert!(is_valid_name(b"X-a_b.c+9"));
+        assert!(is_valid_name(&[b'a'; 255]));
+        assert!(!is_valid_name(&[b'a'; 256]));
+        assert!(!is_valid_name(b""));
+        assert!(!is_valid_name(b"a b"));
+    }
+
+    #[test]
+    fn writer_rejects_and_writes_nothing() {
+        let mut out = [0xAA; 8];
+        let mut w = PropertiesWriter::new(&mut out);
+        assert_eq!(w.add(b"", b""), Err(Error::BadPropertyName));
+        assert_eq!(w.add(b"a b", b""), Err(Error::BadPropertyName));
+        assert_eq!(w.add(&[b'a'; 256], b""), Err(Error::BadPropertyName));
+        assert_eq!(w.add(b"abcd", b""), Err(Error::BufferTooSmall)); // needs 9
+        assert_eq!(w.len(), 0);
+        w.add(b"abc", b"").unwrap(); // exactly 8
+        assert_eq!(w.add(b"a", b""), Err(Error::BufferTooSmall));
+        assert_eq!(
+            w.extend(Properties::parse(&[1, b'a', 0, 0, 0, 0]).unwrap()),
+            Err(Error::BufferTooSmall)
+        );
+        w.extend(Properties::EMPTY).unwrap();
+        assert_eq!(out, [3, b'a', b'b', b'c', 0, 0, 0, 0]);
+    }
+
+    fn any_name() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                proptest::char::range('a', 'z'),
+                proptest::char::range('A', 'Z'),
+                proptest::char::range('0', '9'),
+                Just('-'),
+                Just('_'),
+                Just('.'),
+                Just('+'),
+            ]
+            .prop_map(|c| c as u8),
+            1..=255,
+        )
+    }
+
+    fn any_props() -> impl Strategy<Value = Vec<(Vec<u8>, Vec<u8>)>> {
+        proptest::collection::vec(
+            (any_name(), proptest::collection::vec(any::<u8>(), 0..40)),
+            0..6,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn emit_parse_round_trip(props in any_props()) {
+            let total: usize = props.iter().map(|(n, v)| property_len(n, v)).sum();
+            let mut out = vec![0; total];
+            let mut w = PropertiesWriter::new(&mut out);
+            for (n, v) in &props {
+                w.add(n, v).unwrap();
+            }
+            prop_assert_eq!(w.len(), total);
+            let parsed = Properties::parse(&out).unwrap();
+            let got: Vec<(Vec<u8>, Vec<u8>)> =
+                parsed.iter().map(|(n, v)| (n.to_vec(), v.to_vec())).collect();
+            prop_assert_eq!(got, props);
+        }
+
+        #[test]
+        fn parse_arbitrary_never_panics(buf in proptest::collection::vec(any::<u8>(), 0..120)) {
+            if let Ok(p) = Properties::parse(&buf) {
+                let n: usize = p.iter().map(|(n, v)| property_len(n, v)).sum();
+                prop_assert_eq!(n, buf.len());
+                for (name, _) in p.iter() {
+                    prop_assert!(is_valid_name(name));
+                }
+            }
+        }
+    }
+}
