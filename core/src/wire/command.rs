@@ -94,7 +94,9 @@ pub enum Command<'a> {
         context: &'a [u8],
     },
     /// Any other command, including HELLO/WELCOME/INITIATE of other
-    /// mechanisms.
+    /// mechanisms. [`Command::emit`] writes `name` as given, so an
+    /// `Unknown` built with a known name (say `READY`) parses back as that
+    /// command, not as `Unknown`.
     Unknown {
         /// The command name (1 to 255 bytes).
         name: &'a [u8],
