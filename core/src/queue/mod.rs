@@ -41,7 +41,7 @@ use core::fmt;
 mod ring;
 mod topic;
 
-pub use ring::{Iter, MsgRing};
+pub use ring::{MsgRing, Records};
 pub use topic::{TopicSet, Topics, TopicsWithCounts};
 
 /// The buffer has no room for the record or topic (nothing was written).

@@ -455,8 +455,8 @@ impl<'a> MsgRing<'a> {
 
     /// The committed records, oldest first.
     #[must_use]
-    pub fn iter(&self) -> Iter<'_> {
-        Iter {
+    pub fn iter(&self) -> Records<'_> {
+        Records {
             buf: self.buf,
             cur: self.cur,
             pos: self.cur.read,
@@ -495,23 +495,23 @@ impl defmt::Format for MsgRing<'_> {
 
 impl<'r> IntoIterator for &'r MsgRing<'_> {
     type Item = (u8, &'r [u8]);
-    type IntoIter = Iter<'r>;
+    type IntoIter = Records<'r>;
 
-    fn into_iter(self) -> Iter<'r> {
+    fn into_iter(self) -> Records<'r> {
         self.iter()
     }
 }
 
 /// The committed records of a [`MsgRing`], oldest first: `(flags, body)`.
 #[derive(Clone)]
-pub struct Iter<'r> {
+pub struct Records<'r> {
     buf: &'r [u8],
     cur: Cursors,
     pos: usize,
     remaining: usize,
 }
 
-impl<'r> Iterator for Iter<'r> {
+impl<'r> Iterator for Records<'r> {
     type Item = (u8, &'r [u8]);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -532,13 +532,13 @@ impl<'r> Iterator for Iter<'r> {
     }
 }
 
-impl ExactSizeIterator for Iter<'_> {}
+impl ExactSizeIterator for Records<'_> {}
 
-impl FusedIterator for Iter<'_> {}
+impl FusedIterator for Records<'_> {}
 
-impl fmt::Debug for Iter<'_> {
+impl fmt::Debug for Records<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter")
+        f.debug_struct("Records")
             .field("pos", &self.pos)
             .field("remaining", &self.remaining)
             .finish()
@@ -875,7 +875,7 @@ mod tests {
             "{s}"
         );
         let s = std::format!("{:?}", ring.iter());
-        assert!(s.starts_with("Iter"), "{s}");
+        assert!(s.starts_with("Records"), "{s}");
     }
 
     #[derive(Debug, Clone)]
