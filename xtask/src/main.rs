@@ -1,2 +1,582 @@
 //! Project automation. `cargo xtask test` runs every check.
-fn main() {}
+//!
+//! `cargo xtask test` is the project's one test command; CI runs it (through
+//! `.ci/run`) on a clean clone. It runs these stages in order, and runs every
+//! stage even when an earlier one failed, so one run reports every failure:
+//!
+//! 1. `fmt`: `cargo fmt --all -- --check`
+//! 2. `clippy`: the workspace with `-D warnings`, then `zmtp-core` with
+//!    `--no-default-features`, `--features defmt` and `--features log`
+//! 3. `test`: `cargo test --workspace --no-fail-fast`, counting libtest's
+//!    `test result:` lines (unit, integration and doctests)
+//! 4. `cross`: `zmtp-core` for `thumbv6m-none-eabi`, `thumbv7m-none-eabi` and
+//!    `thumbv7em-none-eabihf`, each without features and with `defmt`
+//! 5. `doc`: `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-Dwarnings`
+//! 6. `fuzz`: if `fuzz/` exists, `cargo +nightly fuzz build`, then a short run
+//!    of every target listed by `cargo +nightly fuzz list`
+//!    (`ZMTP_FUZZ_SECS` seconds each, default 20)
+//! 7. `size`: hook for the firmware size report (not set up yet)
+//!
+//! `cargo xtask test --quick` runs stages 1 to 3 only.
+//!
+//! Counting: every check that is not a libtest test (fmt, each clippy run,
+//! each cross-build, the doc build, the fuzz build, each fuzz run) counts as
+//! one passed or one failed. libtest tests count individually. Installing a
+//! missing tool, and querying a tool (listing fuzz targets), count only when
+//! they fail. The last line printed is exactly `N passed, N failed`, and the
+//! exit code is 0 if and only if nothing failed.
+//!
+//! Tools are installed when a stage needs them and they are missing: the
+//! rustup targets before the cross-builds; the nightly toolchain and
+//! cargo-fuzz before fuzzing, and only when `fuzz/` exists. An installer that
+//! cannot install counts as a failure; nothing is skipped silently.
+
+mod exec;
+mod tally;
+
+use core::time::Duration;
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use tally::{Tally, TestCounts};
+
+/// Cortex-M targets the core must build for (no_std, no allocator).
+const CROSS_TARGETS: [&str; 3] = [
+    "thumbv6m-none-eabi",
+    "thumbv7m-none-eabi",
+    "thumbv7em-none-eabihf",
+];
+
+/// Feature sets each cross-build is run with.
+const CROSS_FEATURES: [Option<&str>; 2] = [None, Some("defmt")];
+
+/// The toolchain `cargo fuzz` runs on (sanitizers need nightly).
+const FUZZ_TOOLCHAIN: &str = "nightly";
+
+/// The cargo-fuzz release the fuzz stage is pinned to.
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// Environment variable overriding the seconds each fuzz target runs.
+const FUZZ_SECS_VAR: &str = "ZMTP_FUZZ_SECS";
+
+/// Seconds each fuzz target runs when `ZMTP_FUZZ_SECS` is not set.
+const DEFAULT_FUZZ_SECS: u64 = 20;
+
+/// Slack on top of the fuzzing time before a fuzz run is considered hung and
+/// killed (covers start-up and a possible rebuild).
+const FUZZ_GRACE_SECS: u64 = 60;
+
+/// libFuzzer's memory limit for each run, in MiB.
+const FUZZ_RSS_LIMIT_MB: u32 = 2048;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  test            run every check: fmt, clippy, host tests, no_std cross-builds,
+                  docs, fuzzing (if fuzz/ exists) and the size report hook
+  test --quick    fmt, clippy and host tests only
+  help            print this message
+
+The last line of `test` is `N passed, N failed`; the exit code is 0 iff 0 failed.
+Missing rustup targets, the nightly toolchain and cargo-fuzz are installed on demand.
+
+environment:
+  ZMTP_FUZZ_SECS  seconds each fuzz target runs (default 20)
+";
+
+/// State shared by all stages.
+struct Ctx {
+    /// Workspace root; every command runs there.
+    root: PathBuf,
+    /// Totals so far.
+    tally: Tally,
+}
+
+impl Ctx {
+    /// A `cargo` command (through rustup's proxy, so `+nightly` works) run
+    /// from the workspace root.
+    fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args).current_dir(&self.root);
+        cmd
+    }
+
+    /// A `rustup` command run from the workspace root.
+    fn rustup(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("rustup");
+        cmd.args(args).current_dir(&self.root);
+        cmd
+    }
+
+    /// Run `cmd` with output passed through and count it as one check.
+    fn check(&mut self, name: &str, mut cmd: Command) {
+        let ok = exec::run(&mut cmd);
+        self.tally.check(name, ok);
+    }
+}
+
+/// One stage: a name for the header and the function that runs it.
+type Stage = (&'static str, fn(&mut Ctx));
+
+/// Every stage, in the order `cargo xtask test` runs them.
+const STAGES: [Stage; 7] = [
+    ("fmt", stage_fmt),
+    ("clippy", stage_clippy),
+    ("host tests", stage_test),
+    ("no_std cross-builds", stage_cross),
+    ("docs", stage_doc),
+    ("fuzz", stage_fuzz),
+    ("size", stage_size),
+];
+
+/// How many leading stages `--quick` runs (fmt, clippy, host tests).
+const QUICK_STAGES: usize = 3;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["test"] => test(false),
+        ["test", "--quick"] => test(true),
+        ["help" | "--help" | "-h"] => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        [] => {
+            eprintln!("error: no command given\n");
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+        other => {
+            eprintln!("error: unknown command `{}`\n", other.join(" "));
+            eprint!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workspace root: the parent of this package's directory.
+fn workspace_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+/// `cargo xtask test [--quick]`.
+fn test(quick: bool) -> ExitCode {
+    let mut ctx = Ctx {
+        root: workspace_root(),
+        tally: Tally::default(),
+    };
+    let stages = if quick {
+        STAGES.get(..QUICK_STAGES).unwrap_or(&STAGES)
+    } else {
+        &STAGES
+    };
+    let total = stages.len();
+    let started = Instant::now();
+    for (index, (name, stage)) in stages.iter().enumerate() {
+        println!();
+        println!("==> stage {}/{total}: {name}", index.saturating_add(1));
+        exec::flush();
+        let stage_started = Instant::now();
+        stage(&mut ctx);
+        println!(
+            "<== {name} done in {:.1}s",
+            stage_started.elapsed().as_secs_f64()
+        );
+    }
+    println!();
+    println!(
+        "==> summary ({:.1}s{})",
+        started.elapsed().as_secs_f64(),
+        if quick { ", --quick" } else { "" }
+    );
+    for failure in ctx.tally.failures() {
+        println!("FAILED: {failure}");
+    }
+    println!("{}", ctx.tally.summary_line());
+    exec::flush();
+    if ctx.tally.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Stage 1: formatting.
+fn stage_fmt(ctx: &mut Ctx) {
+    let cmd = ctx.cargo(&["fmt", "--all", "--", "--check"]);
+    ctx.check("fmt", cmd);
+}
+
+/// Stage 2: clippy with warnings denied, for the whole workspace and for
+/// each feature set of `zmtp-core`.
+fn stage_clippy(ctx: &mut Ctx) {
+    let cmd = ctx.cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    ctx.check("clippy --workspace", cmd);
+    let core_variants: [&[&str]; 3] = [
+        &["--no-default-features"],
+        &["--features", "defmt"],
+        &["--features", "log"],
+    ];
+    for features in core_variants {
+        let mut args = vec!["clippy", "-p", "zmtp-core", "--all-targets"];
+        args.extend_from_slice(features);
+        args.extend_from_slice(&["--", "-D", "warnings"]);
+        let cmd = ctx.cargo(&args);
+        ctx.check(&format!("clippy -p zmtp-core {}", features.join(" ")), cmd);
+    }
+}
+
+/// Stage 3: host tests. Counts individual tests from libtest's summary
+/// lines. `--no-fail-fast` keeps going after a failing test binary so every
+/// failure is counted.
+fn stage_test(ctx: &mut Ctx) {
+    let mut cmd = ctx.cargo(&["test", "--workspace", "--no-fail-fast"]);
+    let mut counts = TestCounts::default();
+    let ok = exec::run_tee(&mut cmd, |line| counts.add_line(line));
+    println!(
+        "host tests: {} passed, {} failed (from {} test result line(s))",
+        counts.passed, counts.failed, counts.summaries
+    );
+    ctx.tally.tests(counts, "host tests");
+    if !ok && counts.failed == 0 {
+        // Something failed that is not a test (a build error, a crashed
+        // harness): it must not pass unnoticed.
+        ctx.tally
+            .fail("cargo test --workspace (failed without a failing test: build error?)");
+    } else if ok && counts.failed > 0 {
+        ctx.tally
+            .fail("cargo test --workspace (exit status 0 despite failing tests)");
+    }
+}
+
+/// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
+fn stage_cross(ctx: &mut Ctx) {
+    ensure_targets(ctx);
+    for target in CROSS_TARGETS {
+        for features in CROSS_FEATURES {
+            let mut args = vec!["build", "-p", "zmtp-core", "--target", target];
+            let mut name = format!("build zmtp-core --target {target}");
+            if let Some(features) = features {
+                args.extend_from_slice(&["--features", features]);
+                name.push_str(" --features ");
+                name.push_str(features);
+            }
+            let cmd = ctx.cargo(&args);
+            ctx.check(&name, cmd);
+        }
+    }
+}
+
+/// Stage 5: API docs with rustdoc warnings denied.
+fn stage_doc(ctx: &mut Ctx) {
+    let mut cmd = ctx.cargo(&["doc", "--workspace", "--no-deps"]);
+    cmd.env("RUSTDOCFLAGS", "-Dwarnings");
+    ctx.check("doc", cmd);
+}
+
+/// Stage 6: build every fuzz target, then run each one briefly.
+///
+/// `fuzz/` is a cargo-fuzz crate with its own `[workspace]`. Without it, the
+/// stage says so and counts nothing. Each run is killed if it outlives its
+/// fuzzing time by more than [`FUZZ_GRACE_SECS`].
+fn stage_fuzz(ctx: &mut Ctx) {
+    if !ctx.root.join("fuzz").is_dir() {
+        println!("no fuzz/ directory: no fuzz targets to build or run (nothing counted)");
+        return;
+    }
+    let secs = match fuzz_secs(env::var(FUZZ_SECS_VAR).ok().as_deref()) {
+        Ok(secs) => secs,
+        Err(msg) => {
+            println!("error: {msg}");
+            ctx.tally.fail(&format!("fuzz: {msg}"));
+            return;
+        }
+    };
+    if !ensure_nightly(ctx) || !ensure_cargo_fuzz(ctx) {
+        println!(
+            "error: fuzzing needs the {FUZZ_TOOLCHAIN} toolchain and cargo-fuzz; not running it"
+        );
+        return;
+    }
+    warn_if_no_cxx();
+
+    let toolchain = format!("+{FUZZ_TOOLCHAIN}");
+    let cmd = ctx.cargo(&[&toolchain, "fuzz", "build"]);
+    ctx.check("fuzz build", cmd);
+
+    let listed = exec::query(&mut ctx.cargo(&[&toolchain, "fuzz", "list"]));
+    let targets = match listed {
+        Ok(stdout) => parse_fuzz_list(&stdout),
+        Err(msg) => {
+            println!("error: {msg}");
+            ctx.tally.fail("fuzz list");
+            return;
+        }
+    };
+    if targets.is_empty() {
+        ctx.tally
+            .fail("fuzz list (fuzz/ exists but lists no targets)");
+        return;
+    }
+    println!("fuzz targets: {} ({secs}s each)", targets.join(", "));
+
+    let max_total_time = format!("-max_total_time={secs}");
+    let rss_limit = format!("-rss_limit_mb={FUZZ_RSS_LIMIT_MB}");
+    let limit = Duration::from_secs(secs.saturating_add(FUZZ_GRACE_SECS));
+    for target in &targets {
+        let mut cmd = ctx.cargo(&[
+            &toolchain,
+            "fuzz",
+            "run",
+            target,
+            "--",
+            &max_total_time,
+            &rss_limit,
+        ]);
+        let ok = exec::run_with_deadline(&mut cmd, limit);
+        ctx.tally.check(&format!("fuzz run {target}"), ok);
+    }
+}
+
+/// Stage 7 (hook): firmware size report.
+///
+/// When `examples/firmware/` grows a size-report setup, this stage builds
+/// the firmware and reports (and checks) its flash and RAM use. Until then
+/// it only says so: it counts nothing and reports no numbers.
+fn stage_size(_ctx: &mut Ctx) {
+    println!("no size firmware yet");
+}
+
+/// Seconds each fuzz target runs, from `ZMTP_FUZZ_SECS` (if set).
+///
+/// # Errors
+///
+/// A message if the value is not a whole number of seconds greater than 0.
+fn fuzz_secs(value: Option<&str>) -> Result<u64, String> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_FUZZ_SECS);
+    };
+    match value.trim().parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(secs),
+        _ => Err(format!(
+            "{FUZZ_SECS_VAR}={value:?} is not a whole number of seconds > 0"
+        )),
+    }
+}
+
+/// Target names from `cargo fuzz list` output (one per line).
+fn parse_fuzz_list(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Add whichever of [`CROSS_TARGETS`] rustup does not list as installed.
+/// A failure counts once; the builds then run anyway and fail on their own.
+fn ensure_targets(ctx: &mut Ctx) {
+    let installed = match exec::query(&mut ctx.rustup(&["target", "list", "--installed"])) {
+        Ok(stdout) => stdout,
+        Err(msg) => {
+            println!("error: cannot list installed rustup targets: {msg}");
+            ctx.tally
+                .fail("install rustup targets (rustup target list failed)");
+            return;
+        }
+    };
+    let missing = missing_targets(&installed);
+    if missing.is_empty() {
+        println!("rustup targets present: {}", CROSS_TARGETS.join(", "));
+        return;
+    }
+    println!("installing missing rustup targets: {}", missing.join(", "));
+    let mut args = vec!["target", "add"];
+    args.extend_from_slice(&missing);
+    if !exec::run(&mut ctx.rustup(&args)) {
+        ctx.tally
+            .fail(&format!("install rustup targets {}", missing.join(" ")));
+    }
+}
+
+/// The cross targets absent from `rustup target list --installed` output.
+fn missing_targets(installed: &str) -> Vec<&'static str> {
+    CROSS_TARGETS
+        .into_iter()
+        .filter(|target| !installed.lines().any(|line| line.trim() == *target))
+        .collect()
+}
+
+/// Make sure the nightly toolchain is installed. Returns whether it is.
+fn ensure_nightly(ctx: &mut Ctx) -> bool {
+    let listed = match exec::query(&mut ctx.rustup(&["toolchain", "list"])) {
+        Ok(stdout) => stdout,
+        Err(msg) => {
+            println!("error: cannot list rustup toolchains: {msg}");
+            ctx.tally
+                .fail("install nightly toolchain (rustup toolchain list failed)");
+            return false;
+        }
+    };
+    if has_toolchain(&listed, FUZZ_TOOLCHAIN) {
+        println!("{FUZZ_TOOLCHAIN} toolchain present");
+        return true;
+    }
+    println!("installing the {FUZZ_TOOLCHAIN} toolchain");
+    let ok = exec::run(&mut ctx.rustup(&[
+        "toolchain",
+        "install",
+        FUZZ_TOOLCHAIN,
+        "--profile",
+        "minimal",
+    ]));
+    if !ok {
+        ctx.tally
+            .fail(&format!("install {FUZZ_TOOLCHAIN} toolchain"));
+    }
+    ok
+}
+
+/// Whether `rustup toolchain list` output names `channel`, either bare or
+/// with a host triple (`nightly`, `nightly-x86_64-unknown-linux-gnu`), but
+/// not a dated one (`nightly-2024-01-01-...`), which `+nightly` would not use.
+fn has_toolchain(listed: &str, channel: &str) -> bool {
+    listed.lines().any(|line| {
+        let name = line.split_whitespace().next().unwrap_or("");
+        match name.strip_prefix(channel) {
+            Some("") => true,
+            Some(rest) => rest
+                .strip_prefix('-')
+                .and_then(|triple| triple.chars().next())
+                .is_some_and(|first| !first.is_ascii_digit()),
+            None => false,
+        }
+    })
+}
+
+/// Make sure `cargo fuzz` works, installing the pinned cargo-fuzz if not.
+/// Returns whether it works.
+fn ensure_cargo_fuzz(ctx: &mut Ctx) -> bool {
+    if exec::probe(&mut ctx.cargo(&["fuzz", "--version"])) {
+        println!("cargo-fuzz present");
+        return true;
+    }
+    println!("installing cargo-fuzz {CARGO_FUZZ_VERSION}");
+    let installed = exec::run(&mut ctx.cargo(&[
+        "install",
+        "cargo-fuzz",
+        "--locked",
+        "--version",
+        CARGO_FUZZ_VERSION,
+    ]));
+    let works = installed && exec::run(&mut ctx.cargo(&["fuzz", "--version"]));
+    if !works {
+        ctx.tally
+            .fail(&format!("install cargo-fuzz {CARGO_FUZZ_VERSION}"));
+    }
+    works
+}
+
+/// libFuzzer is C++ and built by the `cc` crate; say so up front if no C++
+/// compiler is found (the fuzz build would then fail, and count as failed).
+fn warn_if_no_cxx() {
+    let cxx = env::var("CXX").unwrap_or_else(|_| "c++".to_owned());
+    if !exec::probe(Command::new(&cxx).arg("--version")) {
+        println!(
+            "warning: no C++ compiler `{cxx}` found; building libFuzzer needs one \
+             (on Debian: apt-get install g++)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzz_secs_defaults_and_validates() {
+        assert_eq!(fuzz_secs(None), Ok(20));
+        assert_eq!(fuzz_secs(Some("5")), Ok(5));
+        assert_eq!(fuzz_secs(Some(" 7\n")), Ok(7));
+        assert!(fuzz_secs(Some("0")).is_err());
+        assert!(fuzz_secs(Some("-3")).is_err());
+        assert!(fuzz_secs(Some("ten")).is_err());
+        assert!(fuzz_secs(Some("")).is_err());
+    }
+
+    #[test]
+    fn fuzz_list_is_one_target_per_line() {
+        assert_eq!(
+            parse_fuzz_list("frame_decoder\n\ngreeting \nmonitor_event\n"),
+            ["frame_decoder", "greeting", "monitor_event"]
+        );
+        assert!(parse_fuzz_list("\n").is_empty());
+    }
+
+    #[test]
+    fn missing_targets_compares_whole_lines() {
+        let all = "thumbv6m-none-eabi\nthumbv7em-none-eabihf\nthumbv7m-none-eabi\nx86_64-unknown-linux-gnu\n";
+        assert!(missing_targets(all).is_empty());
+        let some = "thumbv7em-none-eabihf\nx86_64-unknown-linux-gnu\n";
+        assert_eq!(
+            missing_targets(some),
+            ["thumbv6m-none-eabi", "thumbv7m-none-eabi"]
+        );
+        assert_eq!(missing_targets("").len(), 3);
+    }
+
+    #[test]
+    fn toolchain_list_matching() {
+        let listed =
+            "stable-x86_64-unknown-linux-gnu (active, default)\nnightly-x86_64-unknown-linux-gnu\n";
+        assert!(has_toolchain(listed, "nightly"));
+        assert!(has_toolchain("nightly\n", "nightly"));
+        assert!(!has_toolchain(
+            "stable-x86_64-unknown-linux-gnu (default)\n",
+            "nightly"
+        ));
+        assert!(!has_toolchain(
+            "nightly-2024-01-01-x86_64-unknown-linux-gnu\n",
+            "nightly"
+        ));
+        assert!(!has_toolchain("", "nightly"));
+    }
+
+    #[test]
+    fn stage_order_matches_the_documented_order() {
+        let names: Vec<&str> = STAGES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "fmt",
+                "clippy",
+                "host tests",
+                "no_std cross-builds",
+                "docs",
+                "fuzz",
+                "size"
+            ]
+        );
+        assert_eq!(STAGES.get(..QUICK_STAGES).map(<[Stage]>::len), Some(3));
+    }
+
+    #[test]
+    fn workspace_root_holds_the_workspace_manifest() {
+        let root = workspace_root();
+        assert!(root.join("Cargo.toml").is_file());
+        assert!(root.join("xtask").is_dir());
+    }
+}
