@@ -88,7 +88,9 @@ impl SocketType {
     /// case-sensitive, as in libzmq.
     #[must_use]
     pub fn from_name(name: &[u8]) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str().as_bytes() == name)
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().as_bytes() == name)
     }
 
     /// Parses a type name in any case (for command lines and configuration).
@@ -150,7 +152,10 @@ mod tests {
             assert_eq!(SocketType::ALL[usize::from(t.number())], t);
         }
         assert_eq!(SocketType::from_name(b"dealer"), None);
-        assert_eq!(SocketType::from_name_ignore_case("dealer"), Some(SocketType::Dealer));
+        assert_eq!(
+            SocketType::from_name_ignore_case("dealer"),
+            Some(SocketType::Dealer)
+        );
     }
 
     #[test]
