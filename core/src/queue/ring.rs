@@ -228,6 +228,12 @@ impl<'a> MsgRing<'a> {
     }
 
     /// Drops every record and any pending reservation.
+    /// Gives the caller's buffer back (its contents are unspecified).
+    #[must_use]
+    pub fn into_inner(self) -> &'a mut [u8] {
+        self.buf
+    }
+
     pub fn clear(&mut self) {
         self.cur = Cursors::START;
         self.len = 0;

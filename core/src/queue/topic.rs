@@ -212,6 +212,12 @@ impl<'a> TopicSet<'a> {
     }
 
     /// Removes every topic.
+    /// Gives the caller's buffer back (its contents are unspecified).
+    #[must_use]
+    pub fn into_inner(self) -> &'a mut [u8] {
+        self.buf
+    }
+
     pub fn clear(&mut self) {
         self.used = 0;
         self.len = 0;
