@@ -20,9 +20,10 @@
 //! from [`crate::reconnect::Backoff`]), `LISTENING`, `BIND_FAILED`,
 //! `ACCEPTED`, `ACCEPT_FAILED`, `CLOSED` and `CLOSE_FAILED`.
 //!
-//! With a PUB monitor socket (version 2), a SUB consumer's topic is the
-//! first frame, the 8-byte little-endian event id: subscribe to `""`, or to
-//! the id's little-endian bytes.
+//! With a PUB monitor socket, a SUB consumer's topic is the first frame: the
+//! 8-byte little-endian event id in version 2, the 6-byte id and value
+//! header in version 1. Subscribe to `""`, or to a prefix of those bytes
+//! (the id's low byte comes first).
 
 pub mod errno;
 
