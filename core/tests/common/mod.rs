@@ -2,7 +2,12 @@
 //! `tests/util.rs` style): connections and sockets linked by in-memory byte
 //! pipes. Nothing here reads a real clock or touches the network.
 #![allow(dead_code, unreachable_pub, missing_docs)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::VecDeque;
 use std::vec::Vec;
