@@ -5,7 +5,7 @@
 //! returns the bytes libzmq sent. Every libzmq socket gets `ZMQ_LINGER` 0
 //! so closing never waits.
 
-use std::fmt::Write as _;
+use core::fmt::Write as _;
 use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
@@ -589,6 +589,26 @@ pub fn dealer_messages() -> Vec<DealerMessage> {
             vec![b"AB".to_vec(), b"C".to_vec()],
         ),
     ]
+}
+
+/// The text of `captures/libzmq-4.3.4.txt`: a header naming the libzmq
+/// version and how the bytes were captured, then every capture as a Rust
+/// constant ([`Capture::to_rust`]).
+#[must_use]
+pub fn render(captures: &[Capture]) -> String {
+    let (major, minor, patch) = zmq::version();
+    let mut s = format!(
+        "// Bytes written by libzmq {major}.{minor}.{patch} (built from source by the\n\
+         // `zmq` 0.10 crate), captured over TCP on 127.0.0.1 by a hand-driven peer:\n\
+         // `cargo run -p zmtp-tests --bin capture`. Unless a note says otherwise the\n\
+         // libzmq socket is bound (the accepting side) and the peer sent a ZMTP 3.1\n\
+         // NULL greeting and a READY for a compatible socket type.\n"
+    );
+    for c in captures {
+        s.push('\n');
+        s.push_str(&c.to_rust());
+    }
+    s
 }
 
 /// Performs every capture and returns them in a stable order.

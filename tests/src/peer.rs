@@ -1,8 +1,9 @@
 //! A raw ZMTP peer over a [`TcpStream`]: sends bytes as given and reads
 //! exactly what libzmq writes, with a timeout on every read.
 
+use core::net::SocketAddr;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::time::Instant;
 
 use core::time::Duration;
