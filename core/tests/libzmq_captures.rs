@@ -15,7 +15,7 @@
 
 mod common;
 
-#[allow(dead_code, missing_docs)]
+#[allow(dead_code, missing_docs, unreachable_pub)]
 mod libzmq {
     include!("../../tests/captures/libzmq-4.3.4.txt");
 }
@@ -39,7 +39,7 @@ fn captured(t: SocketType) -> (&'static [u8], &'static [u8]) {
         Push => (&libzmq::GREETING_PUSH, &libzmq::READY_PUSH),
         XPub => (&libzmq::GREETING_XPUB, &libzmq::READY_XPUB),
         XSub => (&libzmq::GREETING_XSUB, &libzmq::READY_XSUB),
-        _ => unreachable!(),
+        _ => panic!("no capture for {t}"),
     }
 }
 
@@ -56,7 +56,7 @@ fn transmit_all(c: &mut Connection<'static>, now: Instant) -> Vec<u8> {
 }
 
 fn events(c: &mut Connection<'static>) -> Vec<ConnEvent> {
-    std::iter::from_fn(|| c.poll_event()).collect()
+    core::iter::from_fn(|| c.poll_event()).collect()
 }
 
 /// A connection of type `ours` that has handshaked with libzmq's recorded
