@@ -1,0 +1,1223 @@
+//! The context's I/O thread: one `mio` event loop that owns every transport
+//! (listeners, connect attempts, established streams) and every timer
+//! (reconnects, the core's timeouts, linger).
+//!
+//! Per readiness it reads into a per-connection buffer (64 KiB per read),
+//! feeds [`Socket::handle_input`](zmtp_core::socket::Socket::handle_input)
+//! (keeping the bytes the core holds back until the application reads),
+//! writes what `poll_transmit` produces (keeping unsent bytes, with write
+//! interest registered only while output is pending), handles the closes
+//! `poll_closed` reports, and moves monitor events to their endpoint.
+
+use core::sync::atomic::Ordering;
+use core::time::Duration as StdDuration;
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
+use mio::event::Source;
+use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use mio::{Events, Interest, Poll, Registry as MioRegistry, Token};
+use socket2::{SockAddr, Socket as RawSocket, Type};
+use zmtp_core::conn::DisconnectReason;
+use zmtp_core::monitor::{EndpointPair, Event, errno};
+use zmtp_core::reconnect::Backoff;
+use zmtp_core::socket::{PeerBuffers, PeerHandle};
+use zmtp_core::{Duration, Instant, SocketType};
+
+use crate::endpoint::{Target, resolve_tcp, tcp_string, unix_string};
+use crate::monitor::{EP, Registry};
+use crate::socket::{CoreSocket, SocketShared, State, random_u32};
+use crate::sync::lock;
+use crate::time::Clock;
+
+/// The waker's token; transports get tokens from 1 up, never reused.
+pub(crate) const WAKER: Token = Token(0);
+/// Bytes per read and per transmit chunk.
+const CHUNK: usize = 64 * 1024;
+/// Reads per connection per turn of the loop before other work runs.
+const MAX_READS_PER_TURN: usize = 64;
+/// Bytes of the subscription store of each PUB/XPUB peer.
+const SUBS_BUFFER: usize = 256 * 1024;
+
+/// What the application side asks of the I/O thread.
+pub(crate) enum Command {
+    /// A new socket.
+    AddSocket(Arc<SocketShared>),
+    /// A listener bound by `bind` (its `LISTENING` event is already out).
+    Listen {
+        sid: u64,
+        eid: u64,
+        listener: Listener,
+        fd: u32,
+        endpoint: String,
+        file: Option<String>,
+    },
+    /// A new connect endpoint.
+    Connect {
+        sid: u64,
+        eid: u64,
+        target: Target,
+        endpoint: String,
+        reconnect_ivl: i32,
+        reconnect_ivl_max: i32,
+    },
+    /// `unbind` / `disconnect` of one endpoint.
+    Term { sid: u64, eid: u64 },
+    /// Output is pending, or the application made room for held-back input.
+    Kick(u64),
+    /// The socket was closed; linger for `linger` ms (-1: until flushed).
+    Close { sid: u64, linger: i32 },
+    /// The context is gone: exit once every socket finished closing.
+    Shutdown,
+}
+
+/// A bound listener.
+pub(crate) enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+/// A connection's transport.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn from_raw(sock: RawSocket, tcp: bool) -> Self {
+        let fd = OwnedFd::from(sock);
+        if tcp {
+            Self::Tcp(TcpStream::from_std(std::net::TcpStream::from(fd)))
+        } else {
+            Self::Unix(UnixStream::from_std(std::os::unix::net::UnixStream::from(
+                fd,
+            )))
+        }
+    }
+
+    fn source(&mut self) -> &mut dyn Source {
+        match self {
+            Self::Tcp(s) => s,
+            Self::Unix(s) => s,
+        }
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Self::Tcp(s) => s.take_error(),
+            Self::Unix(s) => s.take_error(),
+        }
+    }
+
+    fn is_connected(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.peer_addr().map(|_| ()),
+            Self::Unix(s) => s.peer_addr().map(|_| ()),
+        }
+    }
+
+    fn local_string(&self) -> String {
+        match self {
+            Self::Tcp(s) => s.local_addr().map(|a| tcp_string(&a)).unwrap_or_default(),
+            Self::Unix(s) => s
+                .local_addr()
+                .map(|a| unix_string(&a))
+                .unwrap_or_else(|_| "ipc://".to_owned()),
+        }
+    }
+
+    fn peer_string(&self) -> String {
+        match self {
+            Self::Tcp(s) => s.peer_addr().map(|a| tcp_string(&a)).unwrap_or_default(),
+            Self::Unix(s) => s
+                .peer_addr()
+                .map(|a| unix_string(&a))
+                .unwrap_or_else(|_| "ipc://".to_owned()),
+        }
+    }
+
+    fn raw_fd(&self) -> RawFd {
+        match self {
+            Self::Tcp(s) => s.as_raw_fd(),
+            Self::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read(buf),
+            Self::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write(buf),
+            Self::Unix(s) => s.write(buf),
+        }
+    }
+}
+
+/// The monitor value of a descriptor.
+pub(crate) fn fd_value(fd: RawFd) -> u32 {
+    u32::try_from(fd).unwrap_or(0)
+}
+
+/// The errno of an I/O error (Linux numbers), `EIO` if it has none.
+fn errno_of(e: &io::Error) -> u32 {
+    e.raw_os_error()
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(errno::EIO)
+}
+
+/// Zeroed memory that lives for the rest of the process (`calloc`'d, so
+/// untouched pages cost nothing). Peer buffers are recycled through the
+/// pool; they are never freed.
+fn leak(n: usize) -> &'static mut [u8] {
+    if n == 0 {
+        return &mut [];
+    }
+    Box::leak(vec![0u8; n].into_boxed_slice())
+}
+
+/// What a token stands for.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Listener(u64),
+    Connecting(u64),
+    Conn,
+}
+
+/// Which endpoint made a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Listener(u64),
+    Connecter(u64),
+}
+
+struct ListenerIo {
+    token: Token,
+    listener: Listener,
+    fd: u32,
+    endpoint: String,
+    file: Option<String>,
+}
+
+enum ConnecterState {
+    /// Waiting for the reconnect timer.
+    Waiting(Instant),
+    /// A non-blocking connect is in progress.
+    Connecting {
+        token: Token,
+        stream: Stream,
+        fd: u32,
+    },
+    /// Connected; the connection has this token.
+    Connected(Token),
+    /// Not reconnecting (protocol error, reconnect interval <= 0).
+    Stopped,
+}
+
+/// One connect endpoint (libzmq's connecter and session, together).
+struct Connecter {
+    target: Target,
+    /// The endpoint string of this connecter's events: the user's string
+    /// for the first connecter, the resolved address after a reconnect.
+    endpoint: String,
+    /// The last resolved address, numeric.
+    numeric: Option<String>,
+    ivl: i32,
+    ivl_max: i32,
+    backoff: Backoff,
+    state: ConnecterState,
+}
+
+/// One established connection.
+struct ConnIo {
+    token: Token,
+    stream: Stream,
+    peer: PeerHandle,
+    origin: Origin,
+    /// Received bytes the core held back.
+    rx: Vec<u8>,
+    /// Output produced by the core, not yet written.
+    tx: Box<[u8]>,
+    tx_off: usize,
+    tx_len: usize,
+    readable: bool,
+    writable: bool,
+    write_interest: bool,
+    eof: bool,
+    failed: bool,
+    close_reported: bool,
+}
+
+impl ConnIo {
+    fn new(token: Token, stream: Stream, peer: PeerHandle, origin: Origin) -> Self {
+        Self {
+            token,
+            stream,
+            peer,
+            origin,
+            rx: Vec::new(),
+            tx: vec![0u8; CHUNK].into_boxed_slice(),
+            tx_off: 0,
+            tx_len: 0,
+            readable: true,
+            writable: true,
+            write_interest: false,
+            eof: false,
+            failed: false,
+            close_reported: false,
+        }
+    }
+
+    fn has_unsent(&self) -> bool {
+        self.tx_off < self.tx_len
+    }
+}
+
+/// The I/O thread's view of one socket.
+struct SockIo {
+    shared: Arc<SocketShared>,
+    socket_type: SocketType,
+    listeners: HashMap<u64, ListenerIo>,
+    connecters: HashMap<u64, Connecter>,
+    conns: HashMap<Token, ConnIo>,
+    core_deadline: Option<Instant>,
+    /// Set once the socket is closed: `Some(None)` lingers until flushed,
+    /// `Some(Some(t))` until `t`.
+    closing: Option<Option<Instant>>,
+}
+
+/// Everything but the sockets, so that a socket and the rest can be
+/// borrowed at the same time.
+struct Env {
+    poll: Poll,
+    clock: Clock,
+    registry: Arc<Registry>,
+    tokens: HashMap<Token, (u64, Slot)>,
+    next_token: usize,
+    dirty: BTreeSet<u64>,
+    pool: Vec<PeerBuffers<'static>>,
+    read_buf: Box<[u8]>,
+}
+
+impl Env {
+    fn new_token(&mut self) -> Token {
+        self.next_token = self.next_token.saturating_add(1);
+        Token(self.next_token)
+    }
+
+    fn mio(&self) -> &MioRegistry {
+        self.poll.registry()
+    }
+
+    fn take_buffers(&mut self, rx: usize, tx: usize, subs: usize) -> PeerBuffers<'static> {
+        if let Some(i) = self
+            .pool
+            .iter()
+            .position(|b| b.rx.len() == rx && b.tx.len() == tx && b.subs.len() == subs)
+        {
+            return self.pool.swap_remove(i);
+        }
+        PeerBuffers {
+            rx: leak(rx),
+            tx: leak(tx),
+            subs: leak(subs),
+        }
+    }
+}
+
+/// The I/O thread.
+pub(crate) struct Io {
+    env: Env,
+    commands: Receiver<Command>,
+    sockets: HashMap<u64, SockIo>,
+    shutdown: bool,
+}
+
+impl Io {
+    pub(crate) fn new(
+        poll: Poll,
+        commands: Receiver<Command>,
+        clock: Clock,
+        registry: Arc<Registry>,
+    ) -> Self {
+        Self {
+            env: Env {
+                poll,
+                clock,
+                registry,
+                tokens: HashMap::new(),
+                next_token: 0,
+                dirty: BTreeSet::new(),
+                pool: Vec::new(),
+                read_buf: vec![0u8; CHUNK].into_boxed_slice(),
+            },
+            commands,
+            sockets: HashMap::new(),
+            shutdown: false,
+        }
+    }
+
+    /// The event loop; returns after `Shutdown` once every socket closed.
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.next_timeout();
+            if let Err(e) = self.env.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                // The poller itself failed; nothing can make progress.
+                return;
+            }
+            for ev in &events {
+                let token = ev.token();
+                if token == WAKER {
+                    continue;
+                }
+                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                let writable = ev.is_writable() || ev.is_write_closed() || ev.is_error();
+                self.on_ready(token, readable, writable);
+            }
+            self.process_commands();
+            self.run_timers();
+            self.service_dirty();
+            if self.shutdown && self.sockets.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn next_timeout(&self) -> Option<StdDuration> {
+        if !self.env.dirty.is_empty() {
+            return Some(StdDuration::ZERO);
+        }
+        let mut next: Option<Instant> = None;
+        let mut consider = |t: Instant| {
+            next = Some(next.map_or(t, |n| n.min(t)));
+        };
+        for sock in self.sockets.values() {
+            if let Some(t) = sock.core_deadline {
+                consider(t);
+            }
+            if let Some(Some(t)) = sock.closing {
+                consider(t);
+            }
+            for c in sock.connecters.values() {
+                if let ConnecterState::Waiting(t) = c.state {
+                    consider(t);
+                }
+            }
+        }
+        next.map(|t| self.env.clock.until(t))
+    }
+
+    fn on_ready(&mut self, token: Token, readable: bool, writable: bool) {
+        let Some(&(sid, slot)) = self.env.tokens.get(&token) else {
+            return;
+        };
+        let Some(sock) = self.sockets.get_mut(&sid) else {
+            return;
+        };
+        match slot {
+            Slot::Listener(eid) => accept(&mut self.env, sock, sid, eid),
+            Slot::Connecting(eid) => connect_ready(&mut self.env, sock, sid, eid),
+            Slot::Conn => {
+                if let Some(c) = sock.conns.get_mut(&token) {
+                    c.readable |= readable;
+                    c.writable |= writable;
+                }
+                self.env.dirty.insert(sid);
+            }
+        }
+    }
+
+    fn process_commands(&mut self) {
+        while let Ok(cmd) = self.commands.try_recv() {
+            let now = self.env.clock.now();
+            match cmd {
+                Command::AddSocket(shared) => {
+                    let socket_type = lock(&shared.state).core.socket_type();
+                    self.sockets.insert(
+                        shared.id,
+                        SockIo {
+                            shared,
+                            socket_type,
+                            listeners: HashMap::new(),
+                            connecters: HashMap::new(),
+                            conns: HashMap::new(),
+                            core_deadline: None,
+                            closing: None,
+                        },
+                    );
+                }
+                Command::Listen {
+                    sid,
+                    eid,
+                    mut listener,
+                    fd,
+                    endpoint,
+                    file,
+                } => {
+                    let Some(sock) = self.sockets.get_mut(&sid) else {
+                        continue;
+                    };
+                    let token = self.env.new_token();
+                    let src: &mut dyn Source = match &mut listener {
+                        Listener::Tcp(l) => l,
+                        Listener::Unix(l) => l,
+                    };
+                    if self
+                        .env
+                        .mio()
+                        .register(src, token, Interest::READABLE)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    self.env.tokens.insert(token, (sid, Slot::Listener(eid)));
+                    sock.listeners.insert(
+                        eid,
+                        ListenerIo {
+                            token,
+                            listener,
+                            fd,
+                            endpoint,
+                            file,
+                        },
+                    );
+                    accept(&mut self.env, sock, sid, eid);
+                }
+                Command::Connect {
+                    sid,
+                    eid,
+                    target,
+                    endpoint,
+                    reconnect_ivl,
+                    reconnect_ivl_max,
+                } => {
+                    let Some(sock) = self.sockets.get_mut(&sid) else {
+                        continue;
+                    };
+                    sock.connecters.insert(
+                        eid,
+                        Connecter {
+                            target,
+                            endpoint,
+                            numeric: None,
+                            ivl: reconnect_ivl,
+                            ivl_max: reconnect_ivl_max,
+                            backoff: Backoff::new(reconnect_ivl, reconnect_ivl_max),
+                            state: ConnecterState::Stopped,
+                        },
+                    );
+                    start_attempt(&mut self.env, sock, sid, eid, now);
+                }
+                Command::Term { sid, eid } => {
+                    if let Some(sock) = self.sockets.get_mut(&sid) {
+                        term_endpoint(&mut self.env, sock, eid);
+                        self.env.dirty.insert(sid);
+                    }
+                }
+                Command::Kick(sid) => {
+                    self.env.dirty.insert(sid);
+                }
+                Command::Close { sid, linger } => {
+                    if let Some(sock) = self.sockets.get_mut(&sid) {
+                        begin_close(&mut self.env, sock, linger, now);
+                        self.env.dirty.insert(sid);
+                    }
+                }
+                Command::Shutdown => self.shutdown = true,
+            }
+        }
+    }
+
+    fn run_timers(&mut self) {
+        let now = self.env.clock.now();
+        for (&sid, sock) in &mut self.sockets {
+            if sock.core_deadline.is_some_and(|t| t <= now) {
+                sock.core_deadline = None;
+                lock(&sock.shared.state).core.handle_timeout(now);
+                self.env.dirty.insert(sid);
+            }
+            if let Some(Some(t)) = sock.closing
+                && t <= now
+            {
+                self.env.dirty.insert(sid);
+            }
+            let due: Vec<u64> = sock
+                .connecters
+                .iter()
+                .filter(|(_, c)| matches!(c.state, ConnecterState::Waiting(t) if t <= now))
+                .map(|(&eid, _)| eid)
+                .collect();
+            for eid in due {
+                start_attempt(&mut self.env, sock, sid, eid, now);
+            }
+        }
+    }
+
+    fn service_dirty(&mut self) {
+        let dirty = core::mem::take(&mut self.env.dirty);
+        for sid in dirty {
+            let finished = match self.sockets.get_mut(&sid) {
+                Some(sock) => service(&mut self.env, sock, sid),
+                None => false,
+            };
+            if finished {
+                self.sockets.remove(&sid);
+            }
+        }
+    }
+}
+
+/// Accepts every pending connection of a listener.
+fn accept(env: &mut Env, sock: &mut SockIo, sid: u64, eid: u64) {
+    if sock.closing.is_some() {
+        return;
+    }
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    let now = env.clock.now();
+    while let Some(l) = sock.listeners.get(&eid) {
+        let accepted = match &l.listener {
+            Listener::Tcp(t) => t.accept().map(|(s, _)| {
+                let _ = s.set_nodelay(true);
+                Stream::Tcp(s)
+            }),
+            Listener::Unix(u) => u.accept().map(|(s, _)| Stream::Unix(s)),
+        };
+        match accepted {
+            Ok(mut stream) => {
+                let fd = fd_value(stream.raw_fd());
+                let pair = EndpointPair::bind_pair(&stream.local_string(), &stream.peer_string());
+                if st.core.peers().count() >= crate::MAX_PEERS {
+                    // No slot for this peer: refuse it (libzmq has no such
+                    // limit).
+                    continue;
+                }
+                st.core
+                    .monitor_mut()
+                    .record(Event::Accepted { fd }, pair.clone());
+                let token = env.new_token();
+                if env
+                    .mio()
+                    .register(stream.source(), token, Interest::READABLE)
+                    .is_err()
+                {
+                    continue;
+                }
+                attach(
+                    env,
+                    sock,
+                    &mut st,
+                    sid,
+                    token,
+                    stream,
+                    fd,
+                    pair,
+                    Origin::Listener(eid),
+                    now,
+                );
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let endpoint = l.endpoint.clone();
+                st.core.monitor_mut().record(
+                    Event::AcceptFailed {
+                        errno: errno_of(&e),
+                    },
+                    EndpointPair::bind(&endpoint),
+                );
+                break;
+            }
+        }
+    }
+    st.drain_monitor();
+}
+
+/// Hands an established, registered transport to the core.
+#[allow(clippy::too_many_arguments)]
+fn attach(
+    env: &mut Env,
+    sock: &mut SockIo,
+    st: &mut State,
+    sid: u64,
+    token: Token,
+    mut stream: Stream,
+    fd: u32,
+    pair: EndpointPair<EP>,
+    origin: Origin,
+    now: Instant,
+) -> bool {
+    let subs = if matches!(sock.socket_type, SocketType::Pub | SocketType::XPub) {
+        SUBS_BUFFER
+    } else {
+        0
+    };
+    let bufs = env.take_buffers(st.opts.rx_buffer, st.opts.tx_buffer, subs);
+    match st.core.attach(now, bufs, fd, pair) {
+        Ok(peer) => {
+            env.tokens.insert(token, (sid, Slot::Conn));
+            sock.conns
+                .insert(token, ConnIo::new(token, stream, peer, origin));
+            env.dirty.insert(sid);
+            true
+        }
+        Err(_) => {
+            let _ = env.mio().deregister(stream.source());
+            env.tokens.remove(&token);
+            false
+        }
+    }
+}
+
+/// Starts one connect attempt of a connecter (libzmq
+/// `stream_connecter_base_t::start_connecting` and `open`).
+fn start_attempt(env: &mut Env, sock: &mut SockIo, sid: u64, eid: u64, now: Instant) {
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    let Some(con) = sock.connecters.get_mut(&eid) else {
+        return;
+    };
+    let (addr, tcp): (Option<SockAddr>, bool) = match &con.target {
+        Target::Tcp { host, port } => match resolve_tcp(host, port) {
+            Ok(a) => {
+                con.numeric = Some(tcp_string(&a));
+                (Some(SockAddr::from(a)), true)
+            }
+            Err(_) => (None, true),
+        },
+        Target::Ipc(p) => (p.sock_addr().ok(), false),
+    };
+    let raw = addr.as_ref().and_then(|a| {
+        let s = RawSocket::new(a.domain(), Type::STREAM, None).ok()?;
+        s.set_nonblocking(true).ok()?;
+        if tcp {
+            let _ = s.set_tcp_nodelay(true);
+        }
+        Some(s)
+    });
+    let (Some(addr), Some(raw)) = (addr, raw) else {
+        // Resolution or socket creation failed: no fd, so no CLOSED; libzmq
+        // only arms the reconnect timer.
+        schedule_retry(con, &mut st, now);
+        st.drain_monitor();
+        return;
+    };
+    let fd = fd_value(raw.as_raw_fd());
+    let endpoint = con.endpoint.clone();
+    match raw.connect(&addr) {
+        Ok(()) => {
+            let mut stream = Stream::from_raw(raw, tcp);
+            let token = env.new_token();
+            if env
+                .mio()
+                .register(stream.source(), token, Interest::READABLE)
+                .is_ok()
+            {
+                connected(env, sock, &mut st, sid, eid, token, stream, fd, now);
+            } else {
+                st.core
+                    .monitor_mut()
+                    .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+                if let Some(con) = sock.connecters.get_mut(&eid) {
+                    schedule_retry(con, &mut st, now);
+                }
+            }
+        }
+        Err(e)
+            if matches!(
+                e.raw_os_error().and_then(|n| u32::try_from(n).ok()),
+                Some(errno::EINPROGRESS | errno::EINTR)
+            ) =>
+        {
+            st.core.monitor_mut().record(
+                Event::ConnectDelayed {
+                    errno: errno::EINPROGRESS,
+                },
+                EndpointPair::connect(&endpoint),
+            );
+            let mut stream = Stream::from_raw(raw, tcp);
+            let token = env.new_token();
+            if env
+                .mio()
+                .register(
+                    stream.source(),
+                    token,
+                    Interest::READABLE | Interest::WRITABLE,
+                )
+                .is_ok()
+            {
+                env.tokens.insert(token, (sid, Slot::Connecting(eid)));
+                con.state = ConnecterState::Connecting { token, stream, fd };
+            } else {
+                st.core
+                    .monitor_mut()
+                    .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+                schedule_retry(con, &mut st, now);
+            }
+        }
+        Err(_) => {
+            drop(raw);
+            st.core
+                .monitor_mut()
+                .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+            schedule_retry(con, &mut st, now);
+        }
+    }
+    st.drain_monitor();
+}
+
+/// Arms a connecter's reconnect timer and records `CONNECT_RETRIED`
+/// (libzmq `add_reconnect_timer`); with a reconnect interval <= 0 the
+/// connecter stops.
+fn schedule_retry(con: &mut Connecter, st: &mut State, now: Instant) {
+    match con.backoff.next_interval(random_u32()) {
+        Some(ms) => {
+            st.core.monitor_mut().record(
+                Event::ConnectRetried { interval_ms: ms },
+                EndpointPair::connect(&con.endpoint),
+            );
+            con.state =
+                ConnecterState::Waiting(now.saturating_add(Duration::from_millis(u64::from(ms))));
+        }
+        None => con.state = ConnecterState::Stopped,
+    }
+}
+
+/// A connect attempt finished (readiness of a connecting socket).
+fn connect_ready(env: &mut Env, sock: &mut SockIo, sid: u64, eid: u64) {
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    let now = env.clock.now();
+    let Some(con) = sock.connecters.get_mut(&eid) else {
+        return;
+    };
+    let ConnecterState::Connecting { stream, .. } = &con.state else {
+        return;
+    };
+    let outcome = match stream.take_error() {
+        Ok(Some(e)) | Err(e) => Err(e),
+        Ok(None) => match stream.is_connected() {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return,
+            Err(e) => Err(e),
+        },
+    };
+    let ConnecterState::Connecting {
+        token,
+        mut stream,
+        fd,
+    } = core::mem::replace(&mut con.state, ConnecterState::Stopped)
+    else {
+        return;
+    };
+    match outcome {
+        Ok(()) => {
+            if env
+                .mio()
+                .reregister(stream.source(), token, Interest::READABLE)
+                .is_ok()
+            {
+                connected(env, sock, &mut st, sid, eid, token, stream, fd, now);
+            } else {
+                let _ = env.mio().deregister(stream.source());
+                env.tokens.remove(&token);
+                let endpoint = con.endpoint.clone();
+                st.core
+                    .monitor_mut()
+                    .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+                schedule_retry(con, &mut st, now);
+            }
+        }
+        Err(_) => {
+            let _ = env.mio().deregister(stream.source());
+            env.tokens.remove(&token);
+            drop(stream);
+            let endpoint = con.endpoint.clone();
+            st.core
+                .monitor_mut()
+                .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+            schedule_retry(con, &mut st, now);
+        }
+    }
+    st.drain_monitor();
+}
+
+/// A connect succeeded: `CONNECTED`, then the core takes the transport.
+#[allow(clippy::too_many_arguments)]
+fn connected(
+    env: &mut Env,
+    sock: &mut SockIo,
+    st: &mut State,
+    sid: u64,
+    eid: u64,
+    token: Token,
+    mut stream: Stream,
+    fd: u32,
+    now: Instant,
+) {
+    let Some(con) = sock.connecters.get(&eid) else {
+        return;
+    };
+    let pair = EndpointPair::connect_pair(&stream.local_string(), &con.endpoint);
+    if st.core.peers().count() >= crate::MAX_PEERS {
+        let _ = env.mio().deregister(stream.source());
+        env.tokens.remove(&token);
+        drop(stream);
+        if let Some(con) = sock.connecters.get_mut(&eid) {
+            let endpoint = con.endpoint.clone();
+            st.core
+                .monitor_mut()
+                .record(Event::Closed { fd }, EndpointPair::connect(&endpoint));
+            schedule_retry(con, st, now);
+        }
+        return;
+    }
+    st.core
+        .monitor_mut()
+        .record(Event::Connected { fd }, pair.clone());
+    let ok = attach(
+        env,
+        sock,
+        st,
+        sid,
+        token,
+        stream,
+        fd,
+        pair,
+        Origin::Connecter(eid),
+        now,
+    );
+    if let Some(con) = sock.connecters.get_mut(&eid) {
+        if ok {
+            con.state = ConnecterState::Connected(token);
+        } else {
+            schedule_retry(con, st, now);
+        }
+    }
+}
+
+/// Frees a connection: deregisters and closes its transport, detaches the
+/// peer and recycles its buffers. No monitor event.
+fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
+    if let Some(mut c) = sock.conns.remove(&token) {
+        let _ = env.mio().deregister(c.stream.source());
+        env.tokens.remove(&token);
+        if let Some(bufs) = st.core.detach(c.peer) {
+            env.pool.push(bufs);
+        }
+    }
+}
+
+/// Closes a listener: `CLOSED` (or `CLOSE_FAILED` when removing its IPC
+/// file fails), and its accepted connections go silently.
+fn close_listener(env: &mut Env, sock: &mut SockIo, st: &mut State, eid: u64) {
+    let Some(mut l) = sock.listeners.remove(&eid) else {
+        return;
+    };
+    let src: &mut dyn Source = match &mut l.listener {
+        Listener::Tcp(t) => t,
+        Listener::Unix(u) => u,
+    };
+    let _ = env.mio().deregister(src);
+    env.tokens.remove(&l.token);
+    drop(l.listener);
+    let event = match l.file.as_deref().map(std::fs::remove_file) {
+        Some(Err(e)) => Event::CloseFailed {
+            errno: errno_of(&e),
+        },
+        _ => Event::Closed { fd: l.fd },
+    };
+    st.core
+        .monitor_mut()
+        .record(event, EndpointPair::bind(&l.endpoint));
+    let accepted: Vec<Token> = sock
+        .conns
+        .values()
+        .filter(|c| c.origin == Origin::Listener(eid))
+        .map(|c| c.token)
+        .collect();
+    for t in accepted {
+        remove_conn(env, sock, st, t);
+    }
+}
+
+/// Stops a connecter: `CLOSED` for an attempt in flight, silence otherwise.
+fn close_connecter(env: &mut Env, sock: &mut SockIo, st: &mut State, eid: u64, keep_conn: bool) {
+    let Some(con) = sock.connecters.remove(&eid) else {
+        return;
+    };
+    match con.state {
+        ConnecterState::Connecting {
+            token,
+            mut stream,
+            fd,
+        } => {
+            let _ = env.mio().deregister(stream.source());
+            env.tokens.remove(&token);
+            drop(stream);
+            st.core
+                .monitor_mut()
+                .record(Event::Closed { fd }, EndpointPair::connect(&con.endpoint));
+        }
+        ConnecterState::Connected(token) if !keep_conn => remove_conn(env, sock, st, token),
+        _ => {}
+    }
+}
+
+/// `unbind` / `disconnect`.
+fn term_endpoint(env: &mut Env, sock: &mut SockIo, eid: u64) {
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    if sock.listeners.contains_key(&eid) {
+        close_listener(env, sock, &mut st, eid);
+    } else {
+        close_connecter(env, sock, &mut st, eid, false);
+    }
+    st.drain_monitor();
+}
+
+/// The application closed the socket.
+fn begin_close(env: &mut Env, sock: &mut SockIo, linger: i32, now: Instant) {
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    let deadline = u64::try_from(linger)
+        .ok()
+        .map(|ms| now.saturating_add(Duration::from_millis(ms)));
+    sock.closing = Some(deadline);
+    let listeners: Vec<u64> = sock.listeners.keys().copied().collect();
+    for eid in listeners {
+        close_listener(env, sock, &mut st, eid);
+    }
+    let connecters: Vec<u64> = sock.connecters.keys().copied().collect();
+    for eid in connecters {
+        close_connecter(env, sock, &mut st, eid, true);
+    }
+    if linger == 0 {
+        let all: Vec<Token> = sock.conns.keys().copied().collect();
+        for t in all {
+            remove_conn(env, sock, &mut st, t);
+        }
+    }
+    st.drain_monitor();
+}
+
+/// Moves bytes for every connection of a socket, handles closes and
+/// lingering, and publishes monitor events. Returns whether the socket
+/// finished closing.
+fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
+    let shared = Arc::clone(&sock.shared);
+    let mut st = lock(&shared.state);
+    shared.kick_pending.store(false, Ordering::SeqCst);
+    let now = env.clock.now();
+    let tokens: Vec<Token> = sock.conns.keys().copied().collect();
+    for token in tokens {
+        if let Some(c) = sock.conns.get_mut(&token)
+            && pump(env, c, &mut st.core, now)
+        {
+            env.dirty.insert(sid);
+        }
+    }
+    while let Some((peer, reason)) = st.core.poll_closed() {
+        on_closed(env, sock, &mut st, peer, reason, now);
+    }
+    let mut finished = false;
+    if let Some(deadline) = sock.closing {
+        let expired = deadline.is_some_and(|t| t <= now);
+        let done: Vec<Token> = sock
+            .conns
+            .values()
+            .filter(|c| {
+                expired
+                    || c.eof
+                    || c.failed
+                    || (!c.has_unsent()
+                        && st
+                            .core
+                            .peer(c.peer)
+                            .is_none_or(|p| p.queued_outgoing() == 0 || p.is_closed()))
+            })
+            .map(|c| c.token)
+            .collect();
+        for t in done {
+            remove_conn(env, sock, &mut st, t);
+        }
+        if sock.conns.is_empty() {
+            st.stop_monitor(&env.registry);
+            st.closed = true;
+            finished = true;
+        }
+    }
+    sock.core_deadline = st.core.poll_timeout();
+    st.drain_monitor();
+    drop(st);
+    shared.cond.notify_all();
+    finished
+}
+
+/// One connection's turn: held-back input, reads, writes. Returns whether
+/// it wants another turn soon (more to read).
+fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> bool {
+    if !c.rx.is_empty() {
+        let used = core.handle_input(now, c.peer, &c.rx);
+        c.rx.drain(..used.min(c.rx.len()));
+        if !c.rx.is_empty() && !core.is_rx_blocked(c.peer) {
+            // The connection closed; nothing more will be consumed.
+            c.rx.clear();
+        }
+    }
+    flush(env, c, core, now);
+    let mut again = false;
+    let mut reads = 0usize;
+    while c.rx.is_empty() && c.readable && !c.eof {
+        if reads == MAX_READS_PER_TURN {
+            again = true;
+            break;
+        }
+        reads = reads.saturating_add(1);
+        match c.stream.read(&mut env.read_buf) {
+            Ok(0) => c.eof = true,
+            Ok(n) => {
+                let chunk = env.read_buf.get(..n).unwrap_or_default();
+                let used = core.handle_input(now, c.peer, chunk);
+                if used < n && core.is_rx_blocked(c.peer) {
+                    c.rx.extend_from_slice(chunk.get(used..).unwrap_or_default());
+                }
+                flush(env, c, core, now);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                core.handle_transport_error(now, c.peer, errno_of(&e));
+                c.eof = true;
+                c.failed = true;
+            }
+        }
+    }
+    if c.eof && c.rx.is_empty() && !c.close_reported {
+        c.close_reported = true;
+        if !c.failed {
+            core.handle_transport_closed(now, c.peer);
+        }
+    }
+    flush(env, c, core, now);
+    again
+}
+
+/// Writes the core's pending output until it is all out or the transport
+/// would block; keeps write interest registered only while bytes wait.
+fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+    loop {
+        if !c.has_unsent() {
+            c.tx_off = 0;
+            c.tx_len = 0;
+            if c.failed {
+                break;
+            }
+            let n = core.poll_transmit(now, c.peer, &mut c.tx);
+            if n == 0 {
+                break;
+            }
+            c.tx_len = n.min(c.tx.len());
+        }
+        if !c.writable {
+            break;
+        }
+        let pending = c.tx.get(c.tx_off..c.tx_len).unwrap_or_default();
+        match c.stream.write(pending) {
+            Ok(0) => {
+                c.writable = false;
+                break;
+            }
+            Ok(n) => c.tx_off = c.tx_off.saturating_add(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                c.writable = false;
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                core.handle_transport_error(now, c.peer, errno_of(&e));
+                c.failed = true;
+                c.eof = true;
+                c.tx_off = 0;
+                c.tx_len = 0;
+                break;
+            }
+        }
+    }
+    let want = c.has_unsent();
+    if want != c.write_interest {
+        let interest = if want {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if env
+            .mio()
+            .reregister(c.stream.source(), c.token, interest)
+            .is_ok()
+        {
+            c.write_interest = want;
+        }
+    }
+}
+
+/// The core closed a peer: final output, close the transport, detach, and
+/// reconnect when the connection was ours and the reason allows it.
+fn on_closed(
+    env: &mut Env,
+    sock: &mut SockIo,
+    st: &mut State,
+    peer: PeerHandle,
+    reason: DisconnectReason,
+    now: Instant,
+) {
+    let Some(token) = sock
+        .conns
+        .values()
+        .find(|c| c.peer == peer)
+        .map(|c| c.token)
+    else {
+        if let Some(bufs) = st.core.detach(peer) {
+            env.pool.push(bufs);
+        }
+        return;
+    };
+    let mut origin = None;
+    if let Some(c) = sock.conns.get_mut(&token) {
+        // Best effort for a final command (ERROR); never waits.
+        c.writable = true;
+        flush(env, c, &mut st.core, now);
+        origin = Some(c.origin);
+    }
+    remove_conn(env, sock, st, token);
+    let Some(Origin::Connecter(eid)) = origin else {
+        return;
+    };
+    if sock.closing.is_some() {
+        return;
+    }
+    let Some(con) = sock.connecters.get_mut(&eid) else {
+        return;
+    };
+    if reason.should_reconnect() {
+        // libzmq starts a new connecter: the back-off starts from the base
+        // interval again, and its endpoint is the resolved address.
+        if let Some(n) = &con.numeric {
+            con.endpoint.clone_from(n);
+        }
+        con.backoff = Backoff::new(con.ivl, con.ivl_max);
+        schedule_retry(con, st, now);
+    } else {
+        con.state = ConnecterState::Stopped;
+    }
+}

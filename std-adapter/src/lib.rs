@@ -1,0 +1,96 @@
+//! # zmtp-std
+//!
+//! The `std` adapter for [`zmtp_core`]: ZeroMQ sockets over TCP and Unix
+//! domain sockets (`ipc://`), driven by one background I/O thread per
+//! [`Context`], with libzmq's socket monitor events.
+//!
+//! ```no_run
+//! use zmtp_std::{Context, SocketType};
+//!
+//! let ctx = Context::new()?;
+//! let server = ctx.socket(SocketType::Rep)?;
+//! server.bind("tcp://127.0.0.1:*")?;
+//! let client = ctx.socket(SocketType::Req)?;
+//! client.connect(&server.last_endpoint()?)?;
+//! client.send(&[b"hello"])?;
+//! assert_eq!(server.recv()?, vec![b"hello".to_vec()]);
+//! # Ok::<(), zmtp_std::Error>(())
+//! ```
+//!
+//! ## How it works
+//!
+//! All protocol logic is in `zmtp-core`; this crate moves bytes, time and
+//! events:
+//!
+//! - A [`Context`] owns one I/O thread running a `mio` event loop (woken by a
+//!   `mio::Waker`, never spinning). It owns every listener, connect attempt
+//!   and connection, the reconnect timers and the core's timers.
+//! - Each [`Socket`] wraps the core socket in a mutex and a condition
+//!   variable. [`Socket::send`] and [`Socket::recv`] call the core and wake
+//!   the I/O thread when output is pending; blocking calls wait on the
+//!   condition variable up to `ZMQ_SNDTIMEO` / `ZMQ_RCVTIMEO`, and the I/O
+//!   thread signals it after input, output and closes.
+//! - Monitor events: the core records `HANDSHAKE_*` and `DISCONNECTED`; this
+//!   crate records the transport events (`LISTENING` and `BIND_FAILED` inside
+//!   [`Socket::bind`], the others on the I/O thread) with libzmq's values
+//!   (real file descriptors, Linux errno numbers, the reconnect interval of
+//!   [`zmtp_core::reconnect::Backoff`]) and endpoint strings. A
+//!   [`MonitorSocket`] reads them.
+//!
+//! ## Memory
+//!
+//! Each connection gets a receive and a transmit buffer of
+//! [`DEFAULT_BUFFER_SIZE`] (4 MiB) each, changeable per socket with
+//! [`Socket::set_buffer_sizes`]. They are allocated zeroed (`calloc`), so
+//! pages cost memory only once used, and recycled when the connection goes,
+//! so reconnect loops allocate nothing new. They bound message sizes: a
+//! frame larger than the receive buffer closes the connection, a message
+//! larger than the transmit buffer cannot be sent. A socket takes at most
+//! [`MAX_PEERS`] connections at once.
+//!
+//! ## Differences from libzmq
+//!
+//! - Only connections whose handshake finished take messages (libzmq's
+//!   `ZMQ_IMMEDIATE` behaviour): before the first connection is ready a
+//!   blocking send waits and a non-blocking one returns `EAGAIN`, where
+//!   libzmq (without `ZMQ_IMMEDIATE`) would queue for the coming peer.
+//! - The monitor never blocks the socket: an endpoint queue holds
+//!   [`CONSUMER_QUEUE_CAP`] events, then drops and counts
+//!   ([`MonitorSocket::dropped`]).
+//! - [`Socket::close`] returns at once and lingers in the background, like
+//!   `zmq_close`; dropping the last context handle waits for lingering
+//!   sockets, like `zmq_ctx_term`.
+//! - Bind hosts must be `*` or numeric (libzmq also accepts interface
+//!   names). No `inproc://` transport for sockets; `ipc://*` is not
+//!   supported. TCP names resolve to IPv4 first, IPv6 literals work without
+//!   a `ZMQ_IPV6` option.
+//! - Only ZMTP 3.x peers (libzmq also speaks ZMTP 1.0 and 2.0), NULL
+//!   mechanism only.
+//!
+//! Unix only (Unix domain sockets, file descriptors as monitor values).
+
+mod context;
+mod endpoint;
+mod error;
+mod io;
+mod monitor;
+mod socket;
+mod sync;
+mod time;
+
+pub use context::Context;
+pub use error::{Error, Result};
+pub use monitor::{CONSUMER_QUEUE_CAP, MonitorMessage, MonitorSocket};
+pub use socket::Socket;
+pub use zmtp_core::SocketType;
+pub use zmtp_core::monitor::{EndpointSide, Event, event_id};
+
+/// Connections per socket at most (the core's `PEERS`).
+pub const MAX_PEERS: usize = 64;
+/// Events the core queues per socket between two moves to the monitor
+/// endpoint (the core's `EVENTS`).
+pub const CORE_EVENTS: usize = 1024;
+/// Default receive and transmit buffer size per connection: 4 MiB each.
+pub const DEFAULT_BUFFER_SIZE: usize = 4 * 1024 * 1024;
+/// SUB/XSUB subscription store, XPUB subscription message queue (bytes).
+const AUX_BUFFER: usize = 1024 * 1024;

@@ -1,0 +1,904 @@
+//! The application side of a socket.
+
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::time::Duration as StdDuration;
+use std::fmt;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant as StdInstant;
+
+use socket2::{Domain, Socket as RawSocket, Type};
+use zmtp_core::SocketType;
+use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, Monitor, MonitorError};
+use zmtp_core::socket::{RecvError, SendError};
+use zmtp_core::{Duration, conn::Config};
+
+use crate::context::ContextInner;
+use crate::endpoint::{self, IpcPath, Target, Transport};
+use crate::error::{Error, Result};
+use crate::io::{Command, Listener, fd_value};
+use crate::monitor::{Channel, EP, Registry};
+use crate::sync::lock;
+
+/// The core socket every adapter socket wraps.
+pub(crate) type CoreSocket =
+    zmtp_core::socket::Socket<'static, { crate::MAX_PEERS }, { crate::CORE_EVENTS }, EP>;
+
+/// Backlog of listening sockets (libzmq's `ZMQ_BACKLOG` default).
+const BACKLOG: i32 = 100;
+/// The smallest per-connection buffer accepted by
+/// [`Socket::set_buffer_sizes`]: room for the greeting and READY.
+const MIN_BUFFER: usize = 1024;
+
+/// A random number (libzmq `generate_random`), for reconnect jitter and
+/// ROUTER's first generated routing id.
+pub(crate) fn random_u32() -> u32 {
+    use core::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    let v = h.finish();
+    u32::try_from(v >> 32).unwrap_or(0) ^ u32::try_from(v & 0xFFFF_FFFF).unwrap_or(0)
+}
+
+/// Options the adapter itself implements (the rest live in the core's
+/// `Config`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    pub(crate) linger: i32,
+    pub(crate) reconnect_ivl: i32,
+    pub(crate) reconnect_ivl_max: i32,
+    pub(crate) rcvtimeo: i32,
+    pub(crate) sndtimeo: i32,
+    pub(crate) rx_buffer: usize,
+    pub(crate) tx_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            linger: -1,
+            reconnect_ivl: zmtp_core::reconnect::DEFAULT_RECONNECT_IVL_MS,
+            reconnect_ivl_max: zmtp_core::reconnect::DEFAULT_RECONNECT_IVL_MAX_MS,
+            rcvtimeo: -1,
+            sndtimeo: -1,
+            rx_buffer: crate::DEFAULT_BUFFER_SIZE,
+            tx_buffer: crate::DEFAULT_BUFFER_SIZE,
+        }
+    }
+}
+
+/// A bound or connected endpoint, as `unbind`/`disconnect` match it.
+#[derive(Debug)]
+pub(crate) struct EndpointEntry {
+    id: u64,
+    /// Bound: the resolved endpoint; connected: the user's string.
+    endpoint: String,
+}
+
+/// Everything the application and the I/O thread share about a socket.
+pub(crate) struct State {
+    pub(crate) core: Box<CoreSocket>,
+    pub(crate) opts: Options,
+    endpoints: Vec<EndpointEntry>,
+    last_endpoint: String,
+    /// The active monitor's inproc name and endpoint queue.
+    monitor: Option<(String, Arc<Channel>)>,
+    closing: bool,
+    pub(crate) closed: bool,
+}
+
+impl State {
+    /// Moves the core's queued monitor events to the monitor's endpoint.
+    pub(crate) fn drain_monitor(&mut self) {
+        let m = self.core.monitor_mut();
+        if m.queue().is_empty() && m.dropped() == 0 {
+            return;
+        }
+        let version = m.version();
+        let dropped = m.queue_mut().take_dropped();
+        let mut events = Vec::with_capacity(m.queue().len());
+        while let Some(e) = m.pop() {
+            events.push((e, version));
+        }
+        if let Some((_, ch)) = &self.monitor {
+            ch.push_all(events, dropped);
+        }
+    }
+
+    /// Stops the monitor (`MONITOR_STOPPED` to its endpoint, if in the
+    /// mask) and frees its inproc name.
+    pub(crate) fn stop_monitor(&mut self, registry: &Registry) {
+        self.drain_monitor();
+        self.core.monitor_mut().stop();
+        self.drain_monitor();
+        if let Some((name, ch)) = self.monitor.take() {
+            registry.release(&name, &ch);
+        }
+    }
+}
+
+/// A socket as both threads see it.
+pub(crate) struct SocketShared {
+    pub(crate) id: u64,
+    pub(crate) state: Mutex<State>,
+    /// Signalled by the I/O thread after input, output and closes.
+    pub(crate) cond: Condvar,
+    /// A `Kick` is queued and not yet handled.
+    pub(crate) kick_pending: AtomicBool,
+}
+
+/// How long a blocking call may wait.
+enum Wait {
+    Never,
+    Forever,
+    Until(StdInstant),
+}
+
+impl Wait {
+    /// libzmq's `RCVTIMEO`/`SNDTIMEO` meaning: -1 forever, 0 never, else ms.
+    fn from_option(ms: i32) -> Self {
+        match u64::try_from(ms) {
+            Err(_) => Self::Forever,
+            Ok(0) => Self::Never,
+            Ok(ms) => Self::after(StdDuration::from_millis(ms)),
+        }
+    }
+
+    fn after(t: StdDuration) -> Self {
+        StdInstant::now()
+            .checked_add(t)
+            .map_or(Self::Forever, Self::Until)
+    }
+}
+
+fn map_send(e: SendError) -> Error {
+    match e {
+        SendError::NotSupported => Error::NotSupported,
+        SendError::Efsm => Error::Fsm,
+        SendError::EmptyMessage => Error::Invalid,
+        _ => Error::MessageTooLarge,
+    }
+}
+
+fn map_recv(e: RecvError) -> Error {
+    match e {
+        RecvError::NotSupported => Error::NotSupported,
+        RecvError::Efsm => Error::Fsm,
+        _ => Error::MessageTooLarge,
+    }
+}
+
+fn map_monitor(e: MonitorError) -> Error {
+    match e {
+        MonitorError::ProtocolNotSupported => Error::ProtocolNotSupported,
+        MonitorError::IncompatibleProtocol => Error::IncompatibleProtocol,
+        MonitorError::EndpointTooLong => Error::NameTooLong,
+        _ => Error::Invalid,
+    }
+}
+
+/// A ZeroMQ socket (libzmq `zmq_socket`): create it with
+/// [`Context::socket`](crate::Context::socket).
+///
+/// Calls lock the socket briefly; the socket may be shared between threads
+/// (`&Socket` is enough for every call but [`Socket::close`]). Connections
+/// progress on the context's I/O thread whether or not the application
+/// calls in.
+///
+/// Options apply to connections made after they are set (libzmq applies
+/// most of them at `bind`/`connect` time).
+pub struct Socket {
+    shared: Arc<SocketShared>,
+    ctx: Arc<ContextInner>,
+    socket_type: SocketType,
+    closed: bool,
+}
+
+impl fmt::Debug for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Socket")
+            .field("id", &self.shared.id)
+            .field("socket_type", &self.socket_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Socket {
+    pub(crate) fn new(ctx: Arc<ContextInner>, socket_type: SocketType) -> Result<Self> {
+        let aux: &'static mut [u8] = match socket_type {
+            SocketType::Sub | SocketType::XSub | SocketType::XPub => {
+                Box::leak(vec![0u8; crate::AUX_BUFFER].into_boxed_slice())
+            }
+            _ => &mut [],
+        };
+        let mut core = Box::new(CoreSocket::new(Config::new(socket_type), aux));
+        core.set_routing_id_seed(random_u32());
+        let shared = Arc::new(SocketShared {
+            id: ctx.next_id(),
+            state: Mutex::new(State {
+                core,
+                opts: Options::default(),
+                endpoints: Vec::new(),
+                last_endpoint: String::new(),
+                monitor: None,
+                closing: false,
+                closed: false,
+            }),
+            cond: Condvar::new(),
+            kick_pending: AtomicBool::new(false),
+        });
+        if !ctx.send(Command::AddSocket(Arc::clone(&shared))) {
+            return Err(Error::Terminated);
+        }
+        Ok(Self {
+            shared,
+            ctx,
+            socket_type,
+            closed: false,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock(&self.shared.state)
+    }
+
+    /// Wakes the I/O thread (once until it handled the previous wake).
+    fn kick(&self) {
+        if !self.shared.kick_pending.swap(true, Ordering::SeqCst) {
+            self.ctx.send(Command::Kick(self.shared.id));
+        }
+    }
+
+    fn wait<'a>(&'a self, st: MutexGuard<'a, State>, w: &Wait) -> Result<MutexGuard<'a, State>> {
+        match w {
+            Wait::Never => Err(Error::WouldBlock),
+            Wait::Forever => Ok(self
+                .shared
+                .cond
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner)),
+            Wait::Until(at) => {
+                let left = at.saturating_duration_since(StdInstant::now());
+                if left.is_zero() {
+                    return Err(Error::WouldBlock);
+                }
+                Ok(self
+                    .shared
+                    .cond
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0)
+            }
+        }
+    }
+
+    /// The socket's type.
+    #[must_use]
+    pub fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    /// `zmq_bind`: listens on `tcp://host:port` (host `*` or a numeric
+    /// address, IPv6 in brackets; port `*` or `0` for an ephemeral port) or
+    /// `ipc://path` (`ipc://@name` for a Linux abstract socket; a stale
+    /// socket file at `path` is removed first). Records `LISTENING` (the
+    /// listener fd, the resolved endpoint) or `BIND_FAILED` (the errno, the
+    /// endpoint without its scheme) before returning. The resolved endpoint
+    /// becomes [`Socket::last_endpoint`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a malformed endpoint,
+    /// [`Error::ProtocolNotSupported`] for another transport,
+    /// [`Error::NoDevice`] for a host that is not numeric or `*`,
+    /// [`Error::AddrInUse`] and other bind errors from the system.
+    pub fn bind(&self, endpoint: &str) -> Result<()> {
+        let (transport, address) = endpoint::split(endpoint)?;
+        let mut st = self.lock();
+        let result = self.bind_locked(&mut st, transport, address);
+        if let Err(e) = &result {
+            let errno = u32::try_from(e.errno()).unwrap_or(0);
+            st.core
+                .monitor_mut()
+                .record(Event::BindFailed { errno }, EndpointPair::bind(address));
+        }
+        st.drain_monitor();
+        result
+    }
+
+    fn bind_locked(&self, st: &mut State, transport: Transport, address: &str) -> Result<()> {
+        let (listener, fd, endpoint, file) = match transport {
+            Transport::Tcp => {
+                let addr = endpoint::tcp_bind_addr(address)?;
+                let s = RawSocket::new(Domain::for_address(addr), Type::STREAM, None)?;
+                s.set_reuse_address(true)?;
+                s.bind(&addr.into())?;
+                s.listen(BACKLOG)?;
+                s.set_nonblocking(true)?;
+                let local = s.local_addr()?.as_socket().ok_or(Error::AddrNotAvailable)?;
+                let fd = fd_value(s.as_raw_fd());
+                let l = std::net::TcpListener::from(OwnedFd::from(s));
+                (
+                    Listener::Tcp(mio::net::TcpListener::from_std(l)),
+                    fd,
+                    endpoint::tcp_string(&local),
+                    None,
+                )
+            }
+            Transport::Ipc => {
+                let path = IpcPath::parse(address)?;
+                if let Some(file) = path.file() {
+                    remove_stale_socket(file);
+                }
+                let s = RawSocket::new(Domain::UNIX, Type::STREAM, None)?;
+                s.bind(&path.sock_addr()?)?;
+                s.listen(BACKLOG)?;
+                s.set_nonblocking(true)?;
+                let fd = fd_value(s.as_raw_fd());
+                let l = std::os::unix::net::UnixListener::from(OwnedFd::from(s));
+                (
+                    Listener::Unix(mio::net::UnixListener::from_std(l)),
+                    fd,
+                    path.endpoint(),
+                    path.file().map(str::to_owned),
+                )
+            }
+        };
+        st.core
+            .monitor_mut()
+            .record(Event::Listening { fd }, EndpointPair::bind(&endpoint));
+        st.last_endpoint.clone_from(&endpoint);
+        let eid = self.ctx.next_id();
+        st.endpoints.push(EndpointEntry {
+            id: eid,
+            endpoint: endpoint.clone(),
+        });
+        self.ctx.send(Command::Listen {
+            sid: self.shared.id,
+            eid,
+            listener,
+            fd,
+            endpoint,
+            file,
+        });
+        Ok(())
+    }
+
+    /// `zmq_connect`: connects to `tcp://host:port` (a name such as
+    /// `localhost` is resolved before every attempt) or `ipc://path`, in the
+    /// background, reconnecting per `ZMQ_RECONNECT_IVL` and
+    /// `ZMQ_RECONNECT_IVL_MAX`. The endpoint becomes
+    /// [`Socket::last_endpoint`] as given.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a malformed endpoint (libzmq's syntax check),
+    /// [`Error::ProtocolNotSupported`] for another transport,
+    /// [`Error::NameTooLong`] for an IPC path longer than the system allows.
+    pub fn connect(&self, endpoint: &str) -> Result<()> {
+        let (transport, address) = endpoint::split(endpoint)?;
+        let target = match transport {
+            Transport::Tcp => endpoint::tcp_connect_target(address)?,
+            Transport::Ipc => Target::Ipc(IpcPath::parse(address)?),
+        };
+        let mut st = self.lock();
+        endpoint.clone_into(&mut st.last_endpoint);
+        let eid = self.ctx.next_id();
+        st.endpoints.push(EndpointEntry {
+            id: eid,
+            endpoint: endpoint.to_owned(),
+        });
+        self.ctx.send(Command::Connect {
+            sid: self.shared.id,
+            eid,
+            target,
+            endpoint: endpoint.to_owned(),
+            reconnect_ivl: st.opts.reconnect_ivl,
+            reconnect_ivl_max: st.opts.reconnect_ivl_max,
+        });
+        Ok(())
+    }
+
+    /// `zmq_unbind`: stops listening on `endpoint` (as bound, or as
+    /// [`Socket::last_endpoint`] reported it); its accepted connections are
+    /// closed without monitor events, the listener records `CLOSED`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotFound`] if the endpoint is not bound or connected,
+    /// [`Error::Invalid`] / [`Error::ProtocolNotSupported`] for a malformed
+    /// endpoint.
+    pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        self.term_endpoint(endpoint)
+    }
+
+    /// `zmq_disconnect`: stops connecting to `endpoint` and closes its
+    /// connection without a monitor event (`CLOSED` if an attempt was in
+    /// flight).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::unbind`].
+    pub fn disconnect(&self, endpoint: &str) -> Result<()> {
+        self.term_endpoint(endpoint)
+    }
+
+    /// libzmq's `term_endpoint` (both `zmq_unbind` and `zmq_disconnect`):
+    /// an exact match first, then the numeric form of the endpoint.
+    fn term_endpoint(&self, endpoint: &str) -> Result<()> {
+        let (transport, address) = endpoint::split(endpoint)?;
+        let mut st = self.lock();
+        let mut ids: Vec<u64> = st
+            .endpoints
+            .iter()
+            .filter(|e| e.endpoint == endpoint)
+            .map(|e| e.id)
+            .collect();
+        if ids.is_empty()
+            && transport == Transport::Tcp
+            && let Some(canonical) = endpoint::tcp_canonical(address)
+        {
+            ids = st
+                .endpoints
+                .iter()
+                .filter(|e| e.endpoint == canonical)
+                .map(|e| e.id)
+                .collect();
+        }
+        if ids.is_empty() {
+            return Err(Error::NotFound);
+        }
+        st.endpoints.retain(|e| !ids.contains(&e.id));
+        for eid in ids {
+            self.ctx.send(Command::Term {
+                sid: self.shared.id,
+                eid,
+            });
+        }
+        Ok(())
+    }
+
+    /// `zmq_send` of a whole multipart message, waiting up to
+    /// `ZMQ_SNDTIMEO` (default -1: forever) while no peer can take it.
+    ///
+    /// Like libzmq's `ZMQ_IMMEDIATE`, only connections whose handshake
+    /// finished take messages: with none, blocking types wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WouldBlock`] when the timeout expired, [`Error::NotSupported`]
+    /// for SUB and PULL, [`Error::Fsm`] out of REQ/REP order,
+    /// [`Error::MessageTooLarge`] for a message no transmit buffer can hold,
+    /// [`Error::Invalid`] for an empty message.
+    pub fn send(&self, parts: &[&[u8]]) -> Result<()> {
+        let timeout = self.lock().opts.sndtimeo;
+        self.send_wait(parts, &Wait::from_option(timeout))
+    }
+
+    /// `zmq_send` with `ZMQ_DONTWAIT`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WouldBlock`] (`EAGAIN`) when no peer can take the message
+    /// now; otherwise as [`Socket::send`].
+    pub fn send_nonblocking(&self, parts: &[&[u8]]) -> Result<()> {
+        self.send_wait(parts, &Wait::Never)
+    }
+
+    fn send_wait(&self, parts: &[&[u8]], w: &Wait) -> Result<()> {
+        let mut st = self.lock();
+        loop {
+            match st.core.send(parts) {
+                Ok(()) => {
+                    drop(st);
+                    self.kick();
+                    return Ok(());
+                }
+                Err(nb::Error::WouldBlock) => {}
+                Err(nb::Error::Other(e)) => return Err(map_send(e)),
+            }
+            st = self.wait(st, w)?;
+        }
+    }
+
+    /// `zmq_recv` of a whole multipart message, waiting up to
+    /// `ZMQ_RCVTIMEO` (default -1: forever).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WouldBlock`] when the timeout expired,
+    /// [`Error::NotSupported`] for PUB and PUSH, [`Error::Fsm`] out of
+    /// REQ/REP order.
+    pub fn recv(&self) -> Result<Vec<Vec<u8>>> {
+        let timeout = self.lock().opts.rcvtimeo;
+        self.recv_wait(&Wait::from_option(timeout))
+    }
+
+    /// `zmq_recv` with `ZMQ_DONTWAIT`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WouldBlock`] when no message is waiting; otherwise as
+    /// [`Socket::recv`].
+    pub fn recv_nonblocking(&self) -> Result<Vec<Vec<u8>>> {
+        self.recv_wait(&Wait::Never)
+    }
+
+    /// `zmq_recv` waiting at most `timeout` (overrides `ZMQ_RCVTIMEO`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`].
+    pub fn recv_timeout(&self, timeout: StdDuration) -> Result<Vec<Vec<u8>>> {
+        self.recv_wait(&Wait::after(timeout))
+    }
+
+    fn recv_wait(&self, w: &Wait) -> Result<Vec<Vec<u8>>> {
+        let mut st = self.lock();
+        loop {
+            match try_recv(&mut st) {
+                Ok(msg) => {
+                    let blocked = st.core.peers().any(|p| st.core.is_rx_blocked(p));
+                    drop(st);
+                    if blocked {
+                        self.kick();
+                    }
+                    return Ok(msg);
+                }
+                Err(Error::WouldBlock) => {}
+                Err(e) => return Err(e),
+            }
+            st = self.wait(st, w)?;
+        }
+    }
+
+    /// `ZMQ_LINGER` in ms: how long [`Socket::close`] keeps sending queued
+    /// messages (-1, the default: until sent; 0: drop them).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below -1.
+    pub fn set_linger(&self, ms: i32) -> Result<()> {
+        check(ms >= -1)?;
+        self.lock().opts.linger = ms;
+        Ok(())
+    }
+
+    /// `ZMQ_SNDHWM`: messages queued per connection for sending (0: no
+    /// limit but the buffer). Default 1000.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_sndhwm(&self, n: i32) -> Result<()> {
+        let n = u32::try_from(n).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().sndhwm = n;
+        Ok(())
+    }
+
+    /// `ZMQ_RCVHWM`: messages queued per connection after receiving (0: no
+    /// limit but the buffer). Default 1000.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_rcvhwm(&self, n: i32) -> Result<()> {
+        let n = u32::try_from(n).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().rcvhwm = n;
+        Ok(())
+    }
+
+    /// `ZMQ_RECONNECT_IVL` in ms (default 100; -1 or 0: no reconnect).
+    /// Applies to later `connect` calls.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below -1.
+    pub fn set_reconnect_ivl(&self, ms: i32) -> Result<()> {
+        check(ms >= -1)?;
+        self.lock().opts.reconnect_ivl = ms;
+        Ok(())
+    }
+
+    /// `ZMQ_RECONNECT_IVL_MAX` in ms (default 0: no back-off, jitter
+    /// instead). Applies to later `connect` calls.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_reconnect_ivl_max(&self, ms: i32) -> Result<()> {
+        check(ms >= 0)?;
+        self.lock().opts.reconnect_ivl_max = ms;
+        Ok(())
+    }
+
+    /// `ZMQ_HEARTBEAT_IVL` in ms: send a PING this often (0, the default:
+    /// off).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_heartbeat_ivl(&self, ms: i32) -> Result<()> {
+        let ms = u64::try_from(ms).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().heartbeat.interval = Duration::from_millis(ms);
+        Ok(())
+    }
+
+    /// `ZMQ_HEARTBEAT_TIMEOUT` in ms: close when nothing arrives this long
+    /// after a PING (default: the heartbeat interval).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_heartbeat_timeout(&self, ms: i32) -> Result<()> {
+        let ms = u64::try_from(ms).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().heartbeat.timeout = Some(Duration::from_millis(ms));
+        Ok(())
+    }
+
+    /// `ZMQ_HEARTBEAT_TTL` in ms, announced in our PINGs (rounded down to
+    /// deciseconds; below 100 it has no effect).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] outside 0..=6553599.
+    pub fn set_heartbeat_ttl(&self, ms: i32) -> Result<()> {
+        check((0..=6_553_599).contains(&ms))?;
+        let ms = u64::try_from(ms).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().heartbeat.ttl = Duration::from_millis(ms);
+        Ok(())
+    }
+
+    /// `ZMQ_HANDSHAKE_IVL` in ms: the handshake must finish within this
+    /// time (default 30000; 0: no limit).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 0.
+    pub fn set_handshake_ivl(&self, ms: i32) -> Result<()> {
+        let ms = u64::try_from(ms).map_err(|_| Error::Invalid)?;
+        self.lock().core.config_mut().handshake_ivl = Duration::from_millis(ms);
+        Ok(())
+    }
+
+    /// `ZMQ_MAXMSGSIZE` in bytes: a larger incoming frame closes the
+    /// connection (negative, the default -1: no limit but the receive
+    /// buffer).
+    ///
+    /// # Errors
+    ///
+    /// None (every value is valid, as in libzmq).
+    pub fn set_maxmsgsize(&self, bytes: i64) -> Result<()> {
+        self.lock().core.config_mut().max_msg_size = u64::try_from(bytes).ok();
+        Ok(())
+    }
+
+    /// `ZMQ_ROUTING_ID`: the identity REQ, DEALER and ROUTER sockets
+    /// announce (1 to 255 bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for an empty or too long id.
+    pub fn set_routing_id(&self, id: &[u8]) -> Result<()> {
+        self.lock()
+            .core
+            .config_mut()
+            .set_routing_id(id)
+            .map_err(|_| Error::Invalid)
+    }
+
+    /// `ZMQ_SUBSCRIBE` (SUB, XSUB): receive messages starting with `topic`
+    /// (empty: all). Subscriptions are counted.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for other socket types, [`Error::OutOfMemory`]
+    /// when the subscription store is full.
+    pub fn set_subscribe(&self, topic: &[u8]) -> Result<()> {
+        let r = self.lock().core.subscribe(topic);
+        self.kick();
+        r.map_err(|e| match e {
+            SendError::NotSupported => Error::Invalid,
+            _ => Error::OutOfMemory,
+        })
+    }
+
+    /// `ZMQ_UNSUBSCRIBE` (SUB, XSUB): removes one count of `topic`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for other socket types.
+    pub fn set_unsubscribe(&self, topic: &[u8]) -> Result<()> {
+        let r = self.lock().core.unsubscribe(topic);
+        self.kick();
+        r.map_err(|_| Error::Invalid)
+    }
+
+    /// `ZMQ_RCVTIMEO` in ms for [`Socket::recv`] (-1, the default: wait
+    /// forever; 0: never wait).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below -1.
+    pub fn set_rcvtimeo(&self, ms: i32) -> Result<()> {
+        check(ms >= -1)?;
+        self.lock().opts.rcvtimeo = ms;
+        Ok(())
+    }
+
+    /// `ZMQ_SNDTIMEO` in ms for [`Socket::send`] (-1, the default: wait
+    /// forever; 0: never wait).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below -1.
+    pub fn set_sndtimeo(&self, ms: i32) -> Result<()> {
+        check(ms >= -1)?;
+        self.lock().opts.sndtimeo = ms;
+        Ok(())
+    }
+
+    /// The receive and transmit buffer sizes of connections made from now
+    /// on (default [`DEFAULT_BUFFER_SIZE`](crate::DEFAULT_BUFFER_SIZE)
+    /// each). A frame larger than the receive buffer closes the connection;
+    /// a message larger than the transmit buffer cannot be sent. Not a
+    /// libzmq option: libzmq allocates per message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] below 1024 bytes.
+    pub fn set_buffer_sizes(&self, rx: usize, tx: usize) -> Result<()> {
+        check(rx >= MIN_BUFFER && tx >= MIN_BUFFER)?;
+        let mut st = self.lock();
+        st.opts.rx_buffer = rx;
+        st.opts.tx_buffer = tx;
+        Ok(())
+    }
+
+    /// `ZMQ_LAST_ENDPOINT`: the endpoint of the last successful `bind`
+    /// (resolved: `tcp://127.0.0.1:54321` after binding port `*`) or
+    /// `connect` (as given); empty before either.
+    ///
+    /// # Errors
+    ///
+    /// None today; kept fallible like libzmq's `getsockopt`.
+    pub fn last_endpoint(&self) -> Result<String> {
+        Ok(self.lock().last_endpoint.clone())
+    }
+
+    /// `zmq_socket_monitor(s, endpoint, events)`: version 1 events to
+    /// `inproc://name`, read with a
+    /// [`MonitorSocket`](crate::MonitorSocket); `None` stops monitoring
+    /// (with `MONITOR_STOPPED` if it is in the mask).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::monitor_versioned`].
+    pub fn monitor(&self, endpoint: Option<&str>, events: i32) -> Result<()> {
+        self.monitor_versioned(endpoint, EventMask::from_zmq_int(events).bits(), 1)
+    }
+
+    /// `zmq_socket_monitor_versioned(s, endpoint, events, version, ZMQ_PAIR)`
+    /// with libzmq's checks and order: a version 1 mask above 16 bits or a
+    /// malformed endpoint is refused first; then an active monitor is
+    /// stopped (its consumer gets `MONITOR_STOPPED` and nothing after);
+    /// then the new one binds its inproc name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] for a bad mask, endpoint or a version other than 1
+    /// and 2 (libzmq accepts other versions and then sends nothing),
+    /// [`Error::ProtocolNotSupported`] for a transport other than `inproc`,
+    /// [`Error::AddrInUse`] when another live monitor of this context uses
+    /// the name, [`Error::NameTooLong`] for a name above 128 bytes.
+    pub fn monitor_versioned(
+        &self,
+        endpoint: Option<&str>,
+        events: u64,
+        version: u32,
+    ) -> Result<()> {
+        let version = EventVersion::from_number(i64::from(version)).ok_or(Error::Invalid)?;
+        let mask = EventMask::from_bits(events);
+        let registry = &self.ctx.registry;
+        let mut st = self.lock();
+        let Some(endpoint) = endpoint else {
+            st.stop_monitor(registry);
+            return Ok(());
+        };
+        // Validate without side effects first.
+        let mut probe: Monitor<1, EP> = Monitor::new();
+        match probe.start_versioned(endpoint, mask, version, SocketType::Pair) {
+            Ok(()) => {}
+            Err(e @ MonitorError::EndpointTooLong) => {
+                st.stop_monitor(registry);
+                return Err(map_monitor(e));
+            }
+            Err(e) => return Err(map_monitor(e)),
+        }
+        let name = probe.inproc_name().unwrap_or_default().to_owned();
+        st.stop_monitor(registry);
+        let channel = registry.claim(&name)?;
+        if let Err(e) =
+            st.core
+                .monitor_mut()
+                .start_versioned(endpoint, mask, version, SocketType::Pair)
+        {
+            registry.release(&name, &channel);
+            return Err(map_monitor(e));
+        }
+        st.monitor = Some((name, channel));
+        Ok(())
+    }
+
+    /// `zmq_close`: stops listening and connecting (`CLOSED` for each
+    /// listener and each connect attempt in flight), keeps sending queued
+    /// messages for up to `ZMQ_LINGER` ms in the background, then stops the
+    /// monitor (`MONITOR_STOPPED`, the last event). Returns at once, as
+    /// libzmq does; dropping the last [`Context`](crate::Context) handle
+    /// waits for lingering sockets.
+    ///
+    /// # Errors
+    ///
+    /// None today; kept fallible like libzmq's `zmq_close`.
+    pub fn close(mut self) -> Result<()> {
+        self.close_impl();
+        Ok(())
+    }
+
+    fn close_impl(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        let linger = {
+            let mut st = self.lock();
+            if st.closing {
+                return;
+            }
+            st.closing = true;
+            st.opts.linger
+        };
+        self.ctx.send(Command::Close {
+            sid: self.shared.id,
+            linger,
+        });
+    }
+}
+
+impl Drop for Socket {
+    /// Closes the socket as [`Socket::close`] does.
+    fn drop(&mut self) {
+        self.close_impl();
+    }
+}
+
+fn check(ok: bool) -> Result<()> {
+    if ok { Ok(()) } else { Err(Error::Invalid) }
+}
+
+/// Takes one whole message, if one is waiting.
+fn try_recv(st: &mut State) -> Result<Vec<Vec<u8>>> {
+    let mut frames = Vec::new();
+    loop {
+        match st.core.recv_with(<[u8]>::to_vec, None) {
+            Ok((frame, info)) => {
+                frames.push(frame);
+                if !info.more {
+                    return Ok(frames);
+                }
+            }
+            Err(nb::Error::WouldBlock) => return Err(Error::WouldBlock),
+            Err(nb::Error::Other(e)) => return Err(map_recv(e)),
+        }
+    }
+}
+
+/// Removes a socket file left behind at `path` (libzmq unlinks the path
+/// before binding; only sockets are removed here).
+fn remove_stale_socket(path: &str) {
+    use std::os::unix::fs::FileTypeExt;
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        let _ = std::fs::remove_file(path);
+    }
+}
