@@ -178,7 +178,12 @@ pub(crate) fn tcp_connect_target(address: &str) -> Result<Target> {
 /// resolves IPv4 only unless `ZMQ_IPV6` is set), IPv6 is used when there is
 /// no IPv4 address.
 pub(crate) fn resolve_tcp(host: &str, port: &str) -> std::io::Result<SocketAddr> {
-    let port = parse_port(port, false).map_err(std::io::Error::from)?;
+    // libzmq attempts port 0 too (the connect then fails).
+    let port = if port == "0" {
+        0
+    } else {
+        parse_port(port, false).map_err(std::io::Error::from)?
+    };
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, port));
     }

@@ -250,8 +250,11 @@ struct ConnIo {
     readable: bool,
     writable: bool,
     write_interest: bool,
+    /// No more reads: end-of-stream, or the transport failed.
     eof: bool,
-    failed: bool,
+    /// The transport's errno, when it failed rather than ended.
+    error: Option<u32>,
+    /// The core was told about the end of the transport.
     close_reported: bool,
 }
 
@@ -270,7 +273,7 @@ impl ConnIo {
             writable: true,
             write_interest: false,
             eof: false,
-            failed: false,
+            error: None,
             close_reported: false,
         }
     }
@@ -1039,7 +1042,6 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             .filter(|c| {
                 expired
                     || c.eof
-                    || c.failed
                     || (!c.has_unsent()
                         && st
                             .core
@@ -1058,6 +1060,11 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
         }
     }
     sock.core_deadline = st.core.poll_timeout();
+    st.eof_waiting = sock
+        .conns
+        .values()
+        .filter(|c| c.eof && !c.close_reported)
+        .count();
     st.drain_monitor();
     drop(st);
     shared.cond.notify_all();
@@ -1097,20 +1104,35 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                core.handle_transport_error(now, c.peer, errno_of(&e));
                 c.eof = true;
-                c.failed = true;
+                c.error = Some(errno_of(&e));
             }
         }
     }
-    if c.eof && c.rx.is_empty() && !c.close_reported {
-        c.close_reported = true;
-        if !c.failed {
-            core.handle_transport_closed(now, c.peer);
-        }
-    }
+    report_end(c, core, now);
     flush(env, c, core, now);
     again
+}
+
+/// Tells the core that the transport ended, once the held-back input is
+/// consumed and the application has read every complete message of this
+/// peer: the core stops delivering a peer's messages once it is closed,
+/// while libzmq still delivers what arrived before the disconnect.
+fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+    if !c.eof || c.close_reported || !c.rx.is_empty() {
+        return;
+    }
+    if core
+        .peer(c.peer)
+        .is_some_and(|p| p.has_message() && !p.is_closed())
+    {
+        return;
+    }
+    c.close_reported = true;
+    match c.error {
+        Some(errno) => core.handle_transport_error(now, c.peer, errno),
+        None => core.handle_transport_closed(now, c.peer),
+    }
 }
 
 /// Writes the core's pending output until it is all out or the transport
@@ -1120,7 +1142,7 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
         if !c.has_unsent() {
             c.tx_off = 0;
             c.tx_len = 0;
-            if c.failed {
+            if c.error.is_some() {
                 break;
             }
             let n = core.poll_transmit(now, c.peer, &mut c.tx);
@@ -1145,8 +1167,8 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                core.handle_transport_error(now, c.peer, errno_of(&e));
-                c.failed = true;
+                // Reading stops too; the core hears of it in `report_end`.
+                c.error = Some(errno_of(&e));
                 c.eof = true;
                 c.tx_off = 0;
                 c.tx_len = 0;

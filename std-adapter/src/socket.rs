@@ -86,6 +86,9 @@ pub(crate) struct State {
     monitor: Option<(String, Arc<Channel>)>,
     closing: bool,
     pub(crate) closed: bool,
+    /// Connections whose transport ended while messages of theirs wait to
+    /// be read (the I/O thread tells the core once they are read).
+    pub(crate) eof_waiting: usize,
 }
 
 impl State {
@@ -224,6 +227,7 @@ impl Socket {
                 monitor: None,
                 closing: false,
                 closed: false,
+                eof_waiting: 0,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -539,7 +543,8 @@ impl Socket {
         loop {
             match try_recv(&mut st) {
                 Ok(msg) => {
-                    let blocked = st.core.peers().any(|p| st.core.is_rx_blocked(p));
+                    let blocked =
+                        st.eof_waiting > 0 || st.core.peers().any(|p| st.core.is_rx_blocked(p));
                     drop(st);
                     if blocked {
                         self.kick();
