@@ -131,7 +131,9 @@ pub enum DisconnectReason {
     UnsupportedVersion,
     /// The peer broke the protocol (the error is the monitor's code).
     Protocol(ProtocolError),
-    /// A frame was malformed (reserved flag bits, a command with MORE, ...).
+    /// A frame was malformed (a PING too short to hold its TTL). Like
+    /// libzmq, reserved flag bits and MORE on a command are ignored rather
+    /// than treated as errors.
     Framing,
     /// The peer's metadata was malformed.
     InvalidMetadata,
@@ -246,6 +248,11 @@ pub struct Connection<'a> {
     rx_state: Rx,
     /// Complete units (messages, commands, metadata) at the front of `rx`.
     rx_units: usize,
+    /// Whether the metadata record is still queued (it is one of `rx_units`
+    /// but does not count against `ZMQ_RCVHWM`).
+    rx_meta: bool,
+    /// The latest instant seen, for work resumed outside an input call.
+    last_now: Instant,
     /// Whether the next data frame starts a new message.
     rx_at_msg_start: bool,
     scratch: [u8; CMD_SCRATCH],
@@ -302,6 +309,8 @@ impl<'a> Connection<'a> {
             ready_received: false,
             rx_state: Rx::Flags,
             rx_units: 0,
+            rx_meta: false,
+            last_now: now,
             rx_at_msg_start: true,
             scratch: [0; CMD_SCRATCH],
             rx: MsgRing::new(rx_buf),
@@ -317,13 +326,16 @@ impl<'a> Connection<'a> {
             events: heapless::Deque::new(),
         };
         let mut greeting = [0u8; wire::greeting::GREETING_LEN];
+        // libzmq `zmtp_engine.cpp` plug_internal: the padding carries
+        // `routing_id_size + 1` whatever the socket type.
+        let id_len = u8::try_from(config.routing_id.len()).unwrap_or(u8::MAX);
         wire::GreetingRepr {
             major: 3,
             minor: 1,
             mechanism,
             as_server: false,
         }
-        .emit(0, &mut greeting);
+        .emit(id_len, &mut greeting);
         conn.tx
             .push(REC_RAW, &greeting)
             .map_err(|_| SendError::TooLarge)?;
@@ -420,6 +432,7 @@ impl<'a> Connection<'a> {
     /// consumed (at most `bytes.len()`). Fewer than offered means the receive
     /// queue is full or the connection closed; keep the rest for later.
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        self.last_now = now;
         let mut used = 0usize;
         // Every step consumes a byte or changes state; the bound only guards
         // against a bug turning into a hang.
@@ -458,6 +471,7 @@ impl<'a> Connection<'a> {
 
     /// Runs expired timers. Spurious calls are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
         while let Some(t) = self.timers.expire(now) {
             if self.phase == Phase::Closed {
                 return;
@@ -741,10 +755,34 @@ impl<'a> Connection<'a> {
             return false;
         };
         self.rx.pop();
+        if flags & REC_METADATA != 0 {
+            self.rx_meta = false;
+        }
         if flags & REC_MORE == 0 {
             self.rx_units = self.rx_units.saturating_sub(1);
         }
+        self.resume_rx();
         true
+    }
+
+    /// Room was made in the receive queue: a frame whose header (or, for a
+    /// short SUBSCRIBE/CANCEL, whole body) was already consumed may move in
+    /// now. Without this, a blocked empty frame would wait for input that
+    /// never comes, since every one of its bytes was already taken.
+    fn resume_rx(&mut self) {
+        if self.phase != Phase::Ready {
+            return;
+        }
+        let now = self.last_now;
+        match self.rx_state {
+            Rx::Header { flags, size } => {
+                let _ = self.place_body(now, flags, size);
+            }
+            Rx::CmdWait { size, kept } => {
+                let _ = self.place_command(now, size, kept);
+            }
+            _ => {}
+        }
     }
 
     /// Ends the connection and hands the caller's buffers back
@@ -770,19 +808,29 @@ impl<'a> Connection<'a> {
         }
         self.greeting_got = before.saturating_add(n);
         let sig = wire::greeting::SIGNATURE_LEN;
-        if before < sig && self.greeting_got >= sig {
-            let head = self.greeting.get(..sig).unwrap_or_default();
-            if wire::greeting::check_signature(head).is_err() {
-                self.fail(
-                    DisconnectReason::UnsupportedVersion,
-                    Some(ConnEvent::HandshakeFailedProtocol(
-                        ProtocolError::ZmtpUnspecified,
-                    )),
-                );
-                return n;
+        if before < sig {
+            // libzmq `receive_greeting` decides on the first byte (not 0xFF:
+            // a ZMTP 1.0 peer), then on byte 9 once the signature is in. A
+            // 1.0 peer may send fewer than 10 bytes and wait, so the first
+            // byte must be judged on its own.
+            let head = self.greeting.get(..self.greeting_got).unwrap_or_default();
+            match wire::greeting::check_signature(head) {
+                Ok(()) => {
+                    // libzmq sends its major version once the peer's
+                    // signature is in.
+                    self.tx_allowed = (sig as u64).saturating_add(1);
+                }
+                Err(wire::Error::Truncated) => {}
+                Err(_) => {
+                    self.fail(
+                        DisconnectReason::UnsupportedVersion,
+                        Some(ConnEvent::HandshakeFailedProtocol(
+                            ProtocolError::ZmtpUnspecified,
+                        )),
+                    );
+                    return n;
+                }
             }
-            // libzmq sends its major version once the peer's signature is in.
-            self.tx_allowed = (sig as u64).saturating_add(1);
         }
         if before <= sig && self.greeting_got > sig {
             let major = self.greeting.get(sig).copied().unwrap_or(0);
@@ -838,6 +886,15 @@ impl<'a> Connection<'a> {
         match self.rx_state {
             Rx::Flags => {
                 let &b = bytes.first()?;
+                // libzmq `v2_decoder.cpp` flags_ready reads only MORE, LONG
+                // and COMMAND: reserved bits are ignored, not rejected. A
+                // command cannot continue a message, so MORE is dropped there.
+                let b = b & !Flags::RESERVED;
+                let b = if b & Flags::COMMAND != 0 {
+                    b & !Flags::MORE
+                } else {
+                    b
+                };
                 match Flags::from_byte(b) {
                     Ok(flags) => {
                         self.rx_state = Rx::Size {
@@ -954,10 +1011,11 @@ impl<'a> Connection<'a> {
     /// on to stream the body.
     fn place_body(&mut self, now: Instant, flags: Flags, size: usize) -> bool {
         let handshaking = self.phase == Phase::Handshake;
+        let queued = self.rx_units.saturating_sub(usize::from(self.rx_meta));
         if !handshaking
             && self.rx_at_msg_start
             && self.rcvhwm != 0
-            && self.rx_units >= self.rcvhwm as usize
+            && queued >= self.rcvhwm as usize
         {
             return false;
         }
@@ -1139,6 +1197,7 @@ impl<'a> Connection<'a> {
                 // metadata): one unit ahead of every message.
                 if self.rx.commit() {
                     self.rx_units = self.rx_units.saturating_add(1);
+                    self.rx_meta = true;
                 }
                 self.mechanism_ready(now);
             }
