@@ -505,10 +505,12 @@ impl<'a> Connection<'a> {
 
     /// Closes the connection at the application's request: no further
     /// output, no monitor event (libzmq reports nothing for a local close).
+    /// A final ERROR command still waiting after a protocol failure is
+    /// dropped too.
     pub fn close(&mut self) {
+        self.flush_after_close = false;
         if self.phase != Phase::Closed {
             self.phase = Phase::Closed;
-            self.flush_after_close = false;
             self.timers.stop_all();
             self.push_event(ConnEvent::Disconnected(DisconnectReason::LocalClose));
         }
@@ -671,7 +673,13 @@ impl<'a> Connection<'a> {
             n = n.saturating_add(1);
         }
         let lens = buf.get(..n.max(1)).unwrap_or_default();
-        if lens.iter().any(|&l| l > self.tx.max_body_len()) {
+        // An empty ring places records back to back from the start, so a
+        // message fits an empty transmit queue exactly when its records'
+        // total does not exceed the capacity.
+        let total = lens.iter().try_fold(0usize, |acc, &l| {
+            MsgRing::record_len(l).and_then(|r| acc.checked_add(r))
+        });
+        if total.is_none_or(|t| t > self.tx.capacity()) {
             return Err(SendError::TooLarge);
         }
         if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
