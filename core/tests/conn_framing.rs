@@ -305,6 +305,79 @@ fn small_receive_buffer_holds_input_back_without_loss() {
 }
 
 #[test]
+fn multipart_message_behind_queued_units_does_not_deadlock() {
+    // Records never wrap in the receive queue. A large multi-frame message
+    // that started behind queued messages could find no contiguous room for
+    // its last frame once those were read, while its own first frames can
+    // never be read: it must wait for an empty queue instead.
+    let mut b = pair_cfg();
+    b.rcvhwm = 2;
+    let mut p = Pair::with_buffers(&pair_cfg(), &b, 1024, 1024);
+    p.chunk = 16;
+    p.handshake();
+    p.a.c.send(&[&[1u8; 250], &[2u8; 252]]).unwrap();
+    p.drive();
+    p.a.c.send(&[&[3u8; 1], &[4u8; 251], &[5u8; 253]]).unwrap();
+    p.drive();
+    p.a.c
+        .send(&[&[6u8; 252], &[7u8; 255], &[8u8; 256]])
+        .unwrap();
+    let mut got = Vec::new();
+    for _ in 0..20 {
+        p.drive();
+        while let Some(m) = pop_message(&mut p.b.c) {
+            got.push(m.iter().map(Vec::len).collect::<Vec<_>>());
+        }
+    }
+    assert_eq!(
+        got,
+        [vec![250, 252], vec![1, 251, 253], vec![252, 255, 256]]
+    );
+    assert!(
+        p.b.events
+            .iter()
+            .all(|e| *e == ConnEvent::HandshakeSucceeded)
+    );
+}
+
+#[test]
+fn multipart_message_larger_than_the_receive_buffer() {
+    // Each frame fits, the message does not: refused instead of waiting
+    // forever for room that cannot appear.
+    let mut s = ready_solo(&pair_cfg(), 256);
+    let bytes = message(&[&[1u8; 200], &[2u8; 200]]);
+    let n = s.feed(&bytes);
+    assert_eq!(n, 202 + 2);
+    assert_eq!(
+        s.events,
+        [ConnEvent::Disconnected(DisconnectReason::MessageTooLarge)]
+    );
+    assert!(!s.c.has_message());
+}
+
+#[test]
+fn multipart_message_split_across_reads_waits_for_an_empty_queue() {
+    let mut s = ready_solo(&pair_cfg(), 4096);
+    s.feed_all(&message(&[b"first"]));
+    // Only the first frame of the next message is visible: it is held back
+    // until the queue is empty, then stored from the start of the buffer.
+    let next = message(&[b"a", b"b"]);
+    let n = s.feed(&next[..4]);
+    assert_eq!(n, 2);
+    assert!(s.c.is_rx_blocked());
+    assert_eq!(pop_message(&mut s.c).unwrap(), [b"first".to_vec()]);
+    s.feed_all(&next[n..]);
+    assert_eq!(
+        pop_message(&mut s.c).unwrap(),
+        [b"a".to_vec(), b"b".to_vec()]
+    );
+    // A whole multi-frame message in one read is queued behind others.
+    let two = [message(&[b"x", b"y"]), message(&[b"z", b"w"])].concat();
+    s.feed_all(&two);
+    assert_eq!(s.c.queued_units(), 2);
+}
+
+#[test]
 fn sndhwm_limits_queued_messages() {
     let mut a = pair_cfg();
     a.sndhwm = 3;

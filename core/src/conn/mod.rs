@@ -49,6 +49,16 @@
 //! [`Config::max_msg_size`] and the receive buffer's
 //! [`MsgRing::max_body_len`]; a larger frame closes the connection
 //! ([`DisconnectReason::MessageTooLarge`]) before any of its body is stored.
+//! A whole message must fit the receive buffer too (its frames' bodies plus
+//! a record header each); a multi-frame message that cannot is refused the
+//! same way once nothing else is left to read.
+//!
+//! Records do not wrap inside the receive buffer, so a multi-frame message
+//! only starts behind other queued units when all of its frame headers are
+//! in the bytes offered and the whole message fits at once; otherwise
+//! ([`Connection::is_rx_blocked`]) it waits until the application has read
+//! everything queued before it. This rules out a queue whose free space is
+//! split around a half-received message that can then never complete.
 
 pub mod config;
 mod timer;
@@ -784,7 +794,7 @@ impl<'a> Connection<'a> {
         let now = self.last_now;
         match self.rx_state {
             Rx::Header { flags, size } => {
-                let _ = self.place_body(now, flags, size);
+                let _ = self.place_body(now, flags, size, &[]);
             }
             Rx::CmdWait { size, kept } => {
                 let _ = self.place_command(now, size, kept);
@@ -923,12 +933,14 @@ impl<'a> Connection<'a> {
                 if got < need {
                     self.rx_state = Rx::Size { flags, got, acc };
                 } else {
-                    self.size_complete(now, flags, acc);
+                    // The lookahead starts at this frame's body.
+                    let ahead = bytes.get(1..).unwrap_or_default();
+                    self.size_complete(now, flags, acc, ahead);
                 }
                 Some(1)
             }
             Rx::Header { flags, size } => {
-                if self.place_body(now, flags, size) {
+                if self.place_body(now, flags, size, bytes) {
                     Some(0)
                 } else {
                     None
@@ -990,7 +1002,7 @@ impl<'a> Connection<'a> {
         }
     }
 
-    fn size_complete(&mut self, now: Instant, flags: Flags, size: u64) {
+    fn size_complete(&mut self, now: Instant, flags: Flags, size: u64, ahead: &[u8]) {
         if self.max_msg_size.is_some_and(|max| size > max) {
             self.fail(DisconnectReason::MessageTooLarge, None);
             return;
@@ -1012,18 +1024,35 @@ impl<'a> Connection<'a> {
             return;
         }
         self.rx_state = Rx::Header { flags, size };
-        self.place_body(now, flags, size);
+        self.place_body(now, flags, size, ahead);
     }
 
     /// Tries to reserve room for a frame body; on success the decoder moves
-    /// on to stream the body.
-    fn place_body(&mut self, now: Instant, flags: Flags, size: usize) -> bool {
+    /// on to stream the body. `ahead` is the input from the body on (possibly
+    /// empty), used to size a multi-frame message before it starts.
+    ///
+    /// Records never wrap inside the receive queue, so a multi-frame message
+    /// that starts behind other queued units may find, once those are read,
+    /// no contiguous room for its next frame while its own first frames can
+    /// never be read (they are not a complete unit yet). To rule that out, a
+    /// multi-frame message starts in a non-empty queue only if all of it is
+    /// visible in `ahead` and fits right now; otherwise it waits until the
+    /// queue is empty, where any message up to the queue's capacity fits.
+    fn place_body(&mut self, now: Instant, flags: Flags, size: usize, ahead: &[u8]) -> bool {
         let handshaking = self.phase == Phase::Handshake;
         let queued = self.rx_units.saturating_sub(usize::from(self.rx_meta));
         if !handshaking
             && self.rx_at_msg_start
             && self.rcvhwm != 0
             && queued >= self.rcvhwm as usize
+        {
+            return false;
+        }
+        if !handshaking
+            && self.rx_at_msg_start
+            && flags.is_more()
+            && !self.rx.is_empty()
+            && !self.message_fits_now(size, ahead)
         {
             return false;
         }
@@ -1035,6 +1064,11 @@ impl<'a> Connection<'a> {
             0
         };
         if self.rx.begin(rec_flags, size).is_err() {
+            if !handshaking && !self.rx_at_msg_start && self.rx_units == 0 {
+                // Only this message's first frames are queued and nothing
+                // can be read to make room: it is larger than the queue.
+                self.fail(DisconnectReason::MessageTooLarge, None);
+            }
             return false;
         }
         self.rx_state = Rx::Ring {
@@ -1045,6 +1079,51 @@ impl<'a> Connection<'a> {
             self.frame_in_ring(now, flags);
         }
         true
+    }
+
+    /// Whether a multi-frame message whose first body is `first` bytes and
+    /// whose bytes from that body on are `ahead` can be stored whole right
+    /// now. `false` when its frame headers are not all in `ahead`, when a
+    /// command is interleaved, or beyond [`MAX_PARTS`] frames.
+    fn message_fits_now(&self, first: usize, ahead: &[u8]) -> bool {
+        let mut lens = [0usize; MAX_PARTS];
+        let mut n = 0usize;
+        let mut size = first;
+        let mut r = wire::Reader::new(ahead);
+        loop {
+            let Some(slot) = lens.get_mut(n) else {
+                return false;
+            };
+            *slot = size;
+            n = n.saturating_add(1);
+            if r.take(size).is_none() {
+                return false;
+            }
+            let Some(b) = r.u8() else {
+                return false;
+            };
+            let b = b & !Flags::RESERVED;
+            if b & Flags::COMMAND != 0 {
+                return false;
+            }
+            let next = if b & Flags::LONG != 0 {
+                r.u64_be()
+            } else {
+                r.u8().map(u64::from)
+            };
+            let Some(next) = next.and_then(|s| usize::try_from(s).ok()) else {
+                return false;
+            };
+            if b & Flags::MORE == 0 {
+                let Some(slot) = lens.get_mut(n) else {
+                    return false;
+                };
+                *slot = next;
+                n = n.saturating_add(1);
+                return self.rx.fits(lens.get(..n).unwrap_or_default());
+            }
+            size = next;
+        }
     }
 
     /// A whole frame body sits in the receive queue's reservation.
