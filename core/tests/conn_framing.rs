@@ -378,6 +378,20 @@ fn multipart_message_split_across_reads_waits_for_an_empty_queue() {
 }
 
 #[test]
+fn subscribe_inside_a_message_that_fills_the_queue() {
+    // A peer interleaving a SUBSCRIBE in a message that already fills the
+    // receive queue cannot be waited for: refused, not stuck.
+    let mut s = Solo::with_buffers(&Config::new(SocketType::XPub), 256, 4096);
+    s.handshake(SocketType::XSub);
+    s.feed_all(&frame(0x01, &[0u8; 240]));
+    s.feed(&command(b"\x09SUBSCRIBEtopic"));
+    assert_eq!(
+        s.events,
+        [ConnEvent::Disconnected(DisconnectReason::MessageTooLarge)]
+    );
+}
+
+#[test]
 fn sndhwm_limits_queued_messages() {
     let mut a = pair_cfg();
     a.sndhwm = 3;

@@ -1195,6 +1195,11 @@ impl<'a> Connection<'a> {
     /// the scratch) into the receive queue; waits while the queue is full.
     fn place_command(&mut self, now: Instant, size: usize, kept: usize) -> bool {
         if self.rx.begin(REC_COMMAND, size).is_err() {
+            if !self.rx_at_msg_start && self.rx_units == 0 {
+                // Interleaved in a message that fills the queue: no read
+                // can ever make room.
+                self.fail(DisconnectReason::MessageTooLarge, None);
+            }
             return false;
         }
         let _ = self.rx.write(self.scratch.get(..kept).unwrap_or_default());
