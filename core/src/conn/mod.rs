@@ -252,6 +252,7 @@ pub struct Connection<'a> {
     phase: Phase,
     greeting: [u8; wire::greeting::GREETING_LEN],
     greeting_got: usize,
+    peer_major: u8,
     peer_minor: u8,
     peer_socket_type: Option<SocketType>,
     ready_received: bool,
@@ -314,6 +315,7 @@ impl<'a> Connection<'a> {
             phase: Phase::Greeting,
             greeting: [0; wire::greeting::GREETING_LEN],
             greeting_got: 0,
+            peer_major: 0,
             peer_minor: 0,
             peer_socket_type: None,
             ready_received: false,
@@ -420,10 +422,12 @@ impl<'a> Connection<'a> {
     }
 
     /// Whether subscriptions must be sent as ZMTP 3.0 messages (`0x01` /
-    /// `0x00` prefix) rather than 3.1 SUBSCRIBE/CANCEL commands.
+    /// `0x00` prefix) rather than 3.1 SUBSCRIBE/CANCEL commands: only for a
+    /// 3.0 peer (libzmq `select_handshake_fun` treats any major version
+    /// above 3 as 3.1, whatever its minor). `false` before the greeting.
     #[must_use]
     pub fn uses_subscription_messages(&self) -> bool {
-        self.peer_minor == 0
+        self.peer_major == 3 && self.peer_minor == 0
     }
 
     /// Whether input is held back because the receive queue is full: the
@@ -880,6 +884,7 @@ impl<'a> Connection<'a> {
             );
             return;
         };
+        self.peer_major = repr.major;
         self.peer_minor = repr.minor;
         if repr.mechanism != self.mechanism {
             self.fail(
