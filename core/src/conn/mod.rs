@@ -430,9 +430,13 @@ impl<'a> Connection<'a> {
         self.peer_major == 3 && self.peer_minor == 0
     }
 
-    /// Whether input is held back because the receive queue is full: the
-    /// driver should offer its unconsumed bytes again after the application
-    /// read something.
+    /// Whether input is held back because the receive queue is full (by
+    /// `ZMQ_RCVHWM` or by bytes), or because a multi-frame message waits for
+    /// it to empty (see the module documentation): the driver should offer
+    /// its unconsumed bytes again after the application read something. A
+    /// frame whose bytes were all consumed already (an empty frame, a short
+    /// SUBSCRIBE) moves in by itself when [`Connection::pop_frame`] makes
+    /// room.
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
         matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
