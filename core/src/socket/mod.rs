@@ -27,7 +27,9 @@
 //!
 //! Only peers whose handshake finished take part (libzmq's `ZMQ_IMMEDIATE`
 //! behaviour): a DEALER with no ready peer returns `WouldBlock` rather than
-//! queueing for a future peer.
+//! queueing for a future peer. A ROUTER peer announcing a routing id that
+//! another peer already uses is ignored but stays connected, as in libzmq
+//! without `ZMQ_ROUTER_HANDOVER`; a second PAIR peer is closed.
 //!
 //! ## Memory
 //!
@@ -466,10 +468,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     .flatten()
                     .any(|q| q.active && q.routing_id == identity);
                 if duplicate {
-                    // libzmq without ROUTER_HANDOVER ignores the newcomer.
-                    if let Some(p) = self.peer_mut(peer) {
-                        p.conn.close();
-                    }
+                    // libzmq without ROUTER_HANDOVER ignores the newcomer
+                    // (`router_t::identify_peer`): the connection stays up
+                    // but takes no part in the pattern, so what it sends
+                    // waits in its receive queue and back-pressures it.
                     return;
                 }
                 if let Some(p) = self.peer_mut(peer) {
