@@ -21,7 +21,7 @@
 //! | REQ | round-robin, adds the empty delimiter; strict send/recv alternation | only from the peer asked, delimiter removed | `WouldBlock` |
 //! | REP | to the peer that asked, with its envelope | fair-queued, envelope kept | reply dropped |
 //! | ROUTER | to the peer named by the first frame | fair-queued, routing id frame prepended | dropped |
-//! | PUB, XPUB | to every peer whose subscription prefixes the first frame | XPUB: subscription messages | dropped for that peer |
+//! | PUB, XPUB | to every peer whose subscription prefixes the first frame | XPUB: subscription notices, then what peers send without a subscription prefix | dropped for that peer |
 //! | SUB, XSUB | XSUB: subscription messages and others to all peers | fair-queued, filtered by prefix | — |
 //! | PULL | — | fair-queued | — |
 //!
@@ -36,8 +36,8 @@
 //! Each peer brings its own [`PeerBuffers`] (receive queue, transmit queue,
 //! and for PUB/XPUB the peer's subscriptions). The socket takes one more
 //! buffer at construction: SUB/XSUB keep their own subscriptions there (to
-//! filter and to replay to new peers), XPUB queues the subscription messages
-//! for the application there. Other types may pass an empty slice.
+//! filter and to replay to new peers), XPUB queues the subscription notices and
+//! upstream messages for the application there. Other types may pass an empty slice.
 
 mod pattern;
 
@@ -126,8 +126,11 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     pub(crate) monitor: Monitor<EVENTS, EP>,
     /// SUB/XSUB: own subscriptions.
     pub(crate) subs: TopicSet<'a>,
-    /// XPUB: subscription messages for the application.
+    /// XPUB: subscription notices and upstream messages for the
+    /// application.
     pub(crate) xpub_pending: MsgRing<'a>,
+    /// XPUB: the peer whose message is partly copied to `xpub_pending`.
+    pub(crate) xpub_open: Option<PeerHandle>,
     pub(crate) state: pattern::State,
     pub(crate) lb_next: usize,
     pub(crate) fq_next: usize,
@@ -153,6 +156,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             monitor: Monitor::new(),
             subs: TopicSet::new(subs_buf),
             xpub_pending: MsgRing::new(pending_buf),
+            xpub_open: None,
             state: pattern::State::new(),
             lb_next: 0,
             fq_next: 0,

@@ -3,6 +3,7 @@
 
 use super::{Peer, PeerHandle, Socket};
 use crate::conn::{REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::wire::{Command, Subscription};
 
@@ -78,8 +79,9 @@ pub struct RecvInfo {
     pub len: usize,
     /// Whether more frames of the same message follow.
     pub more: bool,
-    /// The peer the message came from (`None` for XPUB's subscription
-    /// messages, which are the socket's own).
+    /// The peer the message came from (`None` for XPUB, whose subscription
+    /// notices are the socket's own and whose upstream messages are queued
+    /// together with them).
     pub peer: Option<PeerHandle>,
 }
 
@@ -542,7 +544,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
-        let (_, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
+        let (flags, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
         if max_len.is_some_and(|m| body.len() > m) {
             return Err(nb::Error::Other(RecvError::BufferTooSmall {
                 needed: body.len(),
@@ -550,12 +552,16 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
         let info = RecvInfo {
             len: body.len(),
-            more: false,
+            more: flags & REC_MORE != 0,
             peer: None,
         };
         let r = f(body);
         self.xpub_pending.pop();
-        // Room appeared: subscriptions held back by a full queue may go on.
+        // Room appeared: input held back by a full queue may go on, first
+        // the rest of a message already partly handed over.
+        if let Some(open) = self.xpub_open {
+            self.drain_subscriptions(open);
+        }
         for i in 0..PEERS {
             if let Ok(h) = u8::try_from(i) {
                 self.drain_subscriptions(PeerHandle(h));
@@ -564,15 +570,29 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         Ok((r, info))
     }
 
-    /// PUB/XPUB: applies the subscriptions waiting in `peer`'s receive queue
-    /// (3.1 commands and 3.0 `0x01`/`0x00` messages) and drops anything
-    /// else the peer sent. XPUB queues new and vanished topics for the
-    /// application (libzmq `xpub_t::xread_activated`, non-verbose), and stops
-    /// while that queue is full.
+    /// PUB/XPUB: processes what waits in `peer`'s receive queue, frame by
+    /// frame as libzmq's `xpub_t::xread_activated` does (every frame is
+    /// checked, libzmq's default without `ZMQ_ONLY_FIRST_SUBSCRIBE`):
+    ///
+    /// - a subscription (3.1 SUBSCRIBE/CANCEL command, or a data frame
+    ///   starting with `0x01`/`0x00`) updates the peer's topics; XPUB queues
+    ///   `0x01`/`0x00` + topic for the application when the topic is new
+    ///   across peers or its last subscriber cancelled (non-verbose);
+    /// - any other frame is dropped by PUB and handed to the application by
+    ///   XPUB with its MORE flag ("messages without a sub/unsub prefix are
+    ///   also received", `zmq_socket(3)`).
+    ///
+    /// XPUB stops while its queue is full (the peer is back-pressured), and
+    /// while another peer's message is half copied, so that messages never
+    /// interleave.
     pub(crate) fn drain_subscriptions(&mut self, peer: PeerHandle) {
         let xpub = self.config.socket_type == SocketType::XPub;
         let i = peer.index();
         for _ in 0..4096 {
+            if self.xpub_open.is_some_and(|open| open != peer) {
+                return;
+            }
+            let continuing = self.xpub_open == Some(peer);
             let Some((before, rest)) = self
                 .peers
                 .get_mut(..)
@@ -583,7 +603,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             let Some((Some(this), after)) = rest.split_first_mut() else {
                 return;
             };
-            if !this.active {
+            if !this.active && !continuing {
                 return;
             }
             let Some((flags, body)) = this.conn.front_frame() else {
@@ -601,7 +621,27 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 Subscription::parse_message(body)
             };
             let Some(sub) = sub else {
-                drop_message(this);
+                if !xpub || flags & (REC_COMMAND | REC_METADATA) != 0 {
+                    this.conn.pop_frame();
+                    continue;
+                }
+                // Keep room for an empty closing frame, so that a message
+                // cut short by its peer's close can always be ended.
+                if !self.xpub_pending.fits(&[body.len(), 0]) {
+                    if !self.xpub_pending.is_empty() {
+                        return;
+                    }
+                    // Larger than the whole queue: it can never be
+                    // delivered; drop the rest of the message.
+                    warn!("XPUB queue too small for an upstream message");
+                    drop_message(this);
+                    close_open_message(&mut self.xpub_pending, &mut self.xpub_open);
+                    continue;
+                }
+                let more = flags & REC_MORE;
+                let _ = self.xpub_pending.push(more, body);
+                this.conn.pop_frame();
+                self.xpub_open = (more != 0).then_some(peer);
                 continue;
             };
             let topic = sub.topic();
@@ -612,31 +652,37 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     .flatten()
                     .filter(|q| q.active)
             };
+            let notice_len = topic.len().saturating_add(1);
             match sub {
                 Subscription::Subscribe(_) => {
                     let unique =
                         !this.subs.contains(topic) && !others().any(|q| q.subs.contains(topic));
-                    if xpub && unique && !self.xpub_pending.fits_one(topic.len().saturating_add(1))
-                    {
+                    if xpub && unique && !self.xpub_pending.fits_one(notice_len) {
                         return;
                     }
+                    // libzmq keeps one entry per pipe and topic
+                    // (`mtrie_t::add`): a repeated subscribe changes nothing.
                     let added = if this.subs.contains(topic) {
                         false
                     } else {
                         this.subs.subscribe(topic).unwrap_or(false)
                     };
+                    if !added && !this.subs.contains(topic) {
+                        warn!("subscription store full: subscription lost");
+                    }
                     if xpub && unique && added {
                         let _ = self.xpub_pending.push_parts(0, &[b"\x01", topic]);
+                        self.xpub_open = None;
                     }
                 }
                 Subscription::Cancel(_) => {
                     let had = this.subs.contains(topic);
                     let last = had && !others().any(|q| q.subs.contains(topic));
-                    if xpub && last && !self.xpub_pending.fits_one(topic.len().saturating_add(1)) {
+                    if xpub && last && !self.xpub_pending.fits_one(notice_len) {
                         return;
                     }
                     if had {
-                        // libzmq keeps one entry per pipe: one cancel removes it.
+                        // One cancel removes the pipe's entry (`mtrie_t::rm`).
                         while this.subs.contains(topic) {
                             if this.subs.cancel(topic) {
                                 break;
@@ -645,16 +691,23 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     }
                     if xpub && last {
                         let _ = self.xpub_pending.push_parts(0, &[b"\x00", topic]);
+                        self.xpub_open = None;
                     }
                 }
             }
-            drop_message(this);
+            this.conn.pop_frame();
         }
     }
 
     /// XPUB: a peer left; topics nobody else subscribes to are reported as
     /// unsubscriptions (libzmq removes the pipe from its trie the same way).
     pub(crate) fn xpub_peer_gone(&mut self, peer: PeerHandle) {
+        // A message half copied to the queue is finished if it can be, and
+        // ended early with an empty frame otherwise, before any notice.
+        if let Some(open) = self.xpub_open {
+            self.drain_subscriptions(open);
+            close_open_message(&mut self.xpub_pending, &mut self.xpub_open);
+        }
         let i = peer.index();
         let Some((before, rest)) = self
             .peers
@@ -677,6 +730,14 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         this.subs.clear();
+    }
+}
+
+/// XPUB: ends a message whose peer left half way through with an empty
+/// frame (room for it is always kept).
+fn close_open_message(pending: &mut MsgRing<'_>, open: &mut Option<PeerHandle>) {
+    if open.take().is_some() && pending.push(0, b"").is_err() {
+        warn!("XPUB queue full: could not end a cut message");
     }
 }
 

@@ -120,6 +120,17 @@ impl<const E: usize> Net<E> {
         self.sockets.len() - 1
     }
 
+    /// Adds a monitored socket whose auxiliary buffer (SUB/XSUB
+    /// subscriptions, XPUB queue) has `aux` bytes.
+    pub fn add_aux(&mut self, config: Config, aux: usize) -> usize {
+        let i = self.add(config);
+        let config = self.sockets[i].config().clone();
+        let monitor = self.sockets[i].monitor().clone();
+        self.sockets[i] = Sock::<E>::new(config, leak(aux));
+        *self.sockets[i].monitor_mut() = monitor;
+        i
+    }
+
     pub fn add_type(&mut self, t: SocketType) -> usize {
         self.add(Config::new(t))
     }
