@@ -111,6 +111,10 @@ pub(crate) struct Peer<'a, const EP: usize> {
     pub(crate) subs: TopicSet<'a>,
     /// Whether the pattern uses this peer (handshake done, not a duplicate).
     pub(crate) active: bool,
+    /// Closed by the peer or the transport after taking part: the messages
+    /// it sent before are still delivered (libzmq reads a pipe up to its
+    /// delimiter), until [`Socket::detach`].
+    pub(crate) drain: bool,
     /// Whether [`Socket::poll_closed`] reported the close.
     pub(crate) close_reported: bool,
     pub(crate) close_reason: Option<DisconnectReason>,
@@ -236,6 +240,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             routing_id: heapless::Vec::new(),
             subs: TopicSet::new(bufs.subs),
             active: false,
+            drain: false,
             close_reported: false,
             close_reason: None,
         });
@@ -244,12 +249,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// Frees a peer's slot (after its transport was closed) and hands its
     /// buffers back. A peer that is still open is closed first, silently.
+    /// Messages from the peer that were not read yet are dropped; if the
+    /// application is half way through one, the next [`Socket::recv`]
+    /// ends it with an empty frame.
     pub fn detach(&mut self, peer: PeerHandle) -> Option<PeerBuffers<'a>> {
         if self.peer_ref(peer).is_some_and(|p| !p.conn.is_closed()) {
             self.close_peer(peer);
         }
         let p = self.peers.get_mut(peer.index())?.take()?;
-        self.forget_peer(peer);
+        self.state.detached(peer);
         let (rx, tx) = p.conn.into_buffers();
         Some(PeerBuffers {
             rx,
@@ -266,6 +274,11 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             p.conn.close();
         }
         self.process_events(peer);
+        // libzmq ends the pipe from the socket side: what was not read is
+        // dropped (a message being read can still be finished).
+        if let Some(p) = self.peer_mut(peer) {
+            p.drain = false;
+        }
     }
 
     /// Feeds bytes received on `peer`'s transport; returns how many were
@@ -345,6 +358,12 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// flushes its pending output (a final ERROR command), closes the
     /// transport, calls [`Socket::detach`], and reconnects if the peer was
     /// connected by us and `reason.should_reconnect()`.
+    ///
+    /// Until the detach, messages that arrived from the peer before it
+    /// went away can still be received (libzmq delivers a pipe's messages
+    /// up to its end); an adapter that wants them delivered reads them
+    /// first. After [`Socket::close_peer`] they are dropped, as libzmq does
+    /// for `zmq_disconnect`.
     pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
         for (i, slot) in self.peers.iter_mut().enumerate() {
             let Some(p) = slot else { continue };
@@ -521,13 +540,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
         if let Some(p) = self.peer_mut(peer) {
             p.active = false;
+            p.drain = was_active && reason != DisconnectReason::LocalClose;
             p.close_reason = Some(reason);
         }
-        self.forget_peer(peer);
-    }
-
-    /// Drops pattern state that refers to `peer`.
-    fn forget_peer(&mut self, peer: PeerHandle) {
         self.state.forget(peer);
     }
 

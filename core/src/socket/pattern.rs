@@ -113,6 +113,22 @@ pub(crate) struct Reading {
     peer: PeerHandle,
     /// ROUTER: the routing id frame has not been delivered yet.
     id_pending: bool,
+    /// At least one frame was delivered.
+    started: bool,
+    /// The peer was detached before the rest was read: the message ends
+    /// with an empty frame.
+    cut: bool,
+}
+
+impl Reading {
+    const fn new(peer: PeerHandle, id_pending: bool) -> Self {
+        Self {
+            peer,
+            id_pending,
+            started: false,
+            cut: false,
+        }
+    }
 }
 
 /// Pattern state of a socket.
@@ -130,10 +146,10 @@ impl State {
         }
     }
 
+    /// `peer` closed: a pending reply to it can never be sent, a reply from
+    /// it can still be read if it already arrived. A message being read
+    /// from it can be finished (its frames stay until detach).
     pub(crate) fn forget(&mut self, peer: PeerHandle) {
-        if self.reading.is_some_and(|r| r.peer == peer) {
-            self.reading = None;
-        }
         match &mut self.reqrep {
             ReqRep::Awaiting { peer: p, gone } | ReqRep::Replying { peer: p, gone, .. }
                 if *p == peer =>
@@ -141,6 +157,20 @@ impl State {
                 *gone = true;
             }
             _ => {}
+        }
+    }
+
+    /// `peer`'s buffers are gone: a message half read from it is cut.
+    pub(crate) fn detached(&mut self, peer: PeerHandle) {
+        self.forget(peer);
+        if let Some(r) = &mut self.reading
+            && r.peer == peer
+        {
+            if r.started {
+                r.cut = true;
+            } else {
+                self.reading = None;
+            }
         }
     }
 }
@@ -262,6 +292,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             return Err(nb::Error::WouldBlock);
         };
         let peer = reading.peer;
+        if reading.cut {
+            // The rest of the message left with its peer's buffers: end it
+            // so that the application never sees frames of two messages
+            // run together.
+            let info = RecvInfo {
+                len: 0,
+                more: false,
+                peer: Some(peer),
+            };
+            let r = f(&[]);
+            self.message_read(peer);
+            return Ok((r, info));
+        }
         if reading.id_pending {
             let Some(p) = self.peer_ref(peer) else {
                 self.state.reading = None;
@@ -280,8 +323,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             };
             let r = f(id);
             self.state.reading = Some(Reading {
-                peer,
                 id_pending: false,
+                started: true,
+                ..reading
             });
             return Ok((r, info));
         }
@@ -306,17 +350,26 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         };
         let r = f(body);
         p.conn.pop_frame();
-        if !more {
-            self.state.reading = None;
-            self.fq_next = peer.index().saturating_add(1);
-            match &self.state.reqrep {
-                ReqRep::Awaiting { .. } if st == SocketType::Req => {
-                    self.state.reqrep = ReqRep::Idle;
-                }
-                _ => {}
-            }
+        if more {
+            self.state.reading = Some(Reading {
+                started: true,
+                ..reading
+            });
+        } else {
+            self.message_read(peer);
         }
         Ok((r, info))
+    }
+
+    /// The last frame of a message from `peer` was delivered.
+    fn message_read(&mut self, peer: PeerHandle) {
+        self.state.reading = None;
+        self.fq_next = peer.index().saturating_add(1);
+        if self.config.socket_type == SocketType::Req
+            && matches!(self.state.reqrep, ReqRep::Awaiting { .. })
+        {
+            self.state.reqrep = ReqRep::Idle;
+        }
     }
 
     /// SUB/XSUB: subscribes to messages starting with `topic` (empty: all)
@@ -490,7 +543,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 let Some(p) = self.peers.get_mut(i).and_then(Option::as_mut) else {
                     break;
                 };
-                if !p.active {
+                if !p.active && !p.drain {
                     break;
                 }
                 let Some((flags, body)) = p.conn.front_frame() else {
@@ -522,7 +575,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         Some(envelope) => {
                             self.state.reqrep = ReqRep::Replying {
                                 peer: h,
-                                gone: false,
+                                gone: !p.active,
                                 envelope,
                             };
                         }
@@ -530,10 +583,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     },
                     _ => {}
                 }
-                return Some(Reading {
-                    peer: h,
-                    id_pending: st == SocketType::Router,
-                });
+                return Some(Reading::new(h, st == SocketType::Router));
             }
         }
         None
