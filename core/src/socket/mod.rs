@@ -41,7 +41,7 @@
 
 mod pattern;
 
-pub use pattern::{ENVELOPE_CAP, RecvError, RecvInfo, SendError};
+pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
 
 use crate::conn::{Config, ConnEvent, Connection, DisconnectReason, REC_METADATA};
 use crate::monitor::{EndpointPair, Event, Monitor};
@@ -282,15 +282,28 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     }
 
     /// Feeds bytes received on `peer`'s transport; returns how many were
-    /// consumed (see [`Connection::handle_input`]).
+    /// consumed (see [`Connection::handle_input`]). Fewer than offered
+    /// means the peer's receive queue is full: offer the rest again after
+    /// the application received something. PUB and XPUB consume
+    /// subscriptions as they arrive, so they take all they can in one call.
     pub fn handle_input(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]) -> usize {
-        let Some(p) = self.peer_mut(peer) else {
-            return 0;
-        };
-        let n = p.conn.handle_input(now, bytes);
-        self.process_events(peer);
-        self.service_peer(peer);
-        n
+        let mut used = 0usize;
+        // Each pass consumes at least one byte or stops.
+        while used < bytes.len() {
+            let Some(p) = self.peer_mut(peer) else {
+                break;
+            };
+            let n = p
+                .conn
+                .handle_input(now, bytes.get(used..).unwrap_or_default());
+            used = used.saturating_add(n).min(bytes.len());
+            self.process_events(peer);
+            self.service_peer(peer);
+            if n == 0 {
+                break;
+            }
+        }
+        used
     }
 
     /// `peer`'s transport reached end-of-stream.

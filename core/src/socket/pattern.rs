@@ -2,14 +2,19 @@
 //! `req.cpp`, `rep.cpp`, `router.cpp`, `dist.cpp`, `xpub.cpp`, `xsub.cpp`).
 
 use super::{Peer, PeerHandle, Socket};
-use crate::conn::{REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::conn::{MAX_PARTS, REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
 use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::wire::{Command, Subscription};
 
 /// Bytes of REP's saved envelope (routing frames up to the delimiter), each
-/// frame stored as a length byte plus its bytes.
+/// frame stored as a length byte plus its bytes. A request with a larger
+/// envelope is dropped.
 pub const ENVELOPE_CAP: usize = 256;
+
+/// Most frames in REP's saved envelope, the delimiter included. A request
+/// with more is dropped (it could not be answered to the right place).
+pub const ENVELOPE_FRAMES: usize = 16;
 
 /// Why [`Socket::send`] failed (besides `WouldBlock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +200,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     pub fn send(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
         if parts.is_empty() {
             return Err(nb::Error::Other(SendError::EmptyMessage));
+        }
+        // The types that drop instead of blocking would otherwise drop an
+        // over-long message silently; it is the caller's error.
+        let frames = match self.config.socket_type {
+            SocketType::Router => parts.len().saturating_sub(1),
+            _ => parts.len(),
+        };
+        if frames > MAX_PARTS {
+            return Err(nb::Error::Other(SendError::TooManyParts));
         }
         match self.config.socket_type {
             SocketType::Sub | SocketType::Pull => Err(nb::Error::Other(SendError::NotSupported)),
@@ -419,7 +433,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         prefix: &[&[u8]],
         parts: &[&[u8]],
     ) -> nb::Result<PeerHandle, SendError> {
-        let mut last_err = nb::Error::WouldBlock;
+        // `TooLarge` only when no peer could take the message later either.
+        let mut too_large = false;
+        let mut could_later = false;
         for k in 0..PEERS {
             let i = self
                 .lb_next
@@ -438,15 +454,18 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     let h = u8::try_from(i).map_err(|_| nb::Error::WouldBlock)?;
                     return Ok(PeerHandle(h));
                 }
-                Err(e) => {
-                    let e = map_conn_err(e);
-                    if matches!(e, nb::Error::Other(_)) {
-                        last_err = e;
-                    }
+                Err(ConnSendError::TooLarge) => too_large = true,
+                Err(ConnSendError::TooManyParts) => {
+                    return Err(nb::Error::Other(SendError::TooManyParts));
                 }
+                Err(_) => could_later = true,
             }
         }
-        Err(last_err)
+        if too_large && !could_later {
+            Err(nb::Error::Other(SendError::TooLarge))
+        } else {
+            Err(nb::Error::WouldBlock)
+        }
     }
 
     fn send_reply(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
@@ -464,7 +483,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if gone {
             return Ok(());
         }
-        let mut frames: heapless::Vec<&[u8], 16> = heapless::Vec::new();
+        let mut frames: heapless::Vec<&[u8], ENVELOPE_FRAMES> = heapless::Vec::new();
         let mut rest = envelope.as_slice();
         while let Some((&len, tail)) = rest.split_first() {
             let Some(frame) = tail.get(..usize::from(len)) else {
@@ -538,8 +557,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 .checked_rem(PEERS)
                 .unwrap_or(0);
             let h = PeerHandle(u8::try_from(i).ok()?);
-            // Bounded: each pass consumes at least one frame or stops.
-            for _ in 0..1024 {
+            // Each pass consumes a whole unit or returns: at most every
+            // queued unit is looked at, so a match behind any number of
+            // dropped messages is found in this call.
+            let units = self
+                .peers
+                .get(i)
+                .and_then(Option::as_ref)
+                .map_or(0, |p| p.conn.queued_units());
+            for _ in 0..=units {
                 let Some(p) = self.peers.get_mut(i).and_then(Option::as_mut) else {
                     break;
                 };
@@ -638,7 +664,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     pub(crate) fn drain_subscriptions(&mut self, peer: PeerHandle) {
         let xpub = self.config.socket_type == SocketType::XPub;
         let i = peer.index();
-        for _ in 0..4096 {
+        // Every pass pops a frame or returns, so this ends once the queue
+        // is empty.
+        loop {
             if self.xpub_open.is_some_and(|open| open != peer) {
                 return;
             }
@@ -807,6 +835,7 @@ fn drop_message<const EP: usize>(p: &mut Peer<'_, EP>) {
 fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<u8, ENVELOPE_CAP>> {
     let mut envelope: heapless::Vec<u8, ENVELOPE_CAP> = heapless::Vec::new();
     let mut fits = true;
+    let mut count = 0usize;
     while let Some((flags, body)) = p.conn.front_frame() {
         let more = flags & REC_MORE != 0;
         if !more {
@@ -815,6 +844,8 @@ fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<
             return None;
         }
         let delimiter = body.is_empty();
+        count = count.saturating_add(1);
+        fits = fits && count <= ENVELOPE_FRAMES;
         if let Ok(len) = u8::try_from(body.len()) {
             fits = fits && envelope.push(len).is_ok() && envelope.extend_from_slice(body).is_ok();
         } else {
