@@ -173,3 +173,84 @@ fn pub_applies_every_queued_subscription() {
     let n = s.poll_transmit(now, p, &mut out);
     assert_eq!(&out[..n], data_frame(b"A1", false));
 }
+
+#[test]
+fn long_and_empty_frames_survive_any_chunking() {
+    for chunk in [1, 2, 7, 300, 65_536] {
+        let mut n = Net::<64>::new();
+        n.chunk = chunk;
+        let a = n.add_type(SocketType::Dealer);
+        let b = n.add_type(SocketType::Dealer);
+        n.connect(a, b);
+        n.drive();
+        let long = "L".repeat(1000);
+        let short = "s".repeat(255);
+        n.send(b, &["", &long, &short, "", "end"]);
+        n.send(b, &[""]);
+        n.drive();
+        assert_eq!(
+            n.recv_str(a).unwrap(),
+            [
+                String::new(),
+                long.clone(),
+                short,
+                String::new(),
+                "end".into()
+            ],
+            "chunk {chunk}"
+        );
+        assert_eq!(n.recv_str(a).unwrap(), [""], "chunk {chunk}");
+    }
+}
+
+#[test]
+fn a_frame_larger_than_the_receiver_allows_disconnects_without_retry() {
+    // libzmq ZMQ_MAXMSGSIZE: the engine fails with a decode error:
+    // DISCONNECTED, and the session is not reconnected.
+    let mut n = Net::<64>::new();
+    let mut c = Config::new(SocketType::Pull);
+    c.max_msg_size = Some(100);
+    let pull = n.add(c);
+    let push = n.add_type(SocketType::Push);
+    let l = n.connect(push, pull);
+    n.drive();
+    n.send(push, &[&"k".repeat(100)]);
+    n.drive();
+    assert_eq!(n.recv_str(pull).unwrap(), ["k".repeat(100)]);
+    n.send(push, &[&"x".repeat(101)]);
+    n.drive();
+    assert_eq!(
+        n.event_names(pull),
+        ["CONNECTED", "HANDSHAKE_SUCCEEDED", "DISCONNECTED"]
+    );
+    let (h, reason) = n.sockets[pull].poll_closed().unwrap();
+    assert_eq!(h, n.links[l].py);
+    assert_eq!(reason, zmtp_core::conn::DisconnectReason::MessageTooLarge);
+    assert!(!reason.should_reconnect());
+    assert_eq!(n.recv(pull), None);
+}
+
+#[test]
+fn a_subscription_that_does_not_fit_the_peer_store_is_ignored() {
+    let mut n = Net::<64>::new();
+    let xp = n.add_type(SocketType::XPub);
+    let s = n.add_type(SocketType::Sub);
+    // Room for one 2-byte topic (8 bytes of header each).
+    let mut bx = bufs(1024, 1024);
+    bx.subs = leak(10);
+    n.connect_with(xp, s, bx, bufs(1024, 1024));
+    n.drive();
+    n.sockets[s].subscribe(b"AA").unwrap();
+    n.sockets[s].subscribe(b"BB").unwrap();
+    n.drive();
+    assert_eq!(n.recv_all(xp), vec![strs(&["\x01AA"])]);
+    n.send(xp, &["AA1"]);
+    n.send(xp, &["BB1"]);
+    n.drive();
+    assert_eq!(n.recv_all(s), vec![strs(&["AA1"])]);
+    // Freed room is used again.
+    n.sockets[s].unsubscribe(b"AA").unwrap();
+    n.sockets[s].subscribe(b"CC").unwrap();
+    n.drive();
+    assert_eq!(n.recv_all(xp), vec![strs(&["\x00AA"]), strs(&["\x01CC"])]);
+}

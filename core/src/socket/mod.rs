@@ -71,7 +71,11 @@ pub struct PeerBuffers<'a> {
     pub rx: &'a mut [u8],
     /// Transmit queue: frames waiting for the transport.
     pub tx: &'a mut [u8],
-    /// PUB/XPUB: the peer's subscriptions. Unused (may be empty) otherwise.
+    /// PUB/XPUB: the peer's subscriptions (each distinct topic costs its
+    /// length plus [`TopicSet::ENTRY_HEADER_LEN`] bytes). A subscription
+    /// that does not fit is ignored, so the peer gets nothing for it; an
+    /// empty buffer means the peer receives nothing at all. Unused (may be
+    /// empty) for other types.
     pub subs: &'a mut [u8],
 }
 
