@@ -254,3 +254,26 @@ fn a_subscription_that_does_not_fit_the_peer_store_is_ignored() {
     n.drive();
     assert_eq!(n.recv_all(xp), vec![strs(&["\x00AA"]), strs(&["\x01CC"])]);
 }
+
+#[test]
+fn rep_keeps_the_request_answerable_after_an_oversized_reply() {
+    let mut n = Net::<64>::new();
+    let rep = n.add_type(SocketType::Rep);
+    let req = n.add_type(SocketType::Req);
+    n.connect_with(rep, req, bufs(1024, 512), bufs(1024, 1024));
+    n.drive();
+    n.send(req, &["q"]);
+    n.drive();
+    assert_eq!(n.recv_str(rep).unwrap(), ["q"]);
+    assert_eq!(
+        n.try_send(rep, &[&"x".repeat(600)]),
+        Err(nb::Error::Other(SendError::TooLarge))
+    );
+    assert_eq!(
+        n.sockets[rep].send(&many(MAX_PARTS)),
+        Err(nb::Error::Other(SendError::TooManyParts))
+    );
+    n.send(rep, &["small"]);
+    n.drive();
+    assert_eq!(n.recv_str(req).unwrap(), ["small"]);
+}

@@ -180,14 +180,6 @@ impl State {
     }
 }
 
-fn map_conn_err(e: ConnSendError) -> nb::Error<SendError> {
-    match e {
-        ConnSendError::TooLarge => nb::Error::Other(SendError::TooLarge),
-        ConnSendError::TooManyParts => nb::Error::Other(SendError::TooManyParts),
-        _ => nb::Error::WouldBlock,
-    }
-}
-
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
     /// Sends one whole message (all frames or none).
     ///
@@ -476,32 +468,38 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             peer,
             gone,
             envelope,
-        } = core::mem::replace(&mut self.state.reqrep, ReqRep::Idle)
+        } = &self.state.reqrep
         else {
             return Err(nb::Error::Other(SendError::Efsm));
         };
-        if gone {
-            return Ok(());
-        }
-        let mut frames: heapless::Vec<&[u8], ENVELOPE_FRAMES> = heapless::Vec::new();
-        let mut rest = envelope.as_slice();
-        while let Some((&len, tail)) = rest.split_first() {
-            let Some(frame) = tail.get(..usize::from(len)) else {
-                break;
-            };
-            if frames.push(frame).is_err() {
-                break;
+        if !*gone {
+            let mut frames: heapless::Vec<&[u8], ENVELOPE_FRAMES> = heapless::Vec::new();
+            let mut rest = envelope.as_slice();
+            while let Some((&len, tail)) = rest.split_first() {
+                let Some(frame) = tail.get(..usize::from(len)) else {
+                    break;
+                };
+                if frames.push(frame).is_err() {
+                    break;
+                }
+                rest = tail.get(usize::from(len)..).unwrap_or_default();
             }
-            rest = tail.get(usize::from(len)..).unwrap_or_default();
-        }
-        if let Some(p) = self.peer_mut(peer) {
-            // libzmq's REP sends through ROUTER logic: a full peer drops it.
-            if let Err(e) = p.conn.send_with_prefix(&frames, parts)
-                && let nb::Error::Other(e) = map_conn_err(e)
-            {
-                return Err(nb::Error::Other(e));
+            if let Some(Some(p)) = self.peers.get_mut(peer.index()) {
+                match p.conn.send_with_prefix(&frames, parts) {
+                    // The caller's mistake: the request stays answerable.
+                    Err(ConnSendError::TooLarge) => {
+                        return Err(nb::Error::Other(SendError::TooLarge));
+                    }
+                    Err(ConnSendError::TooManyParts) => {
+                        return Err(nb::Error::Other(SendError::TooManyParts));
+                    }
+                    // libzmq's REP sends through ROUTER logic: a full peer
+                    // drops the reply.
+                    _ => {}
+                }
             }
         }
+        self.state.reqrep = ReqRep::Idle;
         Ok(())
     }
 
