@@ -520,3 +520,29 @@ fn xpub_checks_every_frame_for_a_subscription() {
     let px = n.links[0].px;
     assert_eq!(n.sockets[xp].peer(px).unwrap().queued_outgoing(), 1);
 }
+
+#[test]
+fn long_topics_work_in_both_directions() {
+    for len in [31, 32, 33, 200, 254, 255, 300, 1000] {
+        for chunk in [1, 13, 65_536] {
+            let mut n = Net::<64>::new();
+            n.chunk = chunk;
+            let x = n.add_type(SocketType::XPub);
+            let s = n.add_type(SocketType::Sub);
+            n.connect(x, s);
+            n.drive();
+            let topic = "t".repeat(len);
+            n.sockets[s].subscribe(topic.as_bytes()).unwrap();
+            n.drive();
+            let ctx = format!("len {len} chunk {chunk}");
+            assert_eq!(n.recv_str(x).unwrap(), [format!("\x01{topic}")], "{ctx}");
+            n.send(x, &[&format!("{topic}!")]);
+            n.send(x, &[&topic[1..]]);
+            n.drive();
+            assert_eq!(n.recv_all(s), vec![strs(&[&format!("{topic}!")])], "{ctx}");
+            n.sockets[s].unsubscribe(topic.as_bytes()).unwrap();
+            n.drive();
+            assert_eq!(n.recv_str(x).unwrap(), [format!("\x00{topic}")], "{ctx}");
+        }
+    }
+}

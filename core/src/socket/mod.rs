@@ -31,6 +31,12 @@
 //! another peer already uses is ignored but stays connected, as in libzmq
 //! without `ZMQ_ROUTER_HANDOVER`; a second PAIR peer is closed.
 //!
+//! Messages a peer sent before its connection failed stay readable until
+//! [`Socket::detach`] (libzmq reads a pipe up to its end); after
+//! [`Socket::close_peer`] (libzmq `zmq_disconnect`) they are dropped. A
+//! message is always delivered whole: one the application is half way
+//! through when its peer is detached ends with an empty frame.
+//!
 //! ## Memory
 //!
 //! Each peer brings its own [`PeerBuffers`] (receive queue, transmit queue,
