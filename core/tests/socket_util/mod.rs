@@ -1,0 +1,463 @@
+//! Helpers for the socket-pattern and monitor-sequence tests: a virtual
+//! clock network like `common::Net`, generic over the monitor queue size,
+//! with per-link buffer sizes and an optional bound on the bytes a link
+//! holds in flight (a TCP window), so that back-pressure reaches the sender.
+//! Also a raw ZMTP peer for byte-level checks. Nothing here reads a real
+//! clock or touches the network.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::vec::Vec;
+
+use zmtp_core::conn::Config;
+use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, MonitorEvent};
+use zmtp_core::socket::{PeerBuffers, PeerHandle, RecvError, SendError, Socket};
+use zmtp_core::{Instant, SocketType};
+
+/// Default buffer sizes.
+pub const RX: usize = 4096;
+pub const TX: usize = 4096;
+pub const SUBS: usize = 1024;
+
+/// A zeroed buffer that lives for the whole test process.
+pub fn leak(n: usize) -> &'static mut [u8] {
+    Box::leak(vec![0u8; n].into_boxed_slice())
+}
+
+/// Fresh peer buffers of the given sizes.
+pub fn bufs(rx: usize, tx: usize) -> PeerBuffers<'static> {
+    PeerBuffers {
+        rx: leak(rx),
+        tx: leak(tx),
+        subs: leak(SUBS),
+    }
+}
+
+/// A socket of the harness, with `E` monitor events.
+pub type Sock<const E: usize> = Socket<'static, 8, E, 64>;
+
+/// One link between two sockets' peers.
+#[derive(Debug)]
+pub struct Link {
+    /// The bound socket and its peer handle.
+    pub x: usize,
+    pub px: PeerHandle,
+    /// The connecting socket and its peer handle.
+    pub y: usize,
+    pub py: PeerHandle,
+    pub fx: u32,
+    pub fy: u32,
+    pub xy: Vec<u8>,
+    pub yx: Vec<u8>,
+    pub up: bool,
+    /// The endpoint pairs given at attach (bind side, connect side).
+    pub ex: EndpointPair<64>,
+    pub ey: EndpointPair<64>,
+}
+
+/// Sockets joined by in-memory links on one virtual clock. Socket `x`
+/// "binds" (ACCEPTED), socket `y` "connects" (CONNECTED).
+pub struct Net<const E: usize = 64> {
+    pub sockets: Vec<Sock<E>>,
+    pub links: Vec<Link>,
+    pub now: Instant,
+    /// Bytes moved per transport read/write.
+    pub chunk: usize,
+    /// Most bytes a link holds in flight per direction (`usize::MAX`:
+    /// unbounded).
+    pub window: usize,
+    next_fd: u32,
+    next_port: u16,
+}
+
+impl<const E: usize> Default for Net<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The endpoint a socket `i` binds.
+pub fn bind_endpoint(i: usize) -> String {
+    format!("tcp://127.0.0.1:{}", 5555 + i)
+}
+
+impl<const E: usize> Net<E> {
+    pub fn new() -> Self {
+        Self {
+            sockets: Vec::new(),
+            links: Vec::new(),
+            now: Instant::from_millis(1_000),
+            chunk: 65_536,
+            window: usize::MAX,
+            next_fd: 10,
+            next_port: 40_000,
+        }
+    }
+
+    /// Adds a socket; its monitor is started with every v1 event.
+    pub fn add(&mut self, config: Config) -> usize {
+        let i = self.add_unmonitored(config);
+        self.sockets[i]
+            .monitor_mut()
+            .start(
+                &format!("inproc://monitor-{i}"),
+                EventMask::ALL,
+                EventVersion::V1,
+            )
+            .expect("monitor");
+        i
+    }
+
+    /// Adds a socket without starting its monitor.
+    pub fn add_unmonitored(&mut self, config: Config) -> usize {
+        let s = Sock::<E>::new(config, leak(SUBS));
+        self.sockets.push(s);
+        self.sockets.len() - 1
+    }
+
+    /// Adds a monitored socket whose auxiliary buffer (SUB/XSUB
+    /// subscriptions, XPUB queue) has `aux` bytes.
+    pub fn add_aux(&mut self, config: Config, aux: usize) -> usize {
+        let i = self.add(config);
+        let config = self.sockets[i].config().clone();
+        let monitor = self.sockets[i].monitor().clone();
+        self.sockets[i] = Sock::<E>::new(config, leak(aux));
+        *self.sockets[i].monitor_mut() = monitor;
+        i
+    }
+
+    pub fn add_type(&mut self, t: SocketType) -> usize {
+        self.add(Config::new(t))
+    }
+
+    /// Links `y` (connecting) to `x` (bound) with default buffers.
+    pub fn connect(&mut self, x: usize, y: usize) -> usize {
+        self.connect_with(x, y, bufs(RX, TX), bufs(RX, TX))
+    }
+
+    /// Links `y` (connecting) to `x` (bound) over the given buffers; records
+    /// ACCEPTED on `x` and CONNECTED on `y` as an adapter would.
+    pub fn connect_with(
+        &mut self,
+        x: usize,
+        y: usize,
+        bx: PeerBuffers<'static>,
+        by: PeerBuffers<'static>,
+    ) -> usize {
+        let bind_ep = bind_endpoint(x);
+        let port = self.next_port;
+        self.next_port += 1;
+        let conn_ep = format!("tcp://127.0.0.1:{port}");
+        let (fx, fy) = (self.next_fd, self.next_fd + 1);
+        self.next_fd += 2;
+        let now = self.now;
+        let ex = EndpointPair::bind_pair(&bind_ep, &conn_ep);
+        self.sockets[x]
+            .monitor_mut()
+            .record(Event::Accepted { fd: fx }, ex.clone());
+        let px = self.sockets[x]
+            .attach(now, bx, fx, ex.clone())
+            .expect("attach x");
+        let ey = EndpointPair::connect_pair(&conn_ep, &bind_ep);
+        self.sockets[y]
+            .monitor_mut()
+            .record(Event::Connected { fd: fy }, ey.clone());
+        let py = self.sockets[y]
+            .attach(now, by, fy, ey.clone())
+            .expect("attach y");
+        self.links.push(Link {
+            x,
+            px,
+            y,
+            py,
+            fx,
+            fy,
+            xy: Vec::new(),
+            yx: Vec::new(),
+            up: true,
+            ex,
+            ey,
+        });
+        self.links.len() - 1
+    }
+
+    fn pump_dir(
+        now: Instant,
+        chunk: usize,
+        window: usize,
+        sockets: &mut [Sock<E>],
+        from: (usize, PeerHandle),
+        to: (usize, PeerHandle),
+        backlog: &mut Vec<u8>,
+    ) -> bool {
+        let mut progress = false;
+        loop {
+            let room = window.saturating_sub(backlog.len()).min(chunk.max(1));
+            if room == 0 {
+                break;
+            }
+            let mut buf = vec![0u8; room];
+            let n = sockets[from.0].poll_transmit(now, from.1, &mut buf);
+            assert!(n <= room, "wrote more than offered");
+            if n == 0 {
+                break;
+            }
+            backlog.extend_from_slice(&buf[..n]);
+            progress = true;
+        }
+        if !backlog.is_empty() {
+            let take = backlog.len().min(chunk.max(1));
+            let used = sockets[to.0].handle_input(now, to.1, &backlog[..take]);
+            assert!(used <= take, "consumed more than offered");
+            if used > 0 {
+                backlog.drain(..used);
+                progress = true;
+            }
+        }
+        progress
+    }
+
+    /// One exchange in each direction on every live link.
+    pub fn step(&mut self) -> bool {
+        let mut progress = false;
+        for l in &mut self.links {
+            if !l.up {
+                continue;
+            }
+            progress |= Self::pump_dir(
+                self.now,
+                self.chunk,
+                self.window,
+                &mut self.sockets,
+                (l.x, l.px),
+                (l.y, l.py),
+                &mut l.xy,
+            );
+            progress |= Self::pump_dir(
+                self.now,
+                self.chunk,
+                self.window,
+                &mut self.sockets,
+                (l.y, l.py),
+                (l.x, l.px),
+                &mut l.yx,
+            );
+        }
+        progress
+    }
+
+    /// Steps until nothing moves (bounded).
+    #[track_caller]
+    pub fn drive(&mut self) {
+        for _ in 0..100_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("drive did not settle");
+    }
+
+    /// Advances the clock by `ms`, firing timers at their deadlines.
+    pub fn advance(&mut self, ms: u64) {
+        let end = Instant::from_millis(self.now.as_millis() + ms);
+        for _ in 0..100_000 {
+            self.drive();
+            let next = self.sockets.iter().filter_map(|s| s.poll_timeout()).min();
+            match next {
+                Some(t) if t <= end => {
+                    if t > self.now {
+                        self.now = t;
+                    }
+                    let now = self.now;
+                    for s in &mut self.sockets {
+                        s.handle_timeout(now);
+                    }
+                }
+                _ => break,
+            }
+        }
+        self.now = end;
+        let now = self.now;
+        for s in &mut self.sockets {
+            s.handle_timeout(now);
+        }
+        self.drive();
+    }
+
+    /// Stops moving bytes on a link without telling either side (a silent
+    /// peer, or a network that dropped everything).
+    pub fn stall(&mut self, link: usize) {
+        self.links[link].up = false;
+    }
+
+    /// Ends a link as if the transport dropped: both sides see end-of-stream.
+    pub fn cut(&mut self, link: usize) {
+        let now = self.now;
+        let l = &mut self.links[link];
+        l.up = false;
+        l.xy.clear();
+        l.yx.clear();
+        let (x, px, y, py) = (l.x, l.px, l.y, l.py);
+        self.sockets[x].handle_transport_closed(now, px);
+        self.sockets[y].handle_transport_closed(now, py);
+    }
+
+    /// Drains socket `i`'s monitor.
+    pub fn events(&mut self, i: usize) -> Vec<MonitorEvent<64>> {
+        let mut out = Vec::new();
+        while let Some(e) = self.sockets[i].monitor_mut().pop() {
+            out.push(e);
+        }
+        out
+    }
+
+    /// Drains socket `i`'s monitor and returns the event names.
+    pub fn event_names(&mut self, i: usize) -> Vec<&'static str> {
+        self.events(i).iter().map(|e| e.event.name()).collect()
+    }
+
+    /// Sends a message of string frames from socket `i`.
+    #[track_caller]
+    pub fn send(&mut self, i: usize, parts: &[&str]) {
+        self.try_send(i, parts).expect("send");
+    }
+
+    /// Sends a message of string frames from socket `i`, returning the
+    /// socket's answer.
+    pub fn try_send(&mut self, i: usize, parts: &[&str]) -> nb::Result<(), SendError> {
+        let frames: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        self.sockets[i].send(&frames)
+    }
+
+    /// Receives one whole message from socket `i`, if any. Panics on a
+    /// partial message or an error.
+    #[track_caller]
+    pub fn recv(&mut self, i: usize) -> Option<Vec<Vec<u8>>> {
+        match self.try_recv(i) {
+            Ok(m) => m,
+            Err(e) => panic!("recv: {e:?}"),
+        }
+    }
+
+    /// Receives one whole message from socket `i`: `Ok(None)` when nothing
+    /// is waiting. Panics on a partial message.
+    #[track_caller]
+    pub fn try_recv(&mut self, i: usize) -> Result<Option<Vec<Vec<u8>>>, RecvError> {
+        let mut frames = Vec::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            match self.sockets[i].recv(&mut buf) {
+                Ok(info) => {
+                    frames.push(buf[..info.len].to_vec());
+                    if !info.more {
+                        return Ok(Some(frames));
+                    }
+                }
+                Err(nb::Error::WouldBlock) => {
+                    assert!(frames.is_empty(), "partial message");
+                    return Ok(None);
+                }
+                Err(nb::Error::Other(e)) => {
+                    assert!(frames.is_empty(), "error inside a message");
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Receives one whole message as strings.
+    #[track_caller]
+    pub fn recv_str(&mut self, i: usize) -> Option<Vec<String>> {
+        self.recv(i).map(|m| {
+            m.into_iter()
+                .map(|f| String::from_utf8(f).expect("utf8"))
+                .collect()
+        })
+    }
+
+    /// Receives every waiting message as strings.
+    #[track_caller]
+    pub fn recv_all(&mut self, i: usize) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        while let Some(m) = self.recv_str(i) {
+            out.push(m);
+        }
+        out
+    }
+}
+
+/// Owned string frames, for comparisons.
+pub fn strs(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A libzmq-style ZMTP 3.0 greeting (NULL mechanism, minor version 0), as a
+/// ZMTP 3.0 peer such as libzmq 4.1 sends it (libzmq
+/// `tests/test_mock_pub_sub.cpp`).
+pub fn greeting_v30() -> [u8; 64] {
+    let mut g = [0u8; 64];
+    g[0] = 0xFF;
+    g[8] = 0x01;
+    g[9] = 0x7F;
+    g[10] = 3;
+    g[11] = 0;
+    g[12..16].copy_from_slice(b"NULL");
+    g
+}
+
+/// A READY command frame with only a Socket-Type property.
+pub fn ready_frame(socket_type: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(b"\x05READY");
+    body.push(11);
+    body.extend_from_slice(b"Socket-Type");
+    body.extend_from_slice(&u32::try_from(socket_type.len()).unwrap().to_be_bytes());
+    body.extend_from_slice(socket_type.as_bytes());
+    let mut f = vec![0x04, u8::try_from(body.len()).unwrap()];
+    f.extend_from_slice(&body);
+    f
+}
+
+/// A short data frame.
+pub fn data_frame(body: &[u8], more: bool) -> Vec<u8> {
+    let mut f = vec![u8::from(more), u8::try_from(body.len()).unwrap()];
+    f.extend_from_slice(body);
+    f
+}
+
+/// Everything `peer` of `s` wants to transmit now.
+pub fn take_output<const E: usize>(s: &mut Sock<E>, now: Instant, peer: PeerHandle) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        let n = s.poll_transmit(now, peer, &mut buf);
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Splits a byte stream after the 64-byte greeting into frames
+/// `(flags, body)`; panics on a truncated frame.
+pub fn split_frames(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let flags = bytes[0];
+        let (len, head) = if flags & 0x02 != 0 {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&bytes[1..9]);
+            (usize::try_from(u64::from_be_bytes(n)).unwrap(), 9)
+        } else {
+            (usize::from(bytes[1]), 2)
+        };
+        out.push((flags, bytes[head..head + len].to_vec()));
+        bytes = &bytes[head + len..];
+    }
+    out
+}
