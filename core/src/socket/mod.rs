@@ -445,6 +445,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// Turns a peer's connection events into monitor events and pattern
     /// state changes.
+    /// [`Socket::process_events`] for every peer.
+    fn process_all_events(&mut self) {
+        for i in 0..PEERS {
+            if let Ok(h) = u8::try_from(i) {
+                self.process_events(PeerHandle(h));
+            }
+        }
+    }
+
     fn process_events(&mut self, peer: PeerHandle) {
         loop {
             let Some(p) = self.peer_mut(peer) else { return };

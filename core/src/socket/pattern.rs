@@ -275,6 +275,18 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
+        let result = self.recv_frame(f, max_len);
+        // Reading makes room, and a connection may act on that (admit held
+        // back input, or close on a frame that can never fit): report it.
+        self.process_all_events();
+        result
+    }
+
+    fn recv_frame<R>(
+        &mut self,
+        f: impl FnOnce(&[u8]) -> R,
+        max_len: Option<usize>,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
         let st = self.config.socket_type;
         match st {
             SocketType::Pub | SocketType::Push => {
