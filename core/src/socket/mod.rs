@@ -56,6 +56,26 @@ use crate::socket_type::SocketType;
 use crate::time::Instant;
 use crate::wire;
 
+/// Whether this build includes `t`'s pattern. PAIR, DEALER, PUSH and PULL
+/// are always built; PUB/SUB/XPUB/XSUB need the `pubsub` feature, REQ/REP
+/// `reqrep`, ROUTER `router` (all on by default). A socket of a type left
+/// out still handshakes, but `send` and `recv` return `NotSupported`.
+#[must_use]
+#[allow(
+    clippy::match_like_matches_macro,
+    reason = "with every feature off all arms but the last are `false`"
+)]
+pub const fn is_enabled(t: SocketType) -> bool {
+    match t {
+        SocketType::Pub | SocketType::Sub | SocketType::XPub | SocketType::XSub => {
+            cfg!(feature = "pubsub")
+        }
+        SocketType::Req | SocketType::Rep => cfg!(feature = "reqrep"),
+        SocketType::Router => cfg!(feature = "router"),
+        _ => true,
+    }
+}
+
 /// Identifies one peer of a [`Socket`] (an index; reused after
 /// [`Socket::detach`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -507,7 +527,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         match socket_type {
-            SocketType::Router => {
+            SocketType::Router if cfg!(feature = "router") => {
                 // RFC 37 reserves ids starting with 0x00 for generated ones;
                 // an empty Identity gets 0x00 + a big-endian counter.
                 if identity.is_empty() {
@@ -545,7 +565,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(p) = self.peer_mut(peer) {
             p.active = true;
         }
-        if matches!(socket_type, SocketType::Sub | SocketType::XSub) {
+        if cfg!(feature = "pubsub") && matches!(socket_type, SocketType::Sub | SocketType::XSub) {
             self.replay_subscriptions(peer);
         }
     }
@@ -567,7 +587,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     fn peer_closed(&mut self, peer: PeerHandle, reason: DisconnectReason) {
         let was_active = self.peer_ref(peer).is_some_and(|p| p.active);
-        if was_active && self.config.socket_type == SocketType::XPub {
+        if cfg!(feature = "pubsub") && was_active && self.config.socket_type == SocketType::XPub {
             self.xpub_peer_gone(peer);
         }
         if let Some(p) = self.peer_mut(peer) {
@@ -581,7 +601,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// Housekeeping after input: PUB/XPUB consume subscriptions as they
     /// arrive, since the application never reads from those peers.
     fn service_peer(&mut self, peer: PeerHandle) {
-        if matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub) {
+        if cfg!(feature = "pubsub")
+            && matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub)
+        {
             self.drain_subscriptions(peer);
         }
     }

@@ -204,7 +204,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
         match self.config.socket_type {
             SocketType::Sub | SocketType::Pull => Err(nb::Error::Other(SendError::NotSupported)),
-            SocketType::Req => {
+            SocketType::Req if cfg!(feature = "reqrep") => {
                 if self.state.reqrep != ReqRep::Idle {
                     return Err(nb::Error::Other(SendError::Efsm));
                 }
@@ -212,19 +212,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 self.state.reqrep = ReqRep::Awaiting { peer, gone: false };
                 Ok(())
             }
-            SocketType::Rep => self.send_reply(parts),
+            SocketType::Rep if cfg!(feature = "reqrep") => self.send_reply(parts),
             SocketType::Dealer | SocketType::Push | SocketType::Pair => {
                 self.load_balance(&[], parts).map(|_| ())
             }
-            SocketType::Router => {
+            SocketType::Router if cfg!(feature = "router") => {
                 self.send_routed(parts);
                 Ok(())
             }
-            SocketType::Pub | SocketType::XPub => {
+            SocketType::Pub | SocketType::XPub if cfg!(feature = "pubsub") => {
                 self.distribute(parts, true);
                 Ok(())
             }
-            SocketType::XSub => {
+            SocketType::XSub if cfg!(feature = "pubsub") => {
                 if let [only] = parts
                     && let Some(sub) = Subscription::parse_message(only)
                 {
@@ -237,6 +237,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 self.distribute(parts, false);
                 Ok(())
             }
+            // Types whose cargo feature is off.
+            _ => Err(nb::Error::Other(SendError::NotSupported)),
         }
     }
 
@@ -292,13 +294,16 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             SocketType::Pub | SocketType::Push => {
                 return Err(nb::Error::Other(RecvError::NotSupported));
             }
-            SocketType::XPub => return self.recv_xpub(f, max_len),
+            SocketType::XPub if cfg!(feature = "pubsub") => return self.recv_xpub(f, max_len),
+            _ if !super::is_enabled(st) => return Err(nb::Error::Other(RecvError::NotSupported)),
             _ => {}
         }
         if self.state.reading.is_none() {
             match (&self.state.reqrep, st) {
-                (ReqRep::Idle, SocketType::Req) => return Err(nb::Error::Other(RecvError::Efsm)),
-                (ReqRep::Replying { .. }, SocketType::Rep) => {
+                (ReqRep::Idle, SocketType::Req) if cfg!(feature = "reqrep") => {
+                    return Err(nb::Error::Other(RecvError::Efsm));
+                }
+                (ReqRep::Replying { .. }, SocketType::Rep) if cfg!(feature = "reqrep") => {
                     return Err(nb::Error::Other(RecvError::Efsm));
                 }
                 _ => {}
@@ -383,7 +388,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     fn message_read(&mut self, peer: PeerHandle) {
         self.state.reading = None;
         self.fq_next = peer.index().saturating_add(1);
-        if self.config.socket_type == SocketType::Req
+        if cfg!(feature = "reqrep")
+            && self.config.socket_type == SocketType::Req
             && matches!(self.state.reqrep, ReqRep::Awaiting { .. })
         {
             self.state.reqrep = ReqRep::Idle;
@@ -399,7 +405,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// [`SendError::NotSupported`] for other types, [`SendError::TooLarge`]
     /// when the subscription store is full.
     pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
-        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+        if !cfg!(feature = "pubsub")
+            || !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub)
+        {
             return Err(SendError::NotSupported);
         }
         self.subs
@@ -417,7 +425,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     ///
     /// [`SendError::NotSupported`] for other types.
     pub fn unsubscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
-        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+        if !cfg!(feature = "pubsub")
+            || !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub)
+        {
             return Err(SendError::NotSupported);
         }
         if self.subs.cancel(topic) {
@@ -590,11 +600,13 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     continue;
                 }
                 match st {
-                    SocketType::Sub | SocketType::XSub if !self.subs.matches(body) => {
+                    SocketType::Sub | SocketType::XSub
+                        if cfg!(feature = "pubsub") && !self.subs.matches(body) =>
+                    {
                         drop_message(p);
                         continue;
                     }
-                    SocketType::Req => {
+                    SocketType::Req if cfg!(feature = "reqrep") => {
                         let awaited =
                             matches!(self.state.reqrep, ReqRep::Awaiting { peer, .. } if peer == h);
                         // The reply must start with an empty delimiter.
@@ -607,7 +619,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                             continue;
                         }
                     }
-                    SocketType::Rep => match read_envelope(p) {
+                    SocketType::Rep if cfg!(feature = "reqrep") => match read_envelope(p) {
                         Some(envelope) => {
                             self.state.reqrep = ReqRep::Replying {
                                 peer: h,
@@ -619,7 +631,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     },
                     _ => {}
                 }
-                return Some(Reading::new(h, st == SocketType::Router));
+                return Some(Reading::new(
+                    h,
+                    cfg!(feature = "router") && st == SocketType::Router,
+                ));
             }
         }
         None
