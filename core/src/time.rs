@@ -25,6 +25,12 @@ impl Instant {
         self.0
     }
 
+    /// `self` plus `d`, saturating at the end of time.
+    #[must_use]
+    pub const fn saturating_add(self, d: Duration) -> Self {
+        Self(self.0.saturating_add(d.0))
+    }
+
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
     #[must_use]
     pub const fn saturating_duration_since(self, earlier: Self) -> Duration {

@@ -1,1 +1,1291 @@
-//! (module under construction)
+//! One ZMTP peer: the greeting, the mechanism handshake, framing and
+//! heartbeats (RFC 23 "ZMTP 3.0" §Greeting, §Handshake, §Framing, §Commands;
+//! RFC 37 "ZMTP 3.1" PING/PONG, SUBSCRIBE/CANCEL).
+//!
+//! A [`Connection`] is sans-IO in the style of quinn-proto: it never touches
+//! a socket or a clock. The driver (an adapter, or the [`crate::socket`]
+//! layer on its behalf) calls, after every input:
+//!
+//! 1. [`Connection::handle_input`] with bytes from the transport; it returns
+//!    how many it consumed. Keep the rest and offer it again later: the
+//!    connection consumes less when its receive queue is full, so transport
+//!    flow control pushes back on the peer (nothing is dropped).
+//! 2. [`Connection::poll_transmit`] until it returns 0, writing what it
+//!    produced to the transport. It resumes mid-frame.
+//! 3. [`Connection::poll_event`] until `None`.
+//! 4. [`Connection::poll_timeout`], and [`Connection::handle_timeout`] once
+//!    that instant is reached (spurious calls are harmless).
+//!
+//! When the transport reports end-of-stream or an error, call
+//! [`Connection::handle_transport_closed`] / [`Connection::handle_transport_error`].
+//!
+//! ## Lifecycle
+//!
+//! ```text
+//!            new()                     peer greeting (64 B) ok
+//!  ──────────────────▶ Greeting ─────────────────────────────▶ Handshake
+//!   queues our 10-byte     │ byte 10 seen: send major            │ READY ok (NULL)
+//!   signature; the rest    │ byte 11 seen: send the rest +       ▼
+//!   is released as the     │ READY                              Ready ──▶ messages,
+//!   peer's bytes arrive    │                                     │        PING/PONG,
+//!                          │ bad signature, version < 3,         │        SUBSCRIBE/CANCEL
+//!                          │ mechanism mismatch, timeout,        │
+//!                          ▼ EOF, malformed command, ...         ▼ EOF, heartbeat expiry,
+//!                        Closed ◀────────────────────────────────   decode error
+//! ```
+//!
+//! Peers older than ZMTP 3.0 (a ZMTP 1.0 signature or a 2.0 version byte) are
+//! refused: the connection closes with [`DisconnectReason::UnsupportedVersion`]
+//! and raises `HANDSHAKE_FAILED_PROTOCOL` with `ZMTP_UNSPECIFIED`. (libzmq
+//! would fall back to the old framing; this crate implements 3.x only.)
+//!
+//! ## Memory
+//!
+//! Each connection owns two caller-provided byte buffers, organised as
+//! [`MsgRing`]s: the receive queue (decoded frames waiting for the
+//! application) and the transmit queue (frames waiting for the transport).
+//! A frame costs its body plus [`MsgRing::HEADER_LEN`] bytes. The largest
+//! frame a connection can receive is the smaller of
+//! [`Config::max_msg_size`] and the receive buffer's
+//! [`MsgRing::max_body_len`]; a larger frame closes the connection
+//! ([`DisconnectReason::MessageTooLarge`]) before any of its body is stored.
+
+pub mod config;
+mod timer;
+
+pub use config::{Config, ConfigError, Heartbeat, MechanismConfig};
+
+use crate::error::ProtocolError;
+use crate::monitor::errno;
+use crate::queue::MsgRing;
+use crate::socket_type::SocketType;
+use crate::time::{Duration, Instant};
+use crate::wire::{self, Flags};
+use timer::{Timer, TimerTable};
+
+/// Record flag: another frame of the same message follows.
+pub const REC_MORE: u8 = 0x01;
+/// Record flag: the record is a command frame body (receive side: a
+/// SUBSCRIBE or CANCEL command; transmit side: any command).
+pub const REC_COMMAND: u8 = 0x04;
+/// Record flag (receive side): the peer's READY (or later mechanisms' final
+/// handshake command) body, holding its metadata. Exactly one such record is
+/// queued when the handshake succeeds, ahead of any message.
+pub const REC_METADATA: u8 = 0x40;
+/// Record flag (transmit side): raw bytes sent without a frame header (the
+/// greeting).
+const REC_RAW: u8 = 0x80;
+
+/// Bytes of a post-handshake command kept for inspection: enough for the name
+/// and a PING's TTL and 16-byte context.
+const CMD_SCRATCH: usize = 32;
+/// The largest PING context echoed in a PONG (RFC 37; libzmq truncates too).
+pub const PING_CONTEXT_MAX: usize = 16;
+/// Most frames in one message handed to [`Connection::send`].
+pub const MAX_PARTS: usize = 32;
+
+/// Something the connection reports to its driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ConnEvent {
+    /// The mechanism handshake finished: messages may flow. Maps to
+    /// `HANDSHAKE_SUCCEEDED` (value 0).
+    HandshakeSucceeded,
+    /// The handshake failed without protocol detail (peer closed, timeout).
+    /// Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this errno (Linux numbers).
+    HandshakeFailedNoDetail {
+        /// Linux errno: `EPIPE` for end-of-stream, `ETIMEDOUT` for the
+        /// handshake timer, or the transport's error.
+        errno: u32,
+    },
+    /// The peer broke the handshake protocol. Maps to
+    /// `HANDSHAKE_FAILED_PROTOCOL` with the error's code.
+    HandshakeFailedProtocol(ProtocolError),
+    /// The peer sent an ERROR command whose reason is a ZAP status code
+    /// (`300`, `400` or `500`). Maps to `HANDSHAKE_FAILED_AUTH`.
+    HandshakeFailedAuth {
+        /// The status code.
+        status: u32,
+    },
+    /// The connection is closed. Maps to `DISCONNECTED` for every reason
+    /// except [`DisconnectReason::LocalClose`].
+    Disconnected(DisconnectReason),
+}
+
+/// Why a connection closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The transport ended or failed (errno, Linux numbers).
+    Transport {
+        /// `EPIPE` for end-of-stream, otherwise the transport's errno.
+        errno: u32,
+    },
+    /// `ZMQ_HANDSHAKE_IVL` expired.
+    HandshakeTimeout,
+    /// Heartbeat timeout or the peer's TTL expired.
+    HeartbeatTimeout,
+    /// The peer's greeting is not ZMTP 3.x.
+    UnsupportedVersion,
+    /// The peer broke the protocol (the error is the monitor's code).
+    Protocol(ProtocolError),
+    /// A frame was malformed (reserved flag bits, a command with MORE, ...).
+    Framing,
+    /// The peer's metadata was malformed.
+    InvalidMetadata,
+    /// The peer's socket type cannot talk to ours.
+    IncompatibleSocketType,
+    /// The peer sent an ERROR command.
+    PeerError,
+    /// A frame exceeded `ZMQ_MAXMSGSIZE` or the receive buffer.
+    MessageTooLarge,
+    /// The application closed the connection; no monitor event.
+    LocalClose,
+}
+
+impl DisconnectReason {
+    /// Whether a connecting socket should try again (libzmq reconnects after
+    /// connection and timeout errors, never after protocol errors).
+    #[must_use]
+    pub const fn should_reconnect(self) -> bool {
+        matches!(
+            self,
+            Self::Transport { .. } | Self::HandshakeTimeout | Self::HeartbeatTimeout
+        )
+    }
+
+    /// Whether this close raises a `DISCONNECTED` monitor event.
+    #[must_use]
+    pub const fn is_reported(self) -> bool {
+        !matches!(self, Self::LocalClose)
+    }
+}
+
+/// Why a message could not be queued for sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SendError {
+    /// The handshake has not finished (or the connection is closed).
+    NotReady,
+    /// The send high-water mark or the transmit buffer is full right now.
+    Full,
+    /// The message can never fit the transmit buffer.
+    TooLarge,
+    /// More than [`MAX_PARTS`] frames.
+    TooManyParts,
+}
+
+impl core::fmt::Display for SendError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::NotReady => "connection not ready",
+            Self::Full => "send queue full",
+            Self::TooLarge => "message larger than the transmit buffer",
+            Self::TooManyParts => "too many message parts",
+        })
+    }
+}
+
+impl core::error::Error for SendError {}
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Phase {
+    /// Exchanging greetings.
+    Greeting,
+    /// Running the mechanism handshake.
+    Handshake,
+    /// Messages flow.
+    Ready,
+    /// Closed; only a final ERROR command may still be waiting to be sent.
+    Closed,
+}
+
+/// The frame decoder (RFC 23 §Framing), advanced in a loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rx {
+    /// Waiting for a flags byte.
+    Flags,
+    /// Reading the size: 1 byte, or 8 bytes big-endian for LONG frames.
+    Size { flags: Flags, got: u8, acc: u64 },
+    /// Header complete; the body has not been placed yet (waiting for room
+    /// in the receive queue).
+    Header { flags: Flags, size: usize },
+    /// Streaming the body into the receive queue's reservation.
+    Ring { flags: Flags, remaining: usize },
+    /// Collecting the start of a post-handshake command.
+    Scratch { size: usize, filled: usize },
+    /// A SUBSCRIBE/CANCEL command whose first `kept` bytes are in the
+    /// scratch waits for room in the receive queue.
+    CmdWait { size: usize, kept: usize },
+    /// Skipping the rest of a frame nobody needs.
+    Discard { remaining: usize, ping: bool },
+}
+
+/// One ZMTP 3.x connection. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Connection<'a> {
+    socket_type: SocketType,
+    mechanism: wire::Mechanism,
+    heartbeat: Heartbeat,
+    max_msg_size: Option<u64>,
+    sndhwm: u32,
+    rcvhwm: u32,
+
+    phase: Phase,
+    greeting: [u8; wire::greeting::GREETING_LEN],
+    greeting_got: usize,
+    peer_minor: u8,
+    peer_socket_type: Option<SocketType>,
+    ready_received: bool,
+    rx_state: Rx,
+    /// Complete units (messages, commands, metadata) at the front of `rx`.
+    rx_units: usize,
+    /// Whether the next data frame starts a new message.
+    rx_at_msg_start: bool,
+    scratch: [u8; CMD_SCRATCH],
+    rx: MsgRing<'a>,
+
+    tx: MsgRing<'a>,
+    /// Bytes of the front transmit record already written out.
+    tx_pos: usize,
+    /// Total bytes written out / allowed so far (staged greeting).
+    tx_total: u64,
+    tx_allowed: u64,
+    /// Data messages in `tx` (for `ZMQ_SNDHWM`).
+    tx_msgs: u32,
+    /// Whether output continues after `Closed` (a final ERROR command).
+    flush_after_close: bool,
+    ping_pending: bool,
+    pong_pending: Option<heapless::Vec<u8, PING_CONTEXT_MAX>>,
+
+    timers: TimerTable,
+    events: heapless::Deque<ConnEvent, 4>,
+}
+
+impl<'a> Connection<'a> {
+    /// Starts a connection over a fresh transport (just connected or
+    /// accepted): queues our greeting and READY and arms the handshake timer.
+    /// libzmq's staged send is kept: only the 10-byte signature may go out
+    /// before the peer's first bytes arrive.
+    ///
+    /// `rx_buf` and `tx_buf` become the receive and transmit queues.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::TooLarge`] if `tx_buf` cannot hold our greeting and
+    /// READY command.
+    pub fn new(
+        now: Instant,
+        config: &Config,
+        rx_buf: &'a mut [u8],
+        tx_buf: &'a mut [u8],
+    ) -> Result<Self, SendError> {
+        let mechanism = config.mechanism.wire();
+        let mut conn = Self {
+            socket_type: config.socket_type,
+            mechanism,
+            heartbeat: config.heartbeat,
+            max_msg_size: config.max_msg_size,
+            sndhwm: config.sndhwm,
+            rcvhwm: config.rcvhwm,
+            phase: Phase::Greeting,
+            greeting: [0; wire::greeting::GREETING_LEN],
+            greeting_got: 0,
+            peer_minor: 0,
+            peer_socket_type: None,
+            ready_received: false,
+            rx_state: Rx::Flags,
+            rx_units: 0,
+            rx_at_msg_start: true,
+            scratch: [0; CMD_SCRATCH],
+            rx: MsgRing::new(rx_buf),
+            tx: MsgRing::new(tx_buf),
+            tx_pos: 0,
+            tx_total: 0,
+            tx_allowed: wire::greeting::SIGNATURE_LEN as u64,
+            tx_msgs: 0,
+            flush_after_close: false,
+            ping_pending: false,
+            pong_pending: None,
+            timers: TimerTable::default(),
+            events: heapless::Deque::new(),
+        };
+        let mut greeting = [0u8; wire::greeting::GREETING_LEN];
+        wire::GreetingRepr {
+            major: 3,
+            minor: 1,
+            mechanism,
+            as_server: false,
+        }
+        .emit(0, &mut greeting);
+        conn.tx
+            .push(REC_RAW, &greeting)
+            .map_err(|_| SendError::TooLarge)?;
+        conn.queue_ready(config)?;
+        if !config.handshake_ivl.is_zero() {
+            conn.timers
+                .set(Timer::Handshake, now.saturating_add(config.handshake_ivl));
+        }
+        Ok(conn)
+    }
+
+    /// Queues the NULL mechanism's READY command (libzmq order: Socket-Type,
+    /// Identity for REQ/DEALER/ROUTER, then the user properties).
+    fn queue_ready(&mut self, config: &Config) -> Result<(), SendError> {
+        let mut props = [0u8; 2 * 16 + 255 + 8];
+        let len = {
+            let mut w = wire::PropertiesWriter::new(&mut props);
+            w.add(b"Socket-Type", config.socket_type.as_str().as_bytes())
+                .map_err(|_| SendError::TooLarge)?;
+            if config.socket_type.sends_identity() {
+                w.add(b"Identity", &config.routing_id)
+                    .map_err(|_| SendError::TooLarge)?;
+            }
+            w.len()
+        };
+        let basic = props.get(..len).ok_or(SendError::TooLarge)?;
+        self.tx
+            .push_parts(REC_COMMAND, &[b"\x05READY", basic, config.metadata_bytes()])
+            .map_err(|_| SendError::TooLarge)
+    }
+
+    // ------------------------------------------------------------------
+    // Getters
+    // ------------------------------------------------------------------
+
+    /// Where the connection is in its life.
+    #[must_use]
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Whether the handshake finished and the connection is open.
+    #[must_use]
+    pub fn is_ready(&self) -> bool {
+        self.phase == Phase::Ready
+    }
+
+    /// Whether the connection is closed.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.phase == Phase::Closed
+    }
+
+    /// Our socket type.
+    #[must_use]
+    pub fn socket_type(&self) -> SocketType {
+        self.socket_type
+    }
+
+    /// The peer's socket type, once its READY was accepted (`None` if the
+    /// peer sent no Socket-Type, which libzmq also accepts).
+    #[must_use]
+    pub fn peer_socket_type(&self) -> Option<SocketType> {
+        self.peer_socket_type
+    }
+
+    /// The peer's ZMTP minor version (0 for 3.0, 1 for 3.1), once its
+    /// greeting arrived.
+    #[must_use]
+    pub fn peer_minor_version(&self) -> u8 {
+        self.peer_minor
+    }
+
+    /// Whether subscriptions must be sent as ZMTP 3.0 messages (`0x01` /
+    /// `0x00` prefix) rather than 3.1 SUBSCRIBE/CANCEL commands.
+    #[must_use]
+    pub fn uses_subscription_messages(&self) -> bool {
+        self.peer_minor == 0
+    }
+
+    /// Whether input is held back because the receive queue is full: the
+    /// driver should offer its unconsumed bytes again after the application
+    /// read something.
+    #[must_use]
+    pub fn is_rx_blocked(&self) -> bool {
+        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
+    }
+
+    // ------------------------------------------------------------------
+    // Inputs
+    // ------------------------------------------------------------------
+
+    /// Feeds bytes received from the transport and returns how many were
+    /// consumed (at most `bytes.len()`). Fewer than offered means the receive
+    /// queue is full or the connection closed; keep the rest for later.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        let mut used = 0usize;
+        // Every step consumes a byte or changes state; the bound only guards
+        // against a bug turning into a hang.
+        let mut steps = bytes.len().saturating_mul(2).saturating_add(16);
+        loop {
+            if self.phase == Phase::Closed || steps == 0 {
+                break;
+            }
+            steps = steps.saturating_sub(1);
+            let rest = bytes.get(used..).unwrap_or_default();
+            let n = if self.phase == Phase::Greeting {
+                if rest.is_empty() {
+                    break;
+                }
+                self.input_greeting(now, rest)
+            } else {
+                match self.input_frame(now, rest) {
+                    Some(n) => n,
+                    None => break,
+                }
+            };
+            used = used.saturating_add(n);
+        }
+        used.min(bytes.len())
+    }
+
+    /// The transport reached end-of-stream (libzmq maps this to `EPIPE`).
+    pub fn handle_transport_closed(&mut self, now: Instant) {
+        self.handle_transport_error(now, errno::EPIPE);
+    }
+
+    /// The transport failed with `errno` (Linux numbers, e.g. `ECONNRESET`).
+    pub fn handle_transport_error(&mut self, _now: Instant, errno: u32) {
+        self.fail(DisconnectReason::Transport { errno }, None);
+    }
+
+    /// Runs expired timers. Spurious calls are no-ops.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(t) = self.timers.expire(now) {
+            if self.phase == Phase::Closed {
+                return;
+            }
+            match t {
+                Timer::Handshake => {
+                    if self.phase != Phase::Ready {
+                        self.fail(DisconnectReason::HandshakeTimeout, None);
+                    }
+                }
+                Timer::HeartbeatSend => {
+                    self.ping_pending = true;
+                    self.flush_control();
+                    let ivl = self.heartbeat.interval;
+                    if !ivl.is_zero() {
+                        self.timers
+                            .set(Timer::HeartbeatSend, now.saturating_add(ivl));
+                    }
+                    let timeout = self.heartbeat.effective_timeout();
+                    if !timeout.is_zero() && !self.timers.is_armed(Timer::HeartbeatTimeout) {
+                        self.timers
+                            .set(Timer::HeartbeatTimeout, now.saturating_add(timeout));
+                    }
+                }
+                Timer::HeartbeatTimeout | Timer::PeerTtl => {
+                    self.fail(DisconnectReason::HeartbeatTimeout, None);
+                }
+            }
+        }
+    }
+
+    /// Closes the connection at the application's request: no further
+    /// output, no monitor event (libzmq reports nothing for a local close).
+    pub fn close(&mut self) {
+        if self.phase != Phase::Closed {
+            self.phase = Phase::Closed;
+            self.flush_after_close = false;
+            self.timers.stop_all();
+            self.push_event(ConnEvent::Disconnected(DisconnectReason::LocalClose));
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Outputs
+    // ------------------------------------------------------------------
+
+    /// Writes pending output into `out` and returns how many bytes were
+    /// written; 0 means nothing to send now. Resumes mid-frame.
+    #[must_use]
+    pub fn poll_transmit(&mut self, _now: Instant, out: &mut [u8]) -> usize {
+        if self.phase == Phase::Closed && !self.flush_after_close {
+            return 0;
+        }
+        let mut written = 0usize;
+        loop {
+            if self.tx_pos == 0 {
+                self.flush_control();
+            }
+            let Some((flags, body)) = self.tx.front() else {
+                break;
+            };
+            let mut header = [0u8; 9];
+            let header_len = if flags & REC_RAW != 0 {
+                0
+            } else {
+                let f = Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0);
+                wire::frame::emit_header(f, body.len() as u64, &mut header).unwrap_or(0)
+            };
+            let total = header_len.saturating_add(body.len());
+            let budget = usize::try_from(self.tx_allowed.saturating_sub(self.tx_total))
+                .unwrap_or(usize::MAX);
+            let room = out.len().saturating_sub(written).min(budget);
+            if room == 0 {
+                break;
+            }
+            let mut copied = 0usize;
+            while copied < room && self.tx_pos < total {
+                let (src, off) = if self.tx_pos < header_len {
+                    (header.get(..header_len).unwrap_or_default(), self.tx_pos)
+                } else {
+                    (body, self.tx_pos.saturating_sub(header_len))
+                };
+                let chunk = src.get(off..).unwrap_or_default();
+                let n = chunk.len().min(room.saturating_sub(copied));
+                let dst_start = written.saturating_add(copied);
+                let (Some(dst), Some(s)) = (
+                    out.get_mut(dst_start..dst_start.saturating_add(n)),
+                    chunk.get(..n),
+                ) else {
+                    break;
+                };
+                dst.copy_from_slice(s);
+                copied = copied.saturating_add(n);
+                self.tx_pos = self.tx_pos.saturating_add(n);
+                if n == 0 {
+                    break;
+                }
+            }
+            written = written.saturating_add(copied);
+            self.tx_total = self.tx_total.saturating_add(copied as u64);
+            if self.tx_pos >= total {
+                let ends_message = flags & (REC_RAW | REC_COMMAND | REC_MORE) == 0;
+                self.tx.pop();
+                self.tx_pos = 0;
+                if ends_message {
+                    self.tx_msgs = self.tx_msgs.saturating_sub(1);
+                }
+            } else {
+                break;
+            }
+        }
+        written
+    }
+
+    /// Whether output is waiting (the driver should ask for write readiness).
+    #[must_use]
+    pub fn has_pending_output(&self) -> bool {
+        if self.phase == Phase::Closed && !self.flush_after_close {
+            return false;
+        }
+        let allowed = self.tx_total < self.tx_allowed;
+        allowed && (!self.tx.is_empty() || self.ping_pending || self.pong_pending.is_some())
+    }
+
+    /// The next instant at which [`Connection::handle_timeout`] must run.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.phase == Phase::Closed {
+            return None;
+        }
+        self.timers.next()
+    }
+
+    /// The next event, oldest first.
+    pub fn poll_event(&mut self) -> Option<ConnEvent> {
+        self.events.pop_front()
+    }
+
+    // ------------------------------------------------------------------
+    // Messages
+    // ------------------------------------------------------------------
+
+    /// Whether a new message may be queued now (ready, below `ZMQ_SNDHWM`).
+    /// Buffer space is checked by [`Connection::send`] itself.
+    #[must_use]
+    pub fn can_send(&self) -> bool {
+        self.phase == Phase::Ready && (self.sndhwm == 0 || self.tx_msgs < self.sndhwm)
+    }
+
+    /// Whether a message with these frames would be accepted right now.
+    #[must_use]
+    pub fn can_send_message(&self, parts: &[&[u8]]) -> bool {
+        self.check_send(parts.iter().map(|p| p.len())).is_ok()
+    }
+
+    /// Queues a whole message (all frames, or none).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NotReady`] before the handshake finished,
+    /// [`SendError::Full`] when `ZMQ_SNDHWM` or the buffer is full now,
+    /// [`SendError::TooLarge`] when the message can never fit the buffer,
+    /// [`SendError::TooManyParts`] above [`MAX_PARTS`] frames.
+    pub fn send(&mut self, parts: &[&[u8]]) -> Result<(), SendError> {
+        self.send_with_prefix(&[], parts)
+    }
+
+    /// Queues `prefix` frames followed by `parts` as one message (an
+    /// envelope plus the application's frames).
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::send`].
+    pub fn send_with_prefix(&mut self, prefix: &[&[u8]], parts: &[&[u8]]) -> Result<(), SendError> {
+        let frames = || prefix.iter().chain(parts.iter());
+        self.check_send(frames().map(|p| p.len()))?;
+        let count = frames().count();
+        for (i, part) in frames().enumerate() {
+            let more = i.saturating_add(1) < count;
+            let flags = if more { REC_MORE } else { 0 };
+            // `check_send` proved that every frame fits.
+            self.tx.push(flags, part).map_err(|_| SendError::Full)?;
+        }
+        self.tx_msgs = self.tx_msgs.saturating_add(1);
+        Ok(())
+    }
+
+    fn check_send(&self, lens: impl Iterator<Item = usize>) -> Result<(), SendError> {
+        if self.phase != Phase::Ready {
+            return Err(SendError::NotReady);
+        }
+        let mut buf = [0usize; MAX_PARTS];
+        let mut n = 0usize;
+        for len in lens {
+            let slot = buf.get_mut(n).ok_or(SendError::TooManyParts)?;
+            *slot = len;
+            n = n.saturating_add(1);
+        }
+        let lens = buf.get(..n.max(1)).unwrap_or_default();
+        if lens.iter().any(|&l| l > self.tx.max_body_len()) {
+            return Err(SendError::TooLarge);
+        }
+        if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
+            return Err(SendError::Full);
+        }
+        if !self.tx.fits(lens) {
+            return Err(SendError::Full);
+        }
+        Ok(())
+    }
+
+    /// Queues a subscription (`subscribe == true`) or cancellation in the
+    /// form the peer understands: a SUBSCRIBE/CANCEL command for ZMTP 3.1
+    /// peers, a `0x01`/`0x00`-prefixed message for ZMTP 3.0 peers.
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::send`] (the HWM does not apply).
+    pub fn send_subscription(&mut self, subscribe: bool, topic: &[u8]) -> Result<(), SendError> {
+        if self.phase != Phase::Ready {
+            return Err(SendError::NotReady);
+        }
+        let result = if self.uses_subscription_messages() {
+            let prefix: &[u8] = if subscribe { b"\x01" } else { b"\x00" };
+            self.tx.push_parts(0, &[prefix, topic])
+        } else {
+            let name: &[u8] = if subscribe {
+                b"\x09SUBSCRIBE"
+            } else {
+                b"\x06CANCEL"
+            };
+            self.tx.push_parts(REC_COMMAND, &[name, topic])
+        };
+        result.map_err(|_| {
+            if topic.len().saturating_add(10) > self.tx.max_body_len() {
+                SendError::TooLarge
+            } else {
+                SendError::Full
+            }
+        })?;
+        if self.uses_subscription_messages() {
+            self.tx_msgs = self.tx_msgs.saturating_add(1);
+        }
+        Ok(())
+    }
+
+    /// Whether a complete unit (message, SUBSCRIBE/CANCEL command or the
+    /// metadata record) is waiting at the front of the receive queue.
+    #[must_use]
+    pub fn has_message(&self) -> bool {
+        self.rx_units > 0
+    }
+
+    /// Complete units waiting in the receive queue.
+    #[must_use]
+    pub fn queued_units(&self) -> usize {
+        self.rx_units
+    }
+
+    /// Data messages and commands queued for sending.
+    #[must_use]
+    pub fn queued_outgoing(&self) -> u32 {
+        self.tx_msgs
+    }
+
+    /// The frame at the front of the receive queue as `(record flags, body)`
+    /// (see [`REC_MORE`], [`REC_COMMAND`], [`REC_METADATA`]), only when it
+    /// belongs to a complete unit.
+    #[must_use]
+    pub fn front_frame(&self) -> Option<(u8, &[u8])> {
+        if self.rx_units == 0 {
+            return None;
+        }
+        self.rx.front()
+    }
+
+    /// Drops the frame at the front of the receive queue (after
+    /// [`Connection::front_frame`]). Returns whether a frame was dropped.
+    pub fn pop_frame(&mut self) -> bool {
+        let Some((flags, _)) = self.front_frame() else {
+            return false;
+        };
+        self.rx.pop();
+        if flags & REC_MORE == 0 {
+            self.rx_units = self.rx_units.saturating_sub(1);
+        }
+        true
+    }
+
+    /// Ends the connection and hands the caller's buffers back
+    /// `(rx, tx)`.
+    #[must_use]
+    pub fn into_buffers(self) -> (&'a mut [u8], &'a mut [u8]) {
+        (self.rx.into_inner(), self.tx.into_inner())
+    }
+
+    // ------------------------------------------------------------------
+    // Internals: greeting
+    // ------------------------------------------------------------------
+
+    fn input_greeting(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        let want = wire::greeting::GREETING_LEN.saturating_sub(self.greeting_got);
+        let n = want.min(bytes.len());
+        let before = self.greeting_got;
+        if let (Some(dst), Some(src)) = (
+            self.greeting.get_mut(before..before.saturating_add(n)),
+            bytes.get(..n),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        self.greeting_got = before.saturating_add(n);
+        let sig = wire::greeting::SIGNATURE_LEN;
+        if before < sig && self.greeting_got >= sig {
+            let head = self.greeting.get(..sig).unwrap_or_default();
+            if wire::greeting::check_signature(head).is_err() {
+                self.fail(
+                    DisconnectReason::UnsupportedVersion,
+                    Some(ConnEvent::HandshakeFailedProtocol(
+                        ProtocolError::ZmtpUnspecified,
+                    )),
+                );
+                return n;
+            }
+            // libzmq sends its major version once the peer's signature is in.
+            self.tx_allowed = (sig as u64).saturating_add(1);
+        }
+        if before <= sig && self.greeting_got > sig {
+            let major = self.greeting.get(sig).copied().unwrap_or(0);
+            if major < 3 {
+                self.fail(
+                    DisconnectReason::UnsupportedVersion,
+                    Some(ConnEvent::HandshakeFailedProtocol(
+                        ProtocolError::ZmtpUnspecified,
+                    )),
+                );
+                return n;
+            }
+            // ... and the rest of its greeting (and READY) after the major.
+            self.tx_allowed = u64::MAX;
+        }
+        if self.greeting_got == wire::greeting::GREETING_LEN {
+            self.finish_greeting(now);
+        }
+        n
+    }
+
+    fn finish_greeting(&mut self, _now: Instant) {
+        let Ok(repr) = wire::GreetingRepr::parse(&self.greeting) else {
+            self.fail(
+                DisconnectReason::UnsupportedVersion,
+                Some(ConnEvent::HandshakeFailedProtocol(
+                    ProtocolError::ZmtpUnspecified,
+                )),
+            );
+            return;
+        };
+        self.peer_minor = repr.minor;
+        if repr.mechanism != self.mechanism {
+            self.fail(
+                DisconnectReason::Protocol(ProtocolError::ZmtpMechanismMismatch),
+                Some(ConnEvent::HandshakeFailedProtocol(
+                    ProtocolError::ZmtpMechanismMismatch,
+                )),
+            );
+            return;
+        }
+        self.phase = Phase::Handshake;
+        self.rx_state = Rx::Flags;
+    }
+
+    // ------------------------------------------------------------------
+    // Internals: frames
+    // ------------------------------------------------------------------
+
+    /// Advances the decoder by one step. Returns bytes consumed, or `None`
+    /// when no progress is possible (need more bytes, or blocked).
+    fn input_frame(&mut self, now: Instant, bytes: &[u8]) -> Option<usize> {
+        match self.rx_state {
+            Rx::Flags => {
+                let &b = bytes.first()?;
+                match Flags::from_byte(b) {
+                    Ok(flags) => {
+                        self.rx_state = Rx::Size {
+                            flags,
+                            got: 0,
+                            acc: 0,
+                        };
+                    }
+                    Err(_) => self.fail(DisconnectReason::Framing, None),
+                }
+                Some(1)
+            }
+            Rx::Size { flags, got, acc } => {
+                let &b = bytes.first()?;
+                let acc = (acc << 8) | u64::from(b);
+                let got = got.saturating_add(1);
+                let need = if flags.is_long() { 8 } else { 1 };
+                if got < need {
+                    self.rx_state = Rx::Size { flags, got, acc };
+                } else {
+                    self.size_complete(now, flags, acc);
+                }
+                Some(1)
+            }
+            Rx::Header { flags, size } => {
+                if self.place_body(now, flags, size) {
+                    Some(0)
+                } else {
+                    None
+                }
+            }
+            Rx::Ring { flags, remaining } => {
+                if bytes.is_empty() {
+                    return None;
+                }
+                let n = self.rx.write(bytes.get(..remaining.min(bytes.len()))?);
+                if n == 0 && remaining > 0 {
+                    return None;
+                }
+                let remaining = remaining.saturating_sub(n);
+                self.rx_state = Rx::Ring { flags, remaining };
+                if remaining == 0 {
+                    self.frame_in_ring(now, flags);
+                }
+                Some(n)
+            }
+            Rx::Scratch { size, filled } => {
+                let keep = size.min(CMD_SCRATCH);
+                if bytes.is_empty() {
+                    return None;
+                }
+                let n = keep.saturating_sub(filled).min(bytes.len());
+                if let (Some(dst), Some(src)) = (
+                    self.scratch.get_mut(filled..filled.saturating_add(n)),
+                    bytes.get(..n),
+                ) {
+                    dst.copy_from_slice(src);
+                }
+                let filled = filled.saturating_add(n);
+                self.rx_state = Rx::Scratch { size, filled };
+                if filled >= keep {
+                    self.scratch_complete(now, size);
+                }
+                Some(n)
+            }
+            Rx::CmdWait { size, kept } => {
+                if self.place_command(now, size, kept) {
+                    Some(0)
+                } else {
+                    None
+                }
+            }
+            Rx::Discard { remaining, ping } => {
+                if bytes.is_empty() {
+                    return None;
+                }
+                let n = remaining.min(bytes.len());
+                let remaining = remaining.saturating_sub(n);
+                self.rx_state = Rx::Discard { remaining, ping };
+                if remaining == 0 {
+                    self.discard_complete(now, ping);
+                }
+                Some(n)
+            }
+        }
+    }
+
+    fn size_complete(&mut self, now: Instant, flags: Flags, size: u64) {
+        if self.max_msg_size.is_some_and(|max| size > max) {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return;
+        }
+        let Ok(size) = usize::try_from(size) else {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return;
+        };
+        if self.phase == Phase::Ready && flags.is_command() {
+            // Post-handshake commands: look at the start, then decide.
+            self.rx_state = Rx::Scratch { size, filled: 0 };
+            if size == 0 {
+                self.scratch_complete(now, 0);
+            }
+            return;
+        }
+        if size > self.rx.max_body_len() {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return;
+        }
+        self.rx_state = Rx::Header { flags, size };
+        self.place_body(now, flags, size);
+    }
+
+    /// Tries to reserve room for a frame body; on success the decoder moves
+    /// on to stream the body.
+    fn place_body(&mut self, now: Instant, flags: Flags, size: usize) -> bool {
+        let handshaking = self.phase == Phase::Handshake;
+        if !handshaking
+            && self.rx_at_msg_start
+            && self.rcvhwm != 0
+            && self.rx_units >= self.rcvhwm as usize
+        {
+            return false;
+        }
+        let rec_flags = if handshaking {
+            REC_METADATA
+        } else if flags.is_more() {
+            REC_MORE
+        } else {
+            0
+        };
+        if self.rx.begin(rec_flags, size).is_err() {
+            return false;
+        }
+        self.rx_state = Rx::Ring {
+            flags,
+            remaining: size,
+        };
+        if size == 0 {
+            self.frame_in_ring(now, flags);
+        }
+        true
+    }
+
+    /// A whole frame body sits in the receive queue's reservation.
+    fn frame_in_ring(&mut self, now: Instant, flags: Flags) {
+        self.rx_state = Rx::Flags;
+        if self.phase == Phase::Handshake {
+            self.handshake_frame(now);
+            return;
+        }
+        self.frame_received();
+        if self.rx.commit() {
+            if flags.is_more() {
+                self.rx_at_msg_start = false;
+            } else {
+                self.rx_at_msg_start = true;
+                self.rx_units = self.rx_units.saturating_add(1);
+            }
+        }
+    }
+
+    /// Any decoded frame proves the peer alive (libzmq cancels both the
+    /// heartbeat timeout and the TTL timer).
+    fn frame_received(&mut self) {
+        self.timers.stop(Timer::HeartbeatTimeout);
+        self.timers.stop(Timer::PeerTtl);
+    }
+
+    fn scratch_complete(&mut self, now: Instant, size: usize) {
+        self.rx_state = Rx::Flags;
+        let kept = size.min(CMD_SCRATCH);
+        let head = self.scratch.get(..kept).unwrap_or_default();
+        let name = command_name(head);
+        let full = kept == size;
+        match name {
+            Some(b"SUBSCRIBE") | Some(b"CANCEL") => {
+                // Needed whole by PUB/XPUB: move it into the receive queue.
+                if size > self.rx.max_body_len() {
+                    self.fail(DisconnectReason::MessageTooLarge, None);
+                    return;
+                }
+                self.rx_state = Rx::CmdWait { size, kept };
+                self.place_command(now, size, kept);
+            }
+            Some(b"PING") => {
+                if full {
+                    self.frame_received();
+                    self.handle_ping(now, kept);
+                } else {
+                    self.rx_state = Rx::Discard {
+                        remaining: size.saturating_sub(kept),
+                        ping: true,
+                    };
+                }
+            }
+            _ => {
+                if full {
+                    self.frame_received();
+                } else {
+                    self.rx_state = Rx::Discard {
+                        remaining: size.saturating_sub(kept),
+                        ping: false,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Tries to move a SUBSCRIBE/CANCEL command (its first `kept` bytes in
+    /// the scratch) into the receive queue; waits while the queue is full.
+    fn place_command(&mut self, now: Instant, size: usize, kept: usize) -> bool {
+        if self.rx.begin(REC_COMMAND, size).is_err() {
+            return false;
+        }
+        let _ = self.rx.write(self.scratch.get(..kept).unwrap_or_default());
+        let remaining = size.saturating_sub(kept);
+        let flags = Flags::new(false, true);
+        self.rx_state = Rx::Ring { flags, remaining };
+        if remaining == 0 {
+            self.frame_in_ring(now, flags);
+        }
+        true
+    }
+
+    fn discard_complete(&mut self, now: Instant, ping: bool) {
+        self.rx_state = Rx::Flags;
+        self.frame_received();
+        if ping {
+            self.handle_ping(now, CMD_SCRATCH);
+        }
+    }
+
+    /// A PING arrived (its first `kept` bytes are in the scratch): answer
+    /// with PONG and honour the peer's TTL.
+    fn handle_ping(&mut self, now: Instant, kept: usize) {
+        let head = self.scratch.get(..kept).unwrap_or_default();
+        // \x04 P I N G ttl(2) context...
+        let mut r = wire::Reader::new(head);
+        let _ = r.take(5);
+        let Some(ttl_ds) = r.u16_be() else {
+            self.fail(DisconnectReason::Framing, None);
+            return;
+        };
+        let context = r.rest();
+        let ctx = context
+            .get(..context.len().min(PING_CONTEXT_MAX))
+            .unwrap_or_default();
+        self.pong_pending = heapless::Vec::from_slice(ctx).ok();
+        if self.pong_pending.is_none() {
+            self.pong_pending = Some(heapless::Vec::new());
+        }
+        if ttl_ds > 0 && !self.timers.is_armed(Timer::PeerTtl) {
+            let ttl = Duration::from_millis(u64::from(ttl_ds).saturating_mul(100));
+            self.timers.set(Timer::PeerTtl, now.saturating_add(ttl));
+        }
+        self.flush_control();
+    }
+
+    /// Moves a pending PING or PONG into the transmit queue if it fits. Only
+    /// called at a record boundary.
+    fn flush_control(&mut self) {
+        if self.phase != Phase::Ready {
+            self.ping_pending = false;
+            self.pong_pending = None;
+            return;
+        }
+        if let Some(ctx) = &self.pong_pending
+            && self.tx.push_parts(REC_COMMAND, &[b"\x04PONG", ctx]).is_ok()
+        {
+            self.pong_pending = None;
+        }
+        if self.ping_pending {
+            let ttl = self.heartbeat.ttl_deciseconds().to_be_bytes();
+            if self
+                .tx
+                .push_parts(REC_COMMAND, &[b"\x04PING", &ttl])
+                .is_ok()
+            {
+                self.ping_pending = false;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Internals: the NULL mechanism (RFC 23 §NULL)
+    // ------------------------------------------------------------------
+
+    /// A whole handshake frame is in the receive queue's reservation.
+    fn handshake_frame(&mut self, now: Instant) {
+        let Some((_, body)) = self.rx.reserved() else {
+            return;
+        };
+        let outcome = null_mechanism(self.socket_type, self.ready_received, body);
+        match outcome {
+            NullOutcome::Ready { peer } => {
+                self.ready_received = true;
+                self.peer_socket_type = peer;
+                // Keep the READY body for the socket layer (routing id and
+                // metadata): one unit ahead of every message.
+                if self.rx.commit() {
+                    self.rx_units = self.rx_units.saturating_add(1);
+                }
+                self.mechanism_ready(now);
+            }
+            NullOutcome::Fail {
+                reason,
+                event,
+                send_error,
+            } => {
+                self.rx.abort();
+                if send_error {
+                    // RFC 23: a rejecting peer SHOULD send ERROR, then close.
+                    let _ = self
+                        .tx
+                        .push_parts(REC_COMMAND, &[b"\x05ERROR", b"\x13Invalid socket type"]);
+                    self.flush_after_close = true;
+                }
+                self.fail(reason, event);
+            }
+        }
+    }
+
+    fn mechanism_ready(&mut self, now: Instant) {
+        self.phase = Phase::Ready;
+        self.timers.stop(Timer::Handshake);
+        let ivl = self.heartbeat.interval;
+        if !ivl.is_zero() {
+            self.timers
+                .set(Timer::HeartbeatSend, now.saturating_add(ivl));
+        }
+        self.push_event(ConnEvent::HandshakeSucceeded);
+    }
+
+    /// Closes the connection with `reason`, raising `event` first (when
+    /// given) and then `Disconnected`. During the greeting or handshake, a
+    /// non-protocol failure raises `HANDSHAKE_FAILED_NO_DETAIL` first, as
+    /// libzmq's `stream_engine_base_t::error` does.
+    fn fail(&mut self, reason: DisconnectReason, event: Option<ConnEvent>) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let handshaking = matches!(self.phase, Phase::Greeting | Phase::Handshake);
+        if let Some(e) = event {
+            self.push_event(e);
+        } else if handshaking {
+            let errno = match reason {
+                DisconnectReason::Transport { errno } => Some(errno),
+                DisconnectReason::HandshakeTimeout => Some(errno::ETIMEDOUT),
+                _ => None,
+            };
+            if let Some(errno) = errno {
+                self.push_event(ConnEvent::HandshakeFailedNoDetail { errno });
+            }
+        }
+        self.push_event(ConnEvent::Disconnected(reason));
+        self.phase = Phase::Closed;
+        self.timers.stop_all();
+        self.ping_pending = false;
+        self.pong_pending = None;
+    }
+
+    fn push_event(&mut self, e: ConnEvent) {
+        // At most three events are ever raised by one connection
+        // (handshake outcome, failure detail, disconnect).
+        let _ = self.events.push_back(e);
+    }
+}
+
+/// The name of a command body (`name-len` + name), if well formed.
+fn command_name(body: &[u8]) -> Option<&[u8]> {
+    let mut r = wire::Reader::new(body);
+    let len = r.u8()?;
+    if len == 0 {
+        return None;
+    }
+    r.take(usize::from(len))
+}
+
+/// What the NULL mechanism makes of one handshake frame.
+enum NullOutcome {
+    Ready {
+        peer: Option<SocketType>,
+    },
+    Fail {
+        reason: DisconnectReason,
+        event: Option<ConnEvent>,
+        send_error: bool,
+    },
+}
+
+/// libzmq `null_mechanism.cpp` process_handshake_command, event for event.
+fn null_mechanism(ours: SocketType, ready_received: bool, body: &[u8]) -> NullOutcome {
+    let protocol = |e: ProtocolError| NullOutcome::Fail {
+        reason: DisconnectReason::Protocol(e),
+        event: Some(ConnEvent::HandshakeFailedProtocol(e)),
+        send_error: false,
+    };
+    if ready_received {
+        return protocol(ProtocolError::ZmtpUnexpectedCommand);
+    }
+    if let Some(props) = body.strip_prefix(b"\x05READY") {
+        let Ok(props) = wire::Properties::parse(props) else {
+            // libzmq: malformed metadata closes without a handshake event.
+            return NullOutcome::Fail {
+                reason: DisconnectReason::InvalidMetadata,
+                event: None,
+                send_error: false,
+            };
+        };
+        let peer = match props.get_exact(b"Socket-Type") {
+            None => None,
+            Some(name) => {
+                if !ours.accepts_peer_name(name) {
+                    // libzmq: no handshake event, just DISCONNECTED.
+                    return NullOutcome::Fail {
+                        reason: DisconnectReason::IncompatibleSocketType,
+                        event: None,
+                        send_error: true,
+                    };
+                }
+                SocketType::from_name(name)
+            }
+        };
+        return NullOutcome::Ready { peer };
+    }
+    if let Some(data) = body.strip_prefix(b"\x05ERROR") {
+        let mut r = wire::Reader::new(data);
+        let reason = r.u8().and_then(|len| r.take(usize::from(len)));
+        let Some(reason) = reason else {
+            return protocol(ProtocolError::ZmtpMalformedCommandError);
+        };
+        let event = zap_status(reason).map(|status| ConnEvent::HandshakeFailedAuth { status });
+        return NullOutcome::Fail {
+            reason: DisconnectReason::PeerError,
+            event,
+            send_error: false,
+        };
+    }
+    protocol(ProtocolError::ZmtpUnexpectedCommand)
+}
+
+/// libzmq `mechanism_base.cpp` handle_error_reason: a 3-character reason
+/// `300`, `400` or `500` is a ZAP status.
+fn zap_status(reason: &[u8]) -> Option<u32> {
+    match reason {
+        b"300" => Some(300),
+        b"400" => Some(400),
+        b"500" => Some(500),
+        _ => None,
+    }
+}

@@ -227,13 +227,13 @@ impl<'a> MsgRing<'a> {
         }
     }
 
-    /// Drops every record and any pending reservation.
     /// Gives the caller's buffer back (its contents are unspecified).
     #[must_use]
     pub fn into_inner(self) -> &'a mut [u8] {
         self.buf
     }
 
+    /// Drops every record and any pending reservation.
     pub fn clear(&mut self) {
         self.cur = Cursors::START;
         self.len = 0;

@@ -211,13 +211,13 @@ impl<'a> TopicSet<'a> {
         self.len == 0
     }
 
-    /// Removes every topic.
     /// Gives the caller's buffer back (its contents are unspecified).
     #[must_use]
     pub fn into_inner(self) -> &'a mut [u8] {
         self.buf
     }
 
+    /// Removes every topic.
     pub fn clear(&mut self) {
         self.used = 0;
         self.len = 0;

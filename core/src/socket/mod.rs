@@ -1,1 +1,535 @@
-//! (module under construction)
+//! ZeroMQ socket patterns over a fixed number of peers (RFC 28 REQ/REP,
+//! RFC 29 PUB/SUB, RFC 30 PIPELINE, RFC 31 PAIR; libzmq `src/*.cpp` for the
+//! details RFCs leave open).
+//!
+//! A [`Socket`] owns up to `PEERS` [`Connection`]s, addressed by
+//! [`PeerHandle`]s, and the socket's [`Monitor`]. The adapter owns the
+//! transports: when one connects or is accepted it records `CONNECTED` /
+//! `ACCEPTED` on [`Socket::monitor_mut`] and calls [`Socket::attach`]; then
+//! it drives every peer with [`Socket::handle_input`],
+//! [`Socket::poll_transmit`], [`Socket::handle_timeout`] and
+//! [`Socket::poll_closed`]. The socket raises the engine's monitor events
+//! (`HANDSHAKE_*`, `DISCONNECTED`) itself, with the endpoints given at attach.
+//!
+//! The application calls [`Socket::send`] and [`Socket::recv`], which follow
+//! the `nb` convention: `WouldBlock` means "try again after more I/O".
+//!
+//! | type | send | recv | when a peer's queue is full |
+//! |---|---|---|---|
+//! | PAIR | to the one peer | from the one peer | `WouldBlock` |
+//! | DEALER, PUSH | round-robin over ready peers | fair-queued (DEALER) | skip the peer; `WouldBlock` if all are full |
+//! | REQ | round-robin, adds the empty delimiter; strict send/recv alternation | only from the peer asked, delimiter removed | `WouldBlock` |
+//! | REP | to the peer that asked, with its envelope | fair-queued, envelope kept | reply dropped |
+//! | ROUTER | to the peer named by the first frame | fair-queued, routing id frame prepended | dropped |
+//! | PUB, XPUB | to every peer whose subscription prefixes the first frame | XPUB: subscription messages | dropped for that peer |
+//! | SUB, XSUB | XSUB: subscription messages and others to all peers | fair-queued, filtered by prefix | — |
+//! | PULL | — | fair-queued | — |
+//!
+//! Only peers whose handshake finished take part (libzmq's `ZMQ_IMMEDIATE`
+//! behaviour): a DEALER with no ready peer returns `WouldBlock` rather than
+//! queueing for a future peer.
+//!
+//! ## Memory
+//!
+//! Each peer brings its own [`PeerBuffers`] (receive queue, transmit queue,
+//! and for PUB/XPUB the peer's subscriptions). The socket takes one more
+//! buffer at construction: SUB/XSUB keep their own subscriptions there (to
+//! filter and to replay to new peers), XPUB queues the subscription messages
+//! for the application there. Other types may pass an empty slice.
+
+mod pattern;
+
+pub use pattern::{ENVELOPE_CAP, RecvError, RecvInfo, SendError};
+
+use crate::conn::{Config, ConnEvent, Connection, DisconnectReason, REC_METADATA};
+use crate::monitor::{EndpointPair, Event, Monitor};
+use crate::queue::{MsgRing, TopicSet};
+use crate::socket_type::SocketType;
+use crate::time::Instant;
+use crate::wire;
+
+/// Identifies one peer of a [`Socket`] (an index; reused after
+/// [`Socket::detach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PeerHandle(pub u8);
+
+impl PeerHandle {
+    /// The slot index.
+    #[must_use]
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+/// Memory for one peer, provided by the caller.
+#[derive(Debug)]
+pub struct PeerBuffers<'a> {
+    /// Receive queue: decoded frames waiting for the application.
+    pub rx: &'a mut [u8],
+    /// Transmit queue: frames waiting for the transport.
+    pub tx: &'a mut [u8],
+    /// PUB/XPUB: the peer's subscriptions. Unused (may be empty) otherwise.
+    pub subs: &'a mut [u8],
+}
+
+/// Why a peer could not be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum AttachError {
+    /// All `PEERS` slots are in use.
+    NoFreeSlot,
+    /// The transmit buffer cannot even hold the greeting and READY.
+    BufferTooSmall,
+}
+
+impl core::fmt::Display for AttachError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::NoFreeSlot => "no free peer slot",
+            Self::BufferTooSmall => "peer buffers too small",
+        })
+    }
+}
+
+impl core::error::Error for AttachError {}
+
+/// One attached peer.
+#[derive(Debug)]
+pub(crate) struct Peer<'a, const EP: usize> {
+    pub(crate) conn: Connection<'a>,
+    /// The monitor value for fd-valued events (libzmq's fd; an adapter
+    /// without fds passes a stable per-connection number).
+    pub(crate) fd: u32,
+    pub(crate) endpoints: EndpointPair<EP>,
+    /// ROUTER: the peer's routing id, set when the handshake succeeds.
+    pub(crate) routing_id: heapless::Vec<u8, 255>,
+    /// PUB/XPUB: what the peer subscribed to.
+    pub(crate) subs: TopicSet<'a>,
+    /// Whether the pattern uses this peer (handshake done, not a duplicate).
+    pub(crate) active: bool,
+    /// Whether [`Socket::poll_closed`] reported the close.
+    pub(crate) close_reported: bool,
+    pub(crate) close_reason: Option<DisconnectReason>,
+}
+
+/// A ZeroMQ socket of any type over up to `PEERS` connections, with a
+/// monitor queue of `EVENTS` events whose endpoint strings hold up to `EP`
+/// bytes. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: usize = 64> {
+    pub(crate) config: Config,
+    pub(crate) peers: [Option<Peer<'a, EP>>; PEERS],
+    pub(crate) monitor: Monitor<EVENTS, EP>,
+    /// SUB/XSUB: own subscriptions.
+    pub(crate) subs: TopicSet<'a>,
+    /// XPUB: subscription messages for the application.
+    pub(crate) xpub_pending: MsgRing<'a>,
+    pub(crate) state: pattern::State,
+    pub(crate) lb_next: usize,
+    pub(crate) fq_next: usize,
+    pub(crate) next_routing_id: u32,
+}
+
+impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
+    const CHECK: () = assert!(PEERS > 0 && PEERS <= 255, "PEERS must be 1..=255");
+
+    /// A socket with `config`'s options. `aux` is SUB/XSUB's subscription
+    /// store and XPUB's queue of subscription messages; other types may pass
+    /// an empty slice.
+    #[must_use]
+    pub fn new(config: Config, aux: &'a mut [u8]) -> Self {
+        let () = Self::CHECK;
+        let (subs_buf, pending_buf): (&'a mut [u8], &'a mut [u8]) = match config.socket_type {
+            SocketType::XPub => (&mut [], aux),
+            _ => (aux, &mut []),
+        };
+        Self {
+            config,
+            peers: core::array::from_fn(|_| None),
+            monitor: Monitor::new(),
+            subs: TopicSet::new(subs_buf),
+            xpub_pending: MsgRing::new(pending_buf),
+            state: pattern::State::new(),
+            lb_next: 0,
+            fq_next: 0,
+            // libzmq starts at a random value; adapters seed it with
+            // `set_routing_id_seed`.
+            next_routing_id: 0x1234_5678,
+        }
+    }
+
+    /// The socket's type.
+    #[must_use]
+    pub fn socket_type(&self) -> SocketType {
+        self.config.socket_type
+    }
+
+    /// The options (read-only: they apply to connections attached later).
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The options, for changes that apply to connections attached later.
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// Seeds ROUTER's generated routing ids (libzmq: `0x00` + a big-endian
+    /// u32 counter that starts at a random value).
+    pub fn set_routing_id_seed(&mut self, seed: u32) {
+        self.next_routing_id = seed;
+    }
+
+    /// The socket's monitor (read side: `pop`, `dropped`, ...).
+    #[must_use]
+    pub fn monitor(&self) -> &Monitor<EVENTS, EP> {
+        &self.monitor
+    }
+
+    /// The socket's monitor: start/stop it, and record transport events
+    /// (`CONNECTED`, `ACCEPTED`, `LISTENING`, ...) through
+    /// [`Monitor::record`].
+    pub fn monitor_mut(&mut self) -> &mut Monitor<EVENTS, EP> {
+        &mut self.monitor
+    }
+
+    /// Starts a connection over a transport that just connected or was
+    /// accepted. `fd` is the value of this connection's fd-valued monitor
+    /// events; `endpoints` is the pair used for its `HANDSHAKE_*` and
+    /// `DISCONNECTED` events (the same as its `CONNECTED`/`ACCEPTED`).
+    ///
+    /// # Errors
+    ///
+    /// [`AttachError::NoFreeSlot`] when all slots are used (closed peers
+    /// hold their slot until [`Socket::detach`]),
+    /// [`AttachError::BufferTooSmall`] when `bufs.tx` cannot hold the
+    /// greeting and READY.
+    pub fn attach(
+        &mut self,
+        now: Instant,
+        bufs: PeerBuffers<'a>,
+        fd: u32,
+        endpoints: EndpointPair<EP>,
+    ) -> Result<PeerHandle, AttachError> {
+        let index = self
+            .peers
+            .iter()
+            .position(Option::is_none)
+            .ok_or(AttachError::NoFreeSlot)?;
+        let handle = PeerHandle(u8::try_from(index).map_err(|_| AttachError::NoFreeSlot)?);
+        let conn = Connection::new(now, &self.config, bufs.rx, bufs.tx)
+            .map_err(|_| AttachError::BufferTooSmall)?;
+        let slot = self.peers.get_mut(index).ok_or(AttachError::NoFreeSlot)?;
+        *slot = Some(Peer {
+            conn,
+            fd,
+            endpoints,
+            routing_id: heapless::Vec::new(),
+            subs: TopicSet::new(bufs.subs),
+            active: false,
+            close_reported: false,
+            close_reason: None,
+        });
+        Ok(handle)
+    }
+
+    /// Frees a peer's slot (after its transport was closed) and hands its
+    /// buffers back. A peer that is still open is closed first, silently.
+    pub fn detach(&mut self, peer: PeerHandle) -> Option<PeerBuffers<'a>> {
+        if self.peer_ref(peer).is_some_and(|p| !p.conn.is_closed()) {
+            self.close_peer(peer);
+        }
+        let p = self.peers.get_mut(peer.index())?.take()?;
+        self.forget_peer(peer);
+        let (rx, tx) = p.conn.into_buffers();
+        Some(PeerBuffers {
+            rx,
+            tx,
+            subs: p.subs.into_inner(),
+        })
+    }
+
+    /// Closes a peer at the application's request (libzmq `zmq_disconnect`
+    /// or socket close): no monitor event. The adapter then closes the
+    /// transport and calls [`Socket::detach`].
+    pub fn close_peer(&mut self, peer: PeerHandle) {
+        if let Some(p) = self.peer_mut(peer) {
+            p.conn.close();
+        }
+        self.process_events(peer);
+    }
+
+    /// Feeds bytes received on `peer`'s transport; returns how many were
+    /// consumed (see [`Connection::handle_input`]).
+    pub fn handle_input(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]) -> usize {
+        let Some(p) = self.peer_mut(peer) else {
+            return 0;
+        };
+        let n = p.conn.handle_input(now, bytes);
+        self.process_events(peer);
+        self.service_peer(peer);
+        n
+    }
+
+    /// `peer`'s transport reached end-of-stream.
+    pub fn handle_transport_closed(&mut self, now: Instant, peer: PeerHandle) {
+        if let Some(p) = self.peer_mut(peer) {
+            p.conn.handle_transport_closed(now);
+        }
+        self.process_events(peer);
+    }
+
+    /// `peer`'s transport failed with `errno` (Linux numbers).
+    pub fn handle_transport_error(&mut self, now: Instant, peer: PeerHandle, errno: u32) {
+        if let Some(p) = self.peer_mut(peer) {
+            p.conn.handle_transport_error(now, errno);
+        }
+        self.process_events(peer);
+    }
+
+    /// Writes `peer`'s pending output into `out`; 0 means nothing to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant, peer: PeerHandle, out: &mut [u8]) -> usize {
+        let Some(p) = self.peer_mut(peer) else {
+            return 0;
+        };
+        p.conn.poll_transmit(now, out)
+    }
+
+    /// Whether `peer` has output waiting.
+    #[must_use]
+    pub fn has_pending_output(&self, peer: PeerHandle) -> bool {
+        self.peer_ref(peer)
+            .is_some_and(|p| p.conn.has_pending_output())
+    }
+
+    /// Whether `peer` is holding back input because its receive queue is
+    /// full; offer the unconsumed bytes again after the application reads.
+    #[must_use]
+    pub fn is_rx_blocked(&self, peer: PeerHandle) -> bool {
+        self.peer_ref(peer).is_some_and(|p| p.conn.is_rx_blocked())
+    }
+
+    /// The earliest instant any peer needs [`Socket::handle_timeout`].
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.peers
+            .iter()
+            .flatten()
+            .filter_map(|p| p.conn.poll_timeout())
+            .min()
+    }
+
+    /// Runs every peer's expired timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for i in 0..PEERS {
+            let Ok(h) = u8::try_from(i) else { break };
+            let handle = PeerHandle(h);
+            if let Some(p) = self.peer_mut(handle) {
+                p.conn.handle_timeout(now);
+                self.process_events(handle);
+            }
+        }
+    }
+
+    /// The next peer that closed (and why), once per close. The adapter
+    /// flushes its pending output (a final ERROR command), closes the
+    /// transport, calls [`Socket::detach`], and reconnects if the peer was
+    /// connected by us and `reason.should_reconnect()`.
+    pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
+        for (i, slot) in self.peers.iter_mut().enumerate() {
+            let Some(p) = slot else { continue };
+            if p.close_reported {
+                continue;
+            }
+            if let Some(reason) = p.close_reason {
+                p.close_reported = true;
+                let h = u8::try_from(i).ok()?;
+                return Some((PeerHandle(h), reason));
+            }
+        }
+        None
+    }
+
+    /// A peer's connection, for inspection.
+    #[must_use]
+    pub fn peer(&self, peer: PeerHandle) -> Option<&Connection<'a>> {
+        self.peer_ref(peer).map(|p| &p.conn)
+    }
+
+    /// The handles of attached peers.
+    pub fn peers(&self) -> impl Iterator<Item = PeerHandle> + '_ {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_some())
+            .filter_map(|(i, _)| u8::try_from(i).ok().map(PeerHandle))
+    }
+
+    /// Peers whose handshake finished and that take part in the pattern.
+    #[must_use]
+    pub fn ready_peers(&self) -> usize {
+        self.peers.iter().flatten().filter(|p| p.active).count()
+    }
+
+    /// ROUTER: a peer's routing id (after its handshake).
+    #[must_use]
+    pub fn routing_id(&self, peer: PeerHandle) -> Option<&[u8]> {
+        self.peer_ref(peer)
+            .filter(|p| p.active)
+            .map(|p| p.routing_id.as_slice())
+    }
+
+    // ------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------
+
+    pub(crate) fn peer_ref(&self, peer: PeerHandle) -> Option<&Peer<'a, EP>> {
+        self.peers.get(peer.index())?.as_ref()
+    }
+
+    pub(crate) fn peer_mut(&mut self, peer: PeerHandle) -> Option<&mut Peer<'a, EP>> {
+        self.peers.get_mut(peer.index())?.as_mut()
+    }
+
+    /// Turns a peer's connection events into monitor events and pattern
+    /// state changes.
+    fn process_events(&mut self, peer: PeerHandle) {
+        loop {
+            let Some(p) = self.peer_mut(peer) else { return };
+            let Some(ev) = p.conn.poll_event() else {
+                return;
+            };
+            let fd = p.fd;
+            let endpoints = p.endpoints.clone();
+            let monitor_event = match ev {
+                ConnEvent::HandshakeSucceeded => {
+                    self.peer_ready(peer);
+                    Some(Event::HandshakeSucceeded)
+                }
+                ConnEvent::HandshakeFailedNoDetail { errno } => {
+                    Some(Event::HandshakeFailedNoDetail { errno })
+                }
+                ConnEvent::HandshakeFailedProtocol(e) => Some(Event::handshake_failed_protocol(e)),
+                ConnEvent::HandshakeFailedAuth { status } => {
+                    Some(Event::HandshakeFailedAuth { status })
+                }
+                ConnEvent::Disconnected(reason) => {
+                    self.peer_closed(peer, reason);
+                    reason.is_reported().then_some(Event::Disconnected { fd })
+                }
+            };
+            if let Some(e) = monitor_event
+                && self.monitor.wants(e.id())
+            {
+                self.monitor.record(e, endpoints);
+            }
+        }
+    }
+
+    /// The handshake finished: read the peer's metadata, give ROUTER peers
+    /// their routing id, replay subscriptions.
+    fn peer_ready(&mut self, peer: PeerHandle) {
+        let socket_type = self.config.socket_type;
+        let mut identity: heapless::Vec<u8, 255> = heapless::Vec::new();
+        {
+            let Some(p) = self.peer_mut(peer) else { return };
+            if let Some((flags, body)) = p.conn.front_frame()
+                && flags & REC_METADATA != 0
+            {
+                let props = body.get(6..).unwrap_or_default();
+                if let Ok(props) = wire::Properties::parse(props)
+                    && let Some(id) = props.get_exact(b"Identity")
+                {
+                    identity = heapless::Vec::from_slice(id).unwrap_or_default();
+                }
+                p.conn.pop_frame();
+            }
+        }
+        match socket_type {
+            SocketType::Router => {
+                // RFC 37 reserves ids starting with 0x00 for generated ones;
+                // an empty Identity gets 0x00 + a big-endian counter.
+                if identity.is_empty() {
+                    let seq = self.next_routing_id;
+                    self.next_routing_id = seq.wrapping_add(1);
+                    identity.clear();
+                    let _ = identity.push(0);
+                    let _ = identity.extend_from_slice(&seq.to_be_bytes());
+                }
+                let duplicate = self
+                    .peers
+                    .iter()
+                    .flatten()
+                    .any(|q| q.active && q.routing_id == identity);
+                if duplicate {
+                    // libzmq without ROUTER_HANDOVER ignores the newcomer.
+                    if let Some(p) = self.peer_mut(peer) {
+                        p.conn.close();
+                    }
+                    return;
+                }
+                if let Some(p) = self.peer_mut(peer) {
+                    p.routing_id = identity;
+                }
+            }
+            SocketType::Pair if self.peers.iter().flatten().any(|q| q.active) => {
+                // PAIR talks to one peer; libzmq drops a second pipe.
+                if let Some(p) = self.peer_mut(peer) {
+                    p.conn.close();
+                }
+                return;
+            }
+            _ => {}
+        }
+        if let Some(p) = self.peer_mut(peer) {
+            p.active = true;
+        }
+        if matches!(socket_type, SocketType::Sub | SocketType::XSub) {
+            self.replay_subscriptions(peer);
+        }
+    }
+
+    /// SUB/XSUB: a new peer learns every current subscription (libzmq
+    /// `xsub_t::xattach_pipe`).
+    fn replay_subscriptions(&mut self, peer: PeerHandle) {
+        let Some(p) = self.peers.get_mut(peer.index()).and_then(Option::as_mut) else {
+            return;
+        };
+        for topic in self.subs.iter() {
+            // A fresh transmit queue holds them unless the subscriptions
+            // outgrow it; those that do not fit are lost for this peer.
+            if p.conn.send_subscription(true, topic).is_err() {
+                warn!("subscription replay did not fit the transmit queue");
+            }
+        }
+    }
+
+    fn peer_closed(&mut self, peer: PeerHandle, reason: DisconnectReason) {
+        let was_active = self.peer_ref(peer).is_some_and(|p| p.active);
+        if was_active && self.config.socket_type == SocketType::XPub {
+            self.xpub_peer_gone(peer);
+        }
+        if let Some(p) = self.peer_mut(peer) {
+            p.active = false;
+            p.close_reason = Some(reason);
+        }
+        self.forget_peer(peer);
+    }
+
+    /// Drops pattern state that refers to `peer`.
+    fn forget_peer(&mut self, peer: PeerHandle) {
+        self.state.forget(peer);
+    }
+
+    /// Housekeeping after input: PUB/XPUB consume subscriptions as they
+    /// arrive, since the application never reads from those peers.
+    fn service_peer(&mut self, peer: PeerHandle) {
+        if matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub) {
+            self.drain_subscriptions(peer);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Per-socket options that shape every connection (libzmq `options.cpp`
+//! names and defaults).
+
+use crate::socket_type::SocketType;
+use crate::time::Duration;
+use crate::wire;
+
+/// Capacity of [`Config::metadata_bytes`] (pre-encoded user properties).
+pub const METADATA_CAP: usize = 256;
+
+/// The security mechanism a connection uses (RFC 23 "mechanism" field).
+///
+/// Only NULL exists today; PLAIN and CURVE will be added as variants (their
+/// credentials live in the variant) without changing [`Config`]'s shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum MechanismConfig {
+    /// The NULL mechanism (RFC 23): no security, both sides send READY.
+    #[default]
+    Null,
+}
+
+impl MechanismConfig {
+    /// The mechanism as it appears in the greeting.
+    #[must_use]
+    pub const fn wire(self) -> wire::Mechanism {
+        match self {
+            Self::Null => wire::Mechanism::Null,
+        }
+    }
+}
+
+/// Heartbeat options (libzmq `ZMQ_HEARTBEAT_IVL`, `_TIMEOUT`, `_TTL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Heartbeat {
+    /// Send a PING every `interval`; zero disables heartbeats (the default).
+    pub interval: Duration,
+    /// Close the connection when nothing arrives this long after a PING was
+    /// sent. `None` means "use `interval`", libzmq's default of -1.
+    pub timeout: Option<Duration>,
+    /// The TTL announced in our PINGs: the peer closes the connection if it
+    /// hears nothing from us for this long. Rounded down to deciseconds and
+    /// capped at 6553.5 s, as libzmq stores it; below 100 ms it has no effect.
+    pub ttl: Duration,
+}
+
+impl Heartbeat {
+    /// The effective heartbeat timeout.
+    #[must_use]
+    pub fn effective_timeout(&self) -> Duration {
+        self.timeout.unwrap_or(self.interval)
+    }
+
+    /// The TTL field of our PING command, in deciseconds.
+    #[must_use]
+    pub fn ttl_deciseconds(&self) -> u16 {
+        u16::try_from(self.ttl.as_millis() / 100).unwrap_or(u16::MAX)
+    }
+}
+
+/// Options shared by every connection of a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// This socket's type, announced in READY and checked against the peer's.
+    pub socket_type: SocketType,
+    /// `ZMQ_ROUTING_ID`: the `Identity` property sent by REQ, DEALER and
+    /// ROUTER sockets (empty by default).
+    pub routing_id: heapless::Vec<u8, 255>,
+    /// The security mechanism.
+    pub mechanism: MechanismConfig,
+    /// `ZMQ_HANDSHAKE_IVL`: the handshake must complete within this time;
+    /// zero disables the limit. Default 30 s.
+    pub handshake_ivl: Duration,
+    /// Heartbeat options.
+    pub heartbeat: Heartbeat,
+    /// `ZMQ_MAXMSGSIZE`: the largest frame body accepted from a peer, checked
+    /// against the frame header before any byte of the body is stored (like
+    /// libzmq, the limit applies to each frame). `None` means no limit other
+    /// than the receive buffer. Default `None`.
+    pub max_msg_size: Option<u64>,
+    /// `ZMQ_SNDHWM`: messages queued per peer for sending; 0 = only the
+    /// buffer limits. Default 1000.
+    pub sndhwm: u32,
+    /// `ZMQ_RCVHWM`: messages queued per peer after receiving; 0 = only the
+    /// buffer limits. Default 1000.
+    pub rcvhwm: u32,
+    /// Extra READY properties (libzmq `ZMQ_METADATA`), already encoded.
+    metadata: heapless::Vec<u8, METADATA_CAP>,
+}
+
+impl Config {
+    /// libzmq's defaults for a socket of `socket_type`.
+    #[must_use]
+    pub fn new(socket_type: SocketType) -> Self {
+        Self {
+            socket_type,
+            routing_id: heapless::Vec::new(),
+            mechanism: MechanismConfig::Null,
+            handshake_ivl: Duration::from_secs(30),
+            heartbeat: Heartbeat::default(),
+            max_msg_size: None,
+            sndhwm: 1000,
+            rcvhwm: 1000,
+            metadata: heapless::Vec::new(),
+        }
+    }
+
+    /// Sets `ZMQ_ROUTING_ID`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidRoutingId`] if `id` is empty or longer than 255
+    /// bytes (libzmq accepts 1 to 255 bytes).
+    pub fn set_routing_id(&mut self, id: &[u8]) -> Result<(), ConfigError> {
+        if id.is_empty() {
+            return Err(ConfigError::InvalidRoutingId);
+        }
+        self.routing_id =
+            heapless::Vec::from_slice(id).map_err(|_| ConfigError::InvalidRoutingId)?;
+        Ok(())
+    }
+
+    /// Adds a user property to the READY command (libzmq `ZMQ_METADATA`;
+    /// names should start with `X-`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidProperty`] for a name that is not a valid ZMTP
+    /// property name, [`ConfigError::MetadataFull`] when the encoded
+    /// properties would exceed [`METADATA_CAP`] bytes.
+    pub fn add_property(&mut self, name: &str, value: &[u8]) -> Result<(), ConfigError> {
+        let mut buf = [0u8; METADATA_CAP];
+        let len = {
+            let mut w = wire::PropertiesWriter::new(&mut buf);
+            w.add(name.as_bytes(), value).map_err(|e| match e {
+                wire::Error::BufferTooSmall => ConfigError::MetadataFull,
+                _ => ConfigError::InvalidProperty,
+            })?;
+            w.len()
+        };
+        let encoded = buf.get(..len).ok_or(ConfigError::MetadataFull)?;
+        self.metadata
+            .extend_from_slice(encoded)
+            .map_err(|_| ConfigError::MetadataFull)
+    }
+
+    /// The user properties in their wire encoding (always a valid
+    /// property list).
+    #[must_use]
+    pub fn metadata_bytes(&self) -> &[u8] {
+        &self.metadata
+    }
+}
+
+/// An invalid option value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A routing id must be 1 to 255 bytes.
+    InvalidRoutingId,
+    /// A property name must be 1 to 255 characters of `[A-Za-z0-9-_.+]`.
+    InvalidProperty,
+    /// The encoded user properties do not fit [`METADATA_CAP`].
+    MetadataFull,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::InvalidRoutingId => "routing id must be 1 to 255 bytes",
+            Self::InvalidProperty => "invalid property name",
+            Self::MetadataFull => "user metadata does not fit",
+        })
+    }
+}
+
+impl core::error::Error for ConfigError {}

@@ -1,0 +1,722 @@
+//! Send and receive for each socket type (libzmq `lb.cpp`, `fq.cpp`,
+//! `req.cpp`, `rep.cpp`, `router.cpp`, `dist.cpp`, `xpub.cpp`, `xsub.cpp`).
+
+use super::{Peer, PeerHandle, Socket};
+use crate::conn::{REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::socket_type::SocketType;
+use crate::wire::{Command, Subscription};
+
+/// Bytes of REP's saved envelope (routing frames up to the delimiter), each
+/// frame stored as a length byte plus its bytes.
+pub const ENVELOPE_CAP: usize = 256;
+
+/// Why [`Socket::send`] failed (besides `WouldBlock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SendError {
+    /// This socket type cannot send (SUB, PULL) — libzmq `ENOTSUP`.
+    NotSupported,
+    /// Wrong moment in the pattern's state machine (REQ sending twice, REP
+    /// sending before receiving) — libzmq `EFSM`.
+    Efsm,
+    /// A message needs at least one frame (ROUTER: the routing id).
+    EmptyMessage,
+    /// The message can never fit a peer's transmit buffer.
+    TooLarge,
+    /// More frames than a connection takes in one message.
+    TooManyParts,
+}
+
+/// Why [`Socket::recv`] failed (besides `WouldBlock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum RecvError {
+    /// This socket type cannot receive (PUB, PUSH) — libzmq `ENOTSUP`.
+    NotSupported,
+    /// Wrong moment in the pattern's state machine (REQ receiving before
+    /// sending, REP receiving before replying) — libzmq `EFSM`.
+    Efsm,
+    /// The frame is larger than the buffer; nothing was consumed.
+    BufferTooSmall {
+        /// The frame's length.
+        needed: usize,
+    },
+}
+
+macro_rules! impl_display {
+    ($t:ty, $($p:pat => $s:expr),+ $(,)?) => {
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                match self { $($p => f.write_str($s)),+ }
+            }
+        }
+        impl core::error::Error for $t {}
+    };
+}
+
+impl_display!(SendError,
+    Self::NotSupported => "operation not supported by this socket type",
+    Self::Efsm => "operation cannot be accomplished in current state",
+    Self::EmptyMessage => "a message needs at least one frame",
+    Self::TooLarge => "message larger than the transmit buffer",
+    Self::TooManyParts => "too many message parts",
+);
+
+impl_display!(RecvError,
+    Self::NotSupported => "operation not supported by this socket type",
+    Self::Efsm => "operation cannot be accomplished in current state",
+    Self::BufferTooSmall { .. } => "frame larger than the receive buffer",
+);
+
+/// What [`Socket::recv`] delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RecvInfo {
+    /// Bytes of the frame.
+    pub len: usize,
+    /// Whether more frames of the same message follow.
+    pub more: bool,
+    /// The peer the message came from (`None` for XPUB's subscription
+    /// messages, which are the socket's own).
+    pub peer: Option<PeerHandle>,
+}
+
+/// REP's saved envelope.
+pub(crate) type Envelope = heapless::Vec<u8, ENVELOPE_CAP>;
+
+/// Request/reply state.
+#[allow(clippy::large_enum_variant)] // one per socket; boxing needs alloc
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReqRep {
+    /// Free to send (REQ) or to receive (REP).
+    Idle,
+    /// REQ: waiting for the reply of `peer`. If the peer is `gone`, the reply
+    /// can never come; like libzmq without `ZMQ_REQ_RELAXED` the socket
+    /// stays in this state.
+    Awaiting { peer: PeerHandle, gone: bool },
+    /// REP: a request from `peer` was read; the reply goes back with its
+    /// envelope (dropped if the peer is `gone`).
+    Replying {
+        peer: PeerHandle,
+        gone: bool,
+        envelope: Envelope,
+    },
+}
+
+/// The message being read frame by frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reading {
+    peer: PeerHandle,
+    /// ROUTER: the routing id frame has not been delivered yet.
+    id_pending: bool,
+}
+
+/// Pattern state of a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct State {
+    pub(crate) reqrep: ReqRep,
+    pub(crate) reading: Option<Reading>,
+}
+
+impl State {
+    pub(crate) const fn new() -> Self {
+        Self {
+            reqrep: ReqRep::Idle,
+            reading: None,
+        }
+    }
+
+    pub(crate) fn forget(&mut self, peer: PeerHandle) {
+        if self.reading.is_some_and(|r| r.peer == peer) {
+            self.reading = None;
+        }
+        match &mut self.reqrep {
+            ReqRep::Awaiting { peer: p, gone } | ReqRep::Replying { peer: p, gone, .. }
+                if *p == peer =>
+            {
+                *gone = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn map_conn_err(e: ConnSendError) -> nb::Error<SendError> {
+    match e {
+        ConnSendError::TooLarge => nb::Error::Other(SendError::TooLarge),
+        ConnSendError::TooManyParts => nb::Error::Other(SendError::TooManyParts),
+        _ => nb::Error::WouldBlock,
+    }
+}
+
+impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
+    /// Sends one whole message (all frames or none).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no suitable peer can take it now (no ready peer,
+    /// or the high-water mark or buffer is full) for the types that block;
+    /// PUB, XPUB and ROUTER drop instead and return `Ok`. See [`SendError`]
+    /// for the rest.
+    pub fn send(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
+        if parts.is_empty() {
+            return Err(nb::Error::Other(SendError::EmptyMessage));
+        }
+        match self.config.socket_type {
+            SocketType::Sub | SocketType::Pull => Err(nb::Error::Other(SendError::NotSupported)),
+            SocketType::Req => {
+                if self.state.reqrep != ReqRep::Idle {
+                    return Err(nb::Error::Other(SendError::Efsm));
+                }
+                let peer = self.load_balance(&[b""], parts)?;
+                self.state.reqrep = ReqRep::Awaiting { peer, gone: false };
+                Ok(())
+            }
+            SocketType::Rep => self.send_reply(parts),
+            SocketType::Dealer | SocketType::Push | SocketType::Pair => {
+                self.load_balance(&[], parts).map(|_| ())
+            }
+            SocketType::Router => {
+                self.send_routed(parts);
+                Ok(())
+            }
+            SocketType::Pub | SocketType::XPub => {
+                self.distribute(parts, true);
+                Ok(())
+            }
+            SocketType::XSub => {
+                if let [only] = parts
+                    && let Some(sub) = Subscription::parse_message(only)
+                {
+                    return match sub {
+                        Subscription::Subscribe(t) => self.subscribe(t),
+                        Subscription::Cancel(t) => self.unsubscribe(t),
+                    }
+                    .map_err(nb::Error::Other);
+                }
+                self.distribute(parts, false);
+                Ok(())
+            }
+        }
+    }
+
+    /// Receives the next frame into `buf`.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing is waiting; see [`RecvError`] for the rest.
+    pub fn recv(&mut self, buf: &mut [u8]) -> nb::Result<RecvInfo, RecvError> {
+        let max = buf.len();
+        let (res, info) = self.recv_with(
+            |frame| {
+                let dst = buf.get_mut(..frame.len())?;
+                dst.copy_from_slice(frame);
+                Some(())
+            },
+            Some(max),
+        )?;
+        match res {
+            Some(()) => Ok(info),
+            None => Err(nb::Error::Other(RecvError::BufferTooSmall {
+                needed: info.len,
+            })),
+        }
+    }
+
+    /// Receives the next frame by lending it to `f` (zero-copy). When
+    /// `max_len` is given and the frame is longer, the frame is not consumed
+    /// and `f` is not called; `BufferTooSmall` is returned.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`].
+    pub fn recv_with<R>(
+        &mut self,
+        f: impl FnOnce(&[u8]) -> R,
+        max_len: Option<usize>,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
+        let st = self.config.socket_type;
+        match st {
+            SocketType::Pub | SocketType::Push => {
+                return Err(nb::Error::Other(RecvError::NotSupported));
+            }
+            SocketType::XPub => return self.recv_xpub(f, max_len),
+            _ => {}
+        }
+        if self.state.reading.is_none() {
+            match (&self.state.reqrep, st) {
+                (ReqRep::Idle, SocketType::Req) => return Err(nb::Error::Other(RecvError::Efsm)),
+                (ReqRep::Replying { .. }, SocketType::Rep) => {
+                    return Err(nb::Error::Other(RecvError::Efsm));
+                }
+                _ => {}
+            }
+            let reading = self.select_message().ok_or(nb::Error::WouldBlock)?;
+            self.state.reading = Some(reading);
+        }
+        let Some(reading) = self.state.reading else {
+            return Err(nb::Error::WouldBlock);
+        };
+        let peer = reading.peer;
+        if reading.id_pending {
+            let Some(p) = self.peer_ref(peer) else {
+                self.state.reading = None;
+                return Err(nb::Error::WouldBlock);
+            };
+            let id = p.routing_id.as_slice();
+            if max_len.is_some_and(|m| id.len() > m) {
+                return Err(nb::Error::Other(RecvError::BufferTooSmall {
+                    needed: id.len(),
+                }));
+            }
+            let info = RecvInfo {
+                len: id.len(),
+                more: true,
+                peer: Some(peer),
+            };
+            let r = f(id);
+            self.state.reading = Some(Reading {
+                peer,
+                id_pending: false,
+            });
+            return Ok((r, info));
+        }
+        let Some(p) = self.peer_mut(peer) else {
+            self.state.reading = None;
+            return Err(nb::Error::WouldBlock);
+        };
+        let Some((flags, body)) = p.conn.front_frame() else {
+            self.state.reading = None;
+            return Err(nb::Error::WouldBlock);
+        };
+        if max_len.is_some_and(|m| body.len() > m) {
+            return Err(nb::Error::Other(RecvError::BufferTooSmall {
+                needed: body.len(),
+            }));
+        }
+        let more = flags & REC_MORE != 0;
+        let info = RecvInfo {
+            len: body.len(),
+            more,
+            peer: Some(peer),
+        };
+        let r = f(body);
+        p.conn.pop_frame();
+        if !more {
+            self.state.reading = None;
+            self.fq_next = peer.index().saturating_add(1);
+            match &self.state.reqrep {
+                ReqRep::Awaiting { .. } if st == SocketType::Req => {
+                    self.state.reqrep = ReqRep::Idle;
+                }
+                _ => {}
+            }
+        }
+        Ok((r, info))
+    }
+
+    /// SUB/XSUB: subscribes to messages starting with `topic` (empty: all)
+    /// and tells every peer. Subscriptions are counted: each call needs its
+    /// own [`Socket::unsubscribe`].
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NotSupported`] for other types, [`SendError::TooLarge`]
+    /// when the subscription store is full.
+    pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
+        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+            return Err(SendError::NotSupported);
+        }
+        self.subs
+            .subscribe(topic)
+            .map_err(|_| SendError::TooLarge)?;
+        // libzmq's XSUB forwards every subscribe (the publisher keeps a set).
+        self.send_subscription_to_all(true, topic);
+        Ok(())
+    }
+
+    /// SUB/XSUB: removes one count of `topic`; peers are told when the last
+    /// count goes.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NotSupported`] for other types.
+    pub fn unsubscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
+        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+            return Err(SendError::NotSupported);
+        }
+        if self.subs.cancel(topic) {
+            self.send_subscription_to_all(false, topic);
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------------
+    // Send helpers
+    // ------------------------------------------------------------------
+
+    /// Round-robin over ready peers, skipping those that cannot take the
+    /// message now (libzmq `lb_t`).
+    fn load_balance(
+        &mut self,
+        prefix: &[&[u8]],
+        parts: &[&[u8]],
+    ) -> nb::Result<PeerHandle, SendError> {
+        let mut last_err = nb::Error::WouldBlock;
+        for k in 0..PEERS {
+            let i = self
+                .lb_next
+                .saturating_add(k)
+                .checked_rem(PEERS)
+                .unwrap_or(0);
+            let Some(Some(p)) = self.peers.get_mut(i) else {
+                continue;
+            };
+            if !p.active {
+                continue;
+            }
+            match p.conn.send_with_prefix(prefix, parts) {
+                Ok(()) => {
+                    self.lb_next = i.saturating_add(1);
+                    let h = u8::try_from(i).map_err(|_| nb::Error::WouldBlock)?;
+                    return Ok(PeerHandle(h));
+                }
+                Err(e) => {
+                    let e = map_conn_err(e);
+                    if matches!(e, nb::Error::Other(_)) {
+                        last_err = e;
+                    }
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    fn send_reply(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
+        if self.state.reading.is_some() {
+            return Err(nb::Error::Other(SendError::Efsm));
+        }
+        let ReqRep::Replying {
+            peer,
+            gone,
+            envelope,
+        } = core::mem::replace(&mut self.state.reqrep, ReqRep::Idle)
+        else {
+            return Err(nb::Error::Other(SendError::Efsm));
+        };
+        if gone {
+            return Ok(());
+        }
+        let mut frames: heapless::Vec<&[u8], 16> = heapless::Vec::new();
+        let mut rest = envelope.as_slice();
+        while let Some((&len, tail)) = rest.split_first() {
+            let Some(frame) = tail.get(..usize::from(len)) else {
+                break;
+            };
+            if frames.push(frame).is_err() {
+                break;
+            }
+            rest = tail.get(usize::from(len)..).unwrap_or_default();
+        }
+        if let Some(p) = self.peer_mut(peer) {
+            // libzmq's REP sends through ROUTER logic: a full peer drops it.
+            if let Err(e) = p.conn.send_with_prefix(&frames, parts)
+                && let nb::Error::Other(e) = map_conn_err(e)
+            {
+                return Err(nb::Error::Other(e));
+            }
+        }
+        Ok(())
+    }
+
+    /// ROUTER: the first frame names the peer; unknown peers and full
+    /// peers drop the message (libzmq without `ZMQ_ROUTER_MANDATORY`).
+    fn send_routed(&mut self, parts: &[&[u8]]) {
+        let Some((id, body)) = parts.split_first() else {
+            return;
+        };
+        if body.is_empty() {
+            return;
+        }
+        for p in self.peers.iter_mut().flatten() {
+            if p.active && p.routing_id.as_slice() == *id {
+                let _ = p.conn.send(body);
+                return;
+            }
+        }
+    }
+
+    /// PUB/XPUB (`filtered`): every subscribed peer; XSUB: every peer.
+    /// Full peers miss the message.
+    fn distribute(&mut self, parts: &[&[u8]], filtered: bool) {
+        let first = parts.first().copied().unwrap_or_default();
+        for p in self.peers.iter_mut().flatten() {
+            if !p.active || (filtered && !p.subs.matches(first)) {
+                continue;
+            }
+            let _ = p.conn.send(parts);
+        }
+    }
+
+    fn send_subscription_to_all(&mut self, subscribe: bool, topic: &[u8]) {
+        for p in self.peers.iter_mut().flatten() {
+            if p.active && p.conn.send_subscription(subscribe, topic).is_err() {
+                warn!("subscription did not fit a peer's transmit queue");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Receive helpers
+    // ------------------------------------------------------------------
+
+    /// Fair-queues over peers with a complete message, dropping what the
+    /// pattern discards, and strips envelopes. Returns the message to read.
+    fn select_message(&mut self) -> Option<Reading> {
+        let st = self.config.socket_type;
+        for k in 0..PEERS {
+            let i = self
+                .fq_next
+                .saturating_add(k)
+                .checked_rem(PEERS)
+                .unwrap_or(0);
+            let h = PeerHandle(u8::try_from(i).ok()?);
+            // Bounded: each pass consumes at least one frame or stops.
+            for _ in 0..1024 {
+                let Some(p) = self.peers.get_mut(i).and_then(Option::as_mut) else {
+                    break;
+                };
+                if !p.active {
+                    break;
+                }
+                let Some((flags, body)) = p.conn.front_frame() else {
+                    break;
+                };
+                if flags & (REC_COMMAND | REC_METADATA) != 0 {
+                    p.conn.pop_frame();
+                    continue;
+                }
+                match st {
+                    SocketType::Sub | SocketType::XSub if !self.subs.matches(body) => {
+                        drop_message(p);
+                        continue;
+                    }
+                    SocketType::Req => {
+                        let awaited =
+                            matches!(self.state.reqrep, ReqRep::Awaiting { peer, .. } if peer == h);
+                        // The reply must start with an empty delimiter.
+                        if !awaited || !body.is_empty() || flags & REC_MORE == 0 {
+                            drop_message(p);
+                            continue;
+                        }
+                        p.conn.pop_frame();
+                        if !p.conn.has_message() {
+                            continue;
+                        }
+                    }
+                    SocketType::Rep => match read_envelope(p) {
+                        Some(envelope) => {
+                            self.state.reqrep = ReqRep::Replying {
+                                peer: h,
+                                gone: false,
+                                envelope,
+                            };
+                        }
+                        None => continue,
+                    },
+                    _ => {}
+                }
+                return Some(Reading {
+                    peer: h,
+                    id_pending: st == SocketType::Router,
+                });
+            }
+        }
+        None
+    }
+
+    fn recv_xpub<R>(
+        &mut self,
+        f: impl FnOnce(&[u8]) -> R,
+        max_len: Option<usize>,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
+        let (_, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
+        if max_len.is_some_and(|m| body.len() > m) {
+            return Err(nb::Error::Other(RecvError::BufferTooSmall {
+                needed: body.len(),
+            }));
+        }
+        let info = RecvInfo {
+            len: body.len(),
+            more: false,
+            peer: None,
+        };
+        let r = f(body);
+        self.xpub_pending.pop();
+        // Room appeared: subscriptions held back by a full queue may go on.
+        for i in 0..PEERS {
+            if let Ok(h) = u8::try_from(i) {
+                self.drain_subscriptions(PeerHandle(h));
+            }
+        }
+        Ok((r, info))
+    }
+
+    /// PUB/XPUB: applies the subscriptions waiting in `peer`'s receive queue
+    /// (3.1 commands and 3.0 `0x01`/`0x00` messages) and drops anything
+    /// else the peer sent. XPUB queues new and vanished topics for the
+    /// application (libzmq `xpub_t::xread_activated`, non-verbose), and stops
+    /// while that queue is full.
+    pub(crate) fn drain_subscriptions(&mut self, peer: PeerHandle) {
+        let xpub = self.config.socket_type == SocketType::XPub;
+        let i = peer.index();
+        for _ in 0..4096 {
+            let Some((before, rest)) = self
+                .peers
+                .get_mut(..)
+                .map(|s| s.split_at_mut(i.min(s.len())))
+            else {
+                return;
+            };
+            let Some((Some(this), after)) = rest.split_first_mut() else {
+                return;
+            };
+            if !this.active {
+                return;
+            }
+            let Some((flags, body)) = this.conn.front_frame() else {
+                return;
+            };
+            let sub = if flags & REC_COMMAND != 0 {
+                match Command::parse(body) {
+                    Ok(Command::Subscribe(t)) => Some(Subscription::Subscribe(t)),
+                    Ok(Command::Cancel(t)) => Some(Subscription::Cancel(t)),
+                    _ => None,
+                }
+            } else if flags & REC_METADATA != 0 {
+                None
+            } else {
+                Subscription::parse_message(body)
+            };
+            let Some(sub) = sub else {
+                drop_message(this);
+                continue;
+            };
+            let topic = sub.topic();
+            let others = || {
+                before
+                    .iter()
+                    .chain(after.iter())
+                    .flatten()
+                    .filter(|q| q.active)
+            };
+            match sub {
+                Subscription::Subscribe(_) => {
+                    let unique =
+                        !this.subs.contains(topic) && !others().any(|q| q.subs.contains(topic));
+                    if xpub && unique && !self.xpub_pending.fits_one(topic.len().saturating_add(1))
+                    {
+                        return;
+                    }
+                    let added = if this.subs.contains(topic) {
+                        false
+                    } else {
+                        this.subs.subscribe(topic).unwrap_or(false)
+                    };
+                    if xpub && unique && added {
+                        let _ = self.xpub_pending.push_parts(0, &[b"\x01", topic]);
+                    }
+                }
+                Subscription::Cancel(_) => {
+                    let had = this.subs.contains(topic);
+                    let last = had && !others().any(|q| q.subs.contains(topic));
+                    if xpub && last && !self.xpub_pending.fits_one(topic.len().saturating_add(1)) {
+                        return;
+                    }
+                    if had {
+                        // libzmq keeps one entry per pipe: one cancel removes it.
+                        while this.subs.contains(topic) {
+                            if this.subs.cancel(topic) {
+                                break;
+                            }
+                        }
+                    }
+                    if xpub && last {
+                        let _ = self.xpub_pending.push_parts(0, &[b"\x00", topic]);
+                    }
+                }
+            }
+            drop_message(this);
+        }
+    }
+
+    /// XPUB: a peer left; topics nobody else subscribes to are reported as
+    /// unsubscriptions (libzmq removes the pipe from its trie the same way).
+    pub(crate) fn xpub_peer_gone(&mut self, peer: PeerHandle) {
+        let i = peer.index();
+        let Some((before, rest)) = self
+            .peers
+            .get_mut(..)
+            .map(|s| s.split_at_mut(i.min(s.len())))
+        else {
+            return;
+        };
+        let Some((Some(this), after)) = rest.split_first_mut() else {
+            return;
+        };
+        for topic in this.subs.iter() {
+            let shared = before
+                .iter()
+                .chain(after.iter())
+                .flatten()
+                .any(|q| q.active && q.subs.contains(topic));
+            if !shared && self.xpub_pending.push_parts(0, &[b"\x00", topic]).is_err() {
+                warn!("XPUB queue full: unsubscription lost");
+            }
+        }
+        this.subs.clear();
+    }
+}
+
+/// Pops every frame of the message at the front of `p`'s receive queue.
+fn drop_message<const EP: usize>(p: &mut Peer<'_, EP>) {
+    while let Some((flags, _)) = p.conn.front_frame() {
+        p.conn.pop_frame();
+        if flags & REC_MORE == 0 {
+            break;
+        }
+    }
+}
+
+/// REP: moves the routing frames up to and including the empty delimiter
+/// into an envelope. A message without a delimiter, or with an envelope
+/// larger than [`ENVELOPE_CAP`], is dropped (`None`).
+fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<u8, ENVELOPE_CAP>> {
+    let mut envelope: heapless::Vec<u8, ENVELOPE_CAP> = heapless::Vec::new();
+    let mut fits = true;
+    while let Some((flags, body)) = p.conn.front_frame() {
+        let more = flags & REC_MORE != 0;
+        if !more {
+            // No delimiter before the last frame: malformed request.
+            p.conn.pop_frame();
+            return None;
+        }
+        let delimiter = body.is_empty();
+        if let Ok(len) = u8::try_from(body.len()) {
+            fits = fits && envelope.push(len).is_ok() && envelope.extend_from_slice(body).is_ok();
+        } else {
+            fits = false;
+        }
+        p.conn.pop_frame();
+        if delimiter {
+            if fits {
+                return Some(envelope);
+            }
+            drop_message(p);
+            return None;
+        }
+    }
+    None
+}
