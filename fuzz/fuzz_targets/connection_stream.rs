@@ -33,15 +33,14 @@ use std::collections::VecDeque;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use zmtp_core::SocketType;
 use zmtp_core::conn::{
-    Config, ConnEvent, Connection, DisconnectReason, REC_COMMAND, REC_METADATA, REC_MORE,
-    SendError,
+    Config, ConnEvent, Connection, DisconnectReason, REC_COMMAND, REC_METADATA, REC_MORE, SendError,
 };
 use zmtp_core::time::{Duration, Instant};
 use zmtp_core::wire::command::{self, CANCEL, SUBSCRIBE};
 use zmtp_core::wire::greeting::GREETING_LEN;
 use zmtp_core::wire::{Command, FrameRepr, GreetingRepr, Mechanism, Properties};
-use zmtp_core::SocketType;
 
 /// How the peer's side of the stream starts.
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -125,7 +124,11 @@ fuzz_target!(|s: Scenario<'_>| run(s));
 fn run(s: Scenario<'_>) {
     let all = SocketType::ALL;
     let ours = all[usize::from(s.socket) % all.len()];
-    let peers: Vec<SocketType> = all.iter().copied().filter(|&p| ours.is_compatible(p)).collect();
+    let peers: Vec<SocketType> = all
+        .iter()
+        .copied()
+        .filter(|&p| ours.is_compatible(p))
+        .collect();
     let peer = peers[usize::from(s.peer) % peers.len()];
 
     let k = &s.knobs;
@@ -177,7 +180,12 @@ fn run(s: Scenario<'_>) {
         Start::Ready30 => (Some(0), true),
     };
     if let Some(minor) = minor {
-        let repr = GreetingRepr { major: 3, minor, mechanism: Mechanism::Null, as_server: false };
+        let repr = GreetingRepr {
+            major: 3,
+            minor,
+            mechanism: Mechanism::Null,
+            as_server: false,
+        };
         let mut g = [0u8; GREETING_LEN];
         repr.emit(0, &mut g);
         h.pending.extend_from_slice(&g);
@@ -187,7 +195,11 @@ fn run(s: Scenario<'_>) {
         let mut body = vec![0u8; command::ready_len(peer.as_str(), identity, Properties::EMPTY)];
         command::emit_ready(peer.as_str(), identity, Properties::EMPTY, &mut body)
             .expect("READY fits");
-        let frame = FrameRepr { more: false, command: true, body: &body };
+        let frame = FrameRepr {
+            more: false,
+            command: true,
+            body: &body,
+        };
         let mut bytes = vec![0u8; frame.buffer_len()];
         frame.emit(&mut bytes).expect("frame fits");
         h.pending.extend_from_slice(&bytes);
@@ -267,7 +279,11 @@ impl Harness<'_> {
         self.pending.extend_from_slice(bytes);
         let was_closed = self.conn.is_closed();
         let n = self.conn.handle_input(now, &self.pending);
-        assert!(n <= self.pending.len(), "consumed {n} of {}", self.pending.len());
+        assert!(
+            n <= self.pending.len(),
+            "consumed {n} of {}",
+            self.pending.len()
+        );
         if was_closed {
             assert_eq!(n, 0, "input consumed after close");
         }
@@ -360,8 +376,15 @@ impl Harness<'_> {
 
     fn drain_events(&mut self) {
         while let Some(e) = self.conn.poll_event() {
-            let disconnected = self.events.iter().any(|e| matches!(e, ConnEvent::Disconnected(_)));
-            assert!(!disconnected, "event {e:?} after Disconnected: {:?}", self.events);
+            let disconnected = self
+                .events
+                .iter()
+                .any(|e| matches!(e, ConnEvent::Disconnected(_)));
+            assert!(
+                !disconnected,
+                "event {e:?} after Disconnected: {:?}",
+                self.events
+            );
             let outcome = |e: &ConnEvent| {
                 matches!(
                     e,
@@ -383,23 +406,34 @@ impl Harness<'_> {
             }
             self.events.push(e);
         }
-        let disconnected = self.events.iter().any(|e| matches!(e, ConnEvent::Disconnected(_)));
+        let disconnected = self
+            .events
+            .iter()
+            .any(|e| matches!(e, ConnEvent::Disconnected(_)));
         let succeeded = self.events.contains(&ConnEvent::HandshakeSucceeded);
         assert_eq!(self.conn.is_closed(), disconnected, "{:?}", self.events);
-        assert_eq!(self.conn.is_ready(), succeeded && !disconnected, "{:?}", self.events);
+        assert_eq!(
+            self.conn.is_ready(),
+            succeeded && !disconnected,
+            "{:?}",
+            self.events
+        );
         // A handshake failure is always followed by Disconnected.
         if let Some(last) = self.events.last() {
-            if !matches!(last, ConnEvent::Disconnected(_) | ConnEvent::HandshakeSucceeded) {
-                panic!("event stream ends with {last:?}: {:?}", self.events);
-            }
+            assert!(
+                matches!(
+                    last,
+                    ConnEvent::Disconnected(_) | ConnEvent::HandshakeSucceeded
+                ),
+                "event stream ends with {last:?}: {:?}",
+                self.events
+            );
         }
         if self.conn.is_closed() {
             assert_eq!(self.conn.poll_timeout(), None);
         }
-        if succeeded {
-            if let Some(p) = self.conn.peer_socket_type() {
-                assert!(self.ours.is_compatible(p));
-            }
+        if let (true, Some(p)) = (succeeded, self.conn.peer_socket_type()) {
+            assert!(self.ours.is_compatible(p));
         }
     }
 
@@ -461,10 +495,11 @@ impl Harness<'_> {
             rest = &rest[n..];
             if first {
                 first = false;
-                let identity = self
-                    .ours
-                    .sends_identity()
-                    .then_some(if self.routing_id { ROUTING_ID } else { &b""[..] });
+                let identity = self.ours.sends_identity().then_some(if self.routing_id {
+                    ROUTING_ID
+                } else {
+                    &b""[..]
+                });
                 let mut ready =
                     vec![0u8; command::ready_len(self.ours.as_str(), identity, Properties::EMPTY)];
                 command::emit_ready(self.ours.as_str(), identity, Properties::EMPTY, &mut ready)

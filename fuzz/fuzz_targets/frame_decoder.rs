@@ -35,7 +35,11 @@ fn check_frame(input: &[u8], frame: FrameRepr<'_>, consumed: usize) {
     assert!(consumed <= input.len());
     assert!(!(frame.more && frame.command));
     let long = input[0] & 0x02 != 0;
-    let header = if long { LONG_HEADER_LEN } else { SHORT_HEADER_LEN };
+    let header = if long {
+        LONG_HEADER_LEN
+    } else {
+        SHORT_HEADER_LEN
+    };
     assert_eq!(consumed, header + frame.body.len());
     assert_eq!(frame.body, &input[header..consumed]);
 
@@ -66,5 +70,8 @@ fn check_frame(input: &[u8], frame: FrameRepr<'_>, consumed: usize) {
     let mut head = [0u8; LONG_HEADER_LEN];
     let n = emit_header(frame.flags(), frame.body.len() as u64, &mut head);
     assert_eq!(n, Ok(len - frame.body.len()));
-    assert_eq!(&head[..len - frame.body.len()], &out[..len - frame.body.len()]);
+    assert_eq!(
+        &head[..len - frame.body.len()],
+        &out[..len - frame.body.len()]
+    );
 }

@@ -11,9 +11,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use zmtp_core::wire::greeting::{
-    GREETING_LEN, MECHANISM_LEN, SIGNATURE_LEN, check_signature,
-};
+use zmtp_core::wire::greeting::{GREETING_LEN, MECHANISM_LEN, SIGNATURE_LEN, check_signature};
 use zmtp_core::wire::{Error, Greeting, GreetingRepr, Mechanism};
 
 fuzz_target!(|data: &[u8]| {

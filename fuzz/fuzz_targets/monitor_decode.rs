@@ -109,9 +109,7 @@ fn check_v2(frames: &[&[u8]]) {
         Err(DecodeError::WrongFrameSize) => {
             let n = frames.len();
             assert!(n >= 4);
-            let bad = frames[..n - 2]
-                .iter()
-                .any(|f| f.len() != V2_NUMBER_LEN);
+            let bad = frames[..n - 2].iter().any(|f| f.len() != V2_NUMBER_LEN);
             return assert!(bad);
         }
         Err(DecodeError::ValueCountMismatch) => {
@@ -142,7 +140,13 @@ fn check_v2(frames: &[&[u8]]) {
         // A count the event cannot have: kept as Unknown with the first
         // value (or 0), which re-encodes canonically.
         let first = if count == 0 { 0 } else { number(2) };
-        assert_eq!(ev, Event::Unknown { id: number(0), value: first });
+        assert_eq!(
+            ev,
+            Event::Unknown {
+                id: number(0),
+                value: first
+            }
+        );
         assert_eq!(written, 3);
     }
     let (Ok(l), Ok(r)) = (core::str::from_utf8(local), core::str::from_utf8(remote)) else {

@@ -42,7 +42,10 @@ fuzz_target!(|data: &[u8]| {
         let first_exact = pairs.iter().find(|(n, _)| n == name);
         assert_eq!(props.get(name), first_ci.map(|(_, v)| *v));
         assert_eq!(props.get_exact(name), first_exact.map(|(_, v)| *v));
-        if pairs[..i].iter().all(|(n, _)| !n.eq_ignore_ascii_case(name)) {
+        if pairs[..i]
+            .iter()
+            .all(|(n, _)| !n.eq_ignore_ascii_case(name))
+        {
             assert_eq!(props.get(name), Some(*value));
         }
         // Case-folded lookups find the same entry through `get` only.
