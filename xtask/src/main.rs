@@ -32,6 +32,7 @@
 //! cannot install counts as a failure; nothing is skipped silently.
 
 mod exec;
+mod size;
 mod tally;
 
 use core::time::Duration;
@@ -76,8 +77,9 @@ usage: cargo xtask <command>
 
 commands:
   test            run every check: fmt, clippy, host tests, no_std cross-builds,
-                  docs, fuzzing (if fuzz/ exists) and the size report hook
+                  docs, fuzzing (if fuzz/ exists) and the size report
   test --quick    fmt, clippy and host tests only
+  size            build the size firmware and print the flash/RAM report
   help            print this message
 
 The last line of `test` is `N passed, N failed`; the exit code is 0 iff 0 failed.
@@ -141,6 +143,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["test"] => test(false),
         ["test", "--quick"] => test(true),
+        ["size"] => size_command(),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -350,13 +353,68 @@ fn stage_fuzz(ctx: &mut Ctx) {
     }
 }
 
-/// Stage 7 (hook): firmware size report.
-///
-/// When `examples/firmware/` grows a size-report setup, this stage builds
-/// the firmware and reports (and checks) its flash and RAM use. Until then
-/// it only says so: it counts nothing and reports no numbers.
-fn stage_size(_ctx: &mut Ctx) {
-    println!("no size firmware yet");
+/// Stage 7: firmware size report. Builds the size firmware, prints flash
+/// and RAM, and checks the core's flash against [`size::FLASH_BUDGET`].
+fn stage_size(ctx: &mut Ctx) {
+    ensure_targets(ctx);
+    match build_size_report(ctx) {
+        Ok(report) => {
+            print!("{}", report.table());
+            ctx.tally.check(
+                &format!(
+                    "flash added by zmtp-core: {} bytes (budget {})",
+                    report.core_flash(),
+                    size::FLASH_BUDGET
+                ),
+                report.within_budget(),
+            );
+        }
+        Err(msg) => {
+            println!("error: {msg}");
+            ctx.tally.fail("size report");
+        }
+    }
+}
+
+/// Builds the size firmware (its own workspace under `examples/firmware`,
+/// whose `.cargo/config.toml` selects the Cortex-M target) and reads it.
+fn build_size_report(ctx: &mut Ctx) -> Result<size::Report, String> {
+    let dir = ctx.root.join("examples").join("firmware");
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "--release", "--bins"]).current_dir(&dir);
+    let built = exec::run(&mut cmd);
+    ctx.tally.check("size firmware build", built);
+    if !built {
+        return Err("the size firmware did not build".to_owned());
+    }
+    size::read_report(&dir.join("target").join(size::TARGET).join("release"))
+}
+
+/// `cargo xtask size`: builds the size firmware and prints the report.
+fn size_command() -> ExitCode {
+    let mut ctx = Ctx {
+        root: workspace_root(),
+        tally: Tally::default(),
+    };
+    ensure_targets(&mut ctx);
+    match build_size_report(&mut ctx) {
+        Ok(report) => {
+            print!("{}", report.table());
+            if report.within_budget() {
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "flash added by zmtp-core exceeds {} bytes",
+                    size::FLASH_BUDGET
+                );
+                ExitCode::FAILURE
+            }
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Seconds each fuzz target runs, from `ZMTP_FUZZ_SECS` (if set).

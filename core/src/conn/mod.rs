@@ -323,7 +323,12 @@ impl<'a> Connection<'a> {
             mechanism,
             as_server: false,
         }
-        .emit(0, &mut greeting);
+        .emit(
+            // libzmq pads its signature with the routing id length + 1 (a
+            // ZMTP 1.0 compatibility trick, zmtp_engine.cpp).
+            u8::try_from(config.routing_id.len()).unwrap_or(u8::MAX),
+            &mut greeting,
+        );
         conn.tx
             .push(REC_RAW, &greeting)
             .map_err(|_| SendError::TooLarge)?;
