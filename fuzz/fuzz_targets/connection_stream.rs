@@ -449,7 +449,16 @@ impl Harness<'_> {
             m.pos = GREETING_LEN;
         }
         loop {
-            let rest = &self.consumed[m.pos..];
+            // Like libzmq's decoder, the connection ignores reserved flag
+            // bits and MORE on a command: model the frame with them cleared.
+            let mut normalized = self.consumed[m.pos..].to_vec();
+            if let Some(first) = normalized.first_mut() {
+                *first &= 0x07;
+                if *first & 0x04 != 0 {
+                    *first &= !0x01;
+                }
+            }
+            let rest = &normalized[..];
             let (frame, n) = match FrameRepr::parse(rest) {
                 Ok(Some(ok)) => ok,
                 Ok(None) => return,
