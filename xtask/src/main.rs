@@ -213,6 +213,14 @@ fn test(quick: bool) -> ExitCode {
 fn stage_fmt(ctx: &mut Ctx) {
     let cmd = ctx.cargo(&["fmt", "--all", "--", "--check"]);
     ctx.check("fmt", cmd);
+    // The fuzz crate and the firmware are workspaces of their own.
+    for dir in ["fuzz", "examples/firmware"] {
+        let manifest = format!("{dir}/Cargo.toml");
+        if ctx.root.join(&manifest).is_file() {
+            let cmd = ctx.cargo(&["fmt", "--manifest-path", &manifest, "--", "--check"]);
+            ctx.check(&format!("fmt {dir}"), cmd);
+        }
+    }
 }
 
 /// Stage 2: clippy with warnings denied, for the whole workspace and for
