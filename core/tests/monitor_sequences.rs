@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, bind_endpoint, bufs, greeting_v30, leak};
+use common::{Net, bind_endpoint, bufs, greeting_v30, leak, names};
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::monitor::{
     EndpointPair, EndpointSide, Event, EventMask, EventVersion, MonitorEvent, decode_v1, decode_v2,
@@ -26,10 +26,6 @@ fn dealers() -> (Net<64>, usize, usize, usize) {
     let client = n.add_type(SocketType::Dealer);
     let l = n.connect(server, client);
     (n, server, client, l)
-}
-
-fn names(ev: &[MonitorEvent<64>]) -> Vec<&'static str> {
-    ev.iter().map(|e| e.event.name()).collect()
 }
 
 /// The v1 message of an event: (id, value, endpoint).

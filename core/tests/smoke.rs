@@ -6,7 +6,7 @@ use zmtp_core::conn::{Config, ConnEvent};
 
 #[test]
 fn dealer_pair_handshake_and_bounce() {
-    let mut net = Net::new();
+    let mut net: Net = Net::new();
     let server = net.add_type(SocketType::Dealer);
     let client = net.add_type(SocketType::Dealer);
     net.connect(server, client);
@@ -26,8 +26,8 @@ fn dealer_pair_handshake_and_bounce() {
 
 #[test]
 fn conn_pair_null_handshake() {
-    let mut p = ConnPair::new(&Config::new(SocketType::Req), &Config::new(SocketType::Rep));
+    let mut p = Pair::new(&Config::new(SocketType::Req), &Config::new(SocketType::Rep));
     p.drive();
-    assert_eq!(p.events_a, [ConnEvent::HandshakeSucceeded]);
-    assert_eq!(p.events_b, [ConnEvent::HandshakeSucceeded]);
+    assert_eq!(p.a.events, [ConnEvent::HandshakeSucceeded]);
+    assert_eq!(p.b.events, [ConnEvent::HandshakeSucceeded]);
 }

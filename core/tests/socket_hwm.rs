@@ -10,9 +10,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::Net;
+use common::Net;
 use zmtp_core::SocketType;
 use zmtp_core::conn::Config;
 
@@ -242,12 +242,7 @@ fn req_refuses_a_request_larger_than_its_buffer() {
     let mut n = net();
     let req = n.add(cfg(SocketType::Req));
     let rep = n.add(cfg(SocketType::Rep));
-    n.connect_with(
-        rep,
-        req,
-        socket_util::bufs(1024, 1024),
-        socket_util::bufs(1024, 400),
-    );
+    n.connect_with(rep, req, common::bufs(1024, 1024), common::bufs(1024, 400));
     n.drive();
     assert_eq!(
         n.try_send(req, &[&"h".repeat(500)]),

@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, bufs, strs};
+use common::{Net, bufs, strs};
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::monitor::{EndpointPair, errno};
 use zmtp_core::socket::{AttachError, PeerHandle};

@@ -7,9 +7,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, strs};
+use common::{Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, strs};
 use zmtp_core::conn::{Config, MAX_PARTS};
 use zmtp_core::monitor::EndpointPair;
 use zmtp_core::socket::{ENVELOPE_FRAMES, SendError};

@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, strs};
+use common::{Net, strs};
 use zmtp_core::SocketType;
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::socket::{RecvError, SendError};

@@ -9,10 +9,10 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{
-    Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, split_frames, strs, take_output,
+use common::{
+    Net, Sock, bufs, data_frame, greeting_v30, leak, parse_frames, ready_frame, strs, take_output,
 };
 use zmtp_core::conn::Config;
 use zmtp_core::monitor::{EndpointPair, EventMask, EventVersion};
@@ -208,7 +208,7 @@ impl Raw {
         self.feed(&ready_frame(peer_type));
         out.extend(self.output());
         assert!(self.sock.peer(self.peer).unwrap().is_ready());
-        let frames = split_frames(&out[64..]);
+        let frames = parse_frames(&out[64..]);
         (out[..64].to_vec(), frames)
     }
 }
@@ -236,7 +236,7 @@ fn pub_applies_zmtp30_subscription_messages() {
     // "ALOL" is 00 04 'A' 'L' 'O' 'L'; nothing but data frames goes out.
     assert_eq!(&out[..6], [0x00, 0x04, b'A', b'L', b'O', b'L']);
     assert_eq!(
-        split_frames(&out),
+        parse_frames(&out),
         vec![
             (0x00, b"ALOL".to_vec()),
             (0x00, b"A".to_vec()),
@@ -267,7 +267,7 @@ fn pub_applies_zmtp31_subscribe_commands() {
     r.feed(&cmd);
     r.sock.send(&[b"ALOL"]).unwrap();
     r.sock.send(&[b"BLOL"]).unwrap();
-    assert_eq!(split_frames(&r.output()), vec![(0x00, b"ALOL".to_vec())]);
+    assert_eq!(parse_frames(&r.output()), vec![(0x00, b"ALOL".to_vec())]);
     // 04 08 06 CANCEL 'A'
     let mut cancel = vec![0x04, 0x08, 0x06];
     cancel.extend_from_slice(b"CANCEL");
