@@ -16,12 +16,8 @@ fn dealer_pair_handshake_and_bounce() {
         net.event_names(client),
         ["CONNECTED", "HANDSHAKE_SUCCEEDED"]
     );
-    net.send(client, &["hello", "world"]);
-    net.drive();
-    assert_eq!(net.recv_str(server).unwrap(), ["hello", "world"]);
-    net.send(server, &["back"]);
-    net.drive();
-    assert_eq!(net.recv_str(client).unwrap(), ["back"]);
+    net.deliver(client, server, &["hello", "world"]);
+    net.deliver(server, client, &["back"]);
 }
 
 #[test]

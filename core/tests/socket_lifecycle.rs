@@ -182,8 +182,10 @@ fn messages_received_before_a_disconnect_are_still_delivered() {
     );
 }
 
-#[test]
-fn a_message_being_read_when_its_peer_leaves_is_finished() {
+/// A DEALER `d` with two peers: one (on link `la`) sent a three-part
+/// message, the other a one-part message; both arrived. Returns (net, d,
+/// la).
+fn dealer_with_two_messages_waiting() -> (Net<64>, usize, usize) {
     let mut n = Net::<64>::new();
     let d = n.add_type(SocketType::Dealer);
     let a = n.add_type(SocketType::Dealer);
@@ -194,6 +196,12 @@ fn a_message_being_read_when_its_peer_leaves_is_finished() {
     n.send(a, &["a1", "a2", "a3"]);
     n.send(b, &["b1"]);
     n.drive();
+    (n, d, la)
+}
+
+#[test]
+fn a_message_being_read_when_its_peer_leaves_is_finished() {
+    let (mut n, d, la) = dealer_with_two_messages_waiting();
     let mut buf = [0u8; 16];
     let first = n.sockets[d].recv(&mut buf).unwrap();
     assert!(first.more);
@@ -205,16 +213,7 @@ fn a_message_being_read_when_its_peer_leaves_is_finished() {
 
 #[test]
 fn detaching_a_peer_mid_message_ends_the_message_with_an_empty_frame() {
-    let mut n = Net::<64>::new();
-    let d = n.add_type(SocketType::Dealer);
-    let a = n.add_type(SocketType::Dealer);
-    let b = n.add_type(SocketType::Dealer);
-    let la = n.connect(d, a);
-    n.connect(d, b);
-    n.drive();
-    n.send(a, &["a1", "a2", "a3"]);
-    n.send(b, &["b1"]);
-    n.drive();
+    let (mut n, d, la) = dealer_with_two_messages_waiting();
     let mut buf = [0u8; 16];
     assert!(n.sockets[d].recv(&mut buf).unwrap().more);
     n.cut(la);
@@ -239,9 +238,7 @@ fn a_reply_that_arrived_before_the_disconnect_reaches_req() {
     let req = n.add_type(SocketType::Req);
     let l = n.connect(rep, req);
     n.drive();
-    n.send(req, &["q"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q"]);
+    n.deliver(req, rep, &["q"]);
     n.send(rep, &["a"]);
     n.drive();
     n.cut(l);
@@ -263,12 +260,8 @@ fn a_request_that_arrived_before_the_disconnect_gets_a_dropped_reply() {
     assert_eq!(n.recv_str(rep).unwrap(), ["q1"]);
     // The requester is gone: the reply goes nowhere, REP moves on.
     n.send(rep, &["lost"]);
-    n.send(req2, &["q2"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q2"]);
-    n.send(rep, &["a2"]);
-    n.drive();
-    assert_eq!(n.recv_str(req2).unwrap(), ["a2"]);
+    n.deliver(req2, rep, &["q2"]);
+    n.deliver(rep, req2, &["a2"]);
 }
 
 #[test]

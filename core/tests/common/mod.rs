@@ -157,21 +157,10 @@ impl<const E: usize> Net<E> {
         let conn_ep = format!("tcp://127.0.0.1:{port}");
         let (fx, fy) = (self.next_fd, self.next_fd + 1);
         self.next_fd += 2;
-        let now = self.now;
         let ex = EndpointPair::bind_pair(&bind_ep, &conn_ep);
-        self.sockets[x]
-            .monitor_mut()
-            .record(Event::Accepted { fd: fx }, ex.clone());
-        let px = self.sockets[x]
-            .attach(now, bx, fx, ex.clone())
-            .expect("attach x");
+        let px = self.attach_end(x, Event::Accepted { fd: fx }, bx, fx, &ex);
         let ey = EndpointPair::connect_pair(&conn_ep, &bind_ep);
-        self.sockets[y]
-            .monitor_mut()
-            .record(Event::Connected { fd: fy }, ey.clone());
-        let py = self.sockets[y]
-            .attach(now, by, fy, ey.clone())
-            .expect("attach y");
+        let py = self.attach_end(y, Event::Connected { fd: fy }, by, fy, &ey);
         self.links.push(Link {
             x,
             px,
@@ -186,6 +175,23 @@ impl<const E: usize> Net<E> {
             ey,
         });
         self.links.len() - 1
+    }
+
+    /// Records `event` on socket `i`'s monitor, as the adapter does when a
+    /// transport is up, and attaches the peer.
+    #[track_caller]
+    fn attach_end(
+        &mut self,
+        i: usize,
+        event: Event,
+        b: PeerBuffers<'static>,
+        fd: u32,
+        endpoints: &EndpointPair<64>,
+    ) -> PeerHandle {
+        let now = self.now;
+        let s = &mut self.sockets[i];
+        s.monitor_mut().record(event, endpoints.clone());
+        s.attach(now, b, fd, endpoints.clone()).expect("attach")
     }
 
     /// One exchange in each direction on every live link; returns whether
@@ -275,6 +281,15 @@ impl<const E: usize> Net<E> {
         self.sockets[i].send(&frames)
     }
 
+    /// Sends `parts` from socket `from`, drives the network and checks that
+    /// socket `to` receives exactly that message.
+    #[track_caller]
+    pub fn deliver(&mut self, from: usize, to: usize, parts: &[&str]) {
+        self.send(from, parts);
+        self.drive();
+        assert_eq!(self.recv_str(to).unwrap(), parts);
+    }
+
     /// Receives one whole message from socket `i`, if any. Panics on a
     /// partial message or an error.
     #[track_caller]
@@ -350,6 +365,13 @@ impl<const E: usize> Sim for Net<E> {
             s.handle_timeout(now);
         }
     }
+}
+
+/// `config` with routing id `id`.
+#[track_caller]
+pub fn with_routing_id(mut config: Config, id: &[u8]) -> Config {
+    config.set_routing_id(id).expect("routing id");
+    config
 }
 
 /// The names of monitor events, in order.
