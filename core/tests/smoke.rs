@@ -7,10 +7,7 @@ use zmtp_core::conn::{Config, ConnEvent};
 #[test]
 fn dealer_pair_handshake_and_bounce() {
     let mut net: Net = Net::new();
-    let server = net.add_type(SocketType::Dealer);
-    let client = net.add_type(SocketType::Dealer);
-    net.connect(server, client);
-    net.drive();
+    let (server, client, _) = net.join(SocketType::Dealer, SocketType::Dealer);
     assert_eq!(net.event_names(server), ["ACCEPTED", "HANDSHAKE_SUCCEEDED"]);
     assert_eq!(
         net.event_names(client),

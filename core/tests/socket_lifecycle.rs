@@ -167,10 +167,7 @@ fn attach_reports_full_slots_and_small_buffers() {
 #[test]
 fn messages_received_before_a_disconnect_are_still_delivered() {
     let mut n = Net::<64>::new();
-    let pull = n.add_type(SocketType::Pull);
-    let push = n.add_type(SocketType::Push);
-    let l = n.connect(pull, push);
-    n.drive();
+    let (pull, push, l) = n.join(SocketType::Pull, SocketType::Push);
     n.send(push, &["one"]);
     n.send(push, &["two", "parts"]);
     n.drive();
@@ -234,10 +231,7 @@ fn detaching_a_peer_mid_message_ends_the_message_with_an_empty_frame() {
 #[test]
 fn a_reply_that_arrived_before_the_disconnect_reaches_req() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    let l = n.connect(rep, req);
-    n.drive();
+    let (rep, req, l) = n.join(SocketType::Rep, SocketType::Req);
     n.deliver(req, rep, &["q"]);
     n.send(rep, &["a"]);
     n.drive();
@@ -269,10 +263,7 @@ fn a_local_close_discards_what_was_not_read() {
     // libzmq zmq_disconnect: the socket side ends its pipe; unread
     // messages are dropped.
     let mut n = Net::<64>::new();
-    let pull = n.add_type(SocketType::Pull);
-    let push = n.add_type(SocketType::Push);
-    let l = n.connect(pull, push);
-    n.drive();
+    let (pull, push, l) = n.join(SocketType::Pull, SocketType::Push);
     n.send(push, &["unread"]);
     n.drive();
     let px = n.links[l].px;

@@ -102,10 +102,7 @@ fn dealer_waits_rather_than_fail_when_one_peer_could_take_the_message_later() {
 #[test]
 fn rep_drops_a_request_whose_envelope_has_too_many_frames() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let d = n.add_type(SocketType::Dealer);
-    n.connect(rep, d);
-    n.drive();
+    let (rep, d, _) = n.join(SocketType::Rep, SocketType::Dealer);
     let hops: Vec<String> = (0..=ENVELOPE_FRAMES).map(|i| format!("h{i}")).collect();
     let mut long: Vec<&str> = hops.iter().map(String::as_str).collect();
     long.extend(["", "too long"]);
@@ -179,10 +176,7 @@ fn long_and_empty_frames_survive_any_chunking() {
     for chunk in [1, 2, 7, 300, 65_536] {
         let mut n = Net::<64>::new();
         n.chunk = chunk;
-        let a = n.add_type(SocketType::Dealer);
-        let b = n.add_type(SocketType::Dealer);
-        n.connect(a, b);
-        n.drive();
+        let (a, b, _) = n.join(SocketType::Dealer, SocketType::Dealer);
         let long = "L".repeat(1000);
         let short = "s".repeat(255);
         n.send(b, &["", &long, &short, "", "end"]);

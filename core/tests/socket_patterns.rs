@@ -345,10 +345,7 @@ fn router_send_needs_a_routing_frame() {
 
 fn req_rep() -> (Net<64>, usize, usize) {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    n.connect(rep, req);
-    n.drive();
+    let (rep, req, _) = n.join(SocketType::Rep, SocketType::Req);
     (n, req, rep)
 }
 
@@ -510,10 +507,7 @@ fn req_drops_replies_from_other_peers() {
 #[test]
 fn dealer_to_rep_needs_an_explicit_delimiter() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let d = n.add_type(SocketType::Dealer);
-    n.connect(rep, d);
-    n.drive();
+    let (rep, d, _) = n.join(SocketType::Rep, SocketType::Dealer);
     // No delimiter: REP discards the malformed request.
     n.send(d, &["no-delimiter"]);
     n.send(d, &["", "req"]);

@@ -21,10 +21,7 @@ use zmtp_core::{Instant, SocketType};
 
 fn pub_sub() -> (Net<64>, usize, usize) {
     let mut n = Net::new();
-    let p = n.add_type(SocketType::Pub);
-    let s = n.add_type(SocketType::Sub);
-    n.connect(p, s);
-    n.drive();
+    let (p, s, _) = n.join(SocketType::Pub, SocketType::Sub);
     (n, p, s)
 }
 
@@ -370,10 +367,7 @@ fn xpub_reports_new_and_vanished_subscriptions() {
 #[test]
 fn xpub_reports_the_empty_subscription() {
     let mut n = Net::<64>::new();
-    let x = n.add_type(SocketType::XPub);
-    let s = n.add_type(SocketType::Sub);
-    n.connect(x, s);
-    n.drive();
+    let (x, s, _) = n.join(SocketType::XPub, SocketType::Sub);
     n.sockets[s].subscribe(b"").unwrap();
     n.drive();
     assert_eq!(n.recv(x).unwrap(), [b"\x01".to_vec()]);
@@ -385,10 +379,7 @@ fn xpub_reports_the_empty_subscription() {
 #[test]
 fn xsub_sends_subscriptions_as_messages() {
     let mut n = Net::<64>::new();
-    let p = n.add_type(SocketType::Pub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(p, xs);
-    n.drive();
+    let (p, xs, _) = n.join(SocketType::Pub, SocketType::XSub);
     n.send(xs, &["\x01A"]);
     n.drive();
     n.send(p, &["A1"]);
@@ -405,10 +396,7 @@ fn xsub_sends_subscriptions_as_messages() {
 #[test]
 fn xsub_to_xpub_forwards_subscriptions() {
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
     n.deliver(xs, xp, &["\x01topic"]);
     n.deliver(xp, xs, &["topic.1"]);
     n.deliver(xs, xp, &["\x00topic"]);
@@ -419,10 +407,7 @@ fn xpub_receives_messages_without_a_subscription_prefix() {
     // libzmq zmq_socket(3), ZMQ_XPUB: "Messages without a sub/unsub prefix
     // are also received, but have no effect on subscription status."
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
     n.send(xs, &["hello upstream"]);
     n.send(xs, &["\x01A"]);
     n.send(xs, &["two", "frames"]);
@@ -498,10 +483,7 @@ fn xpub_checks_every_frame_for_a_subscription() {
     // at every frame: a later frame starting with 0x01 subscribes too, and
     // its notice ends the message handed to the application.
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
     n.send(xs, &["head", "\x01T", "tail"]);
     n.drive();
     assert_eq!(
@@ -521,10 +503,7 @@ fn long_topics_work_in_both_directions() {
         for chunk in [1, 13, 65_536] {
             let mut n = Net::<64>::new();
             n.chunk = chunk;
-            let x = n.add_type(SocketType::XPub);
-            let s = n.add_type(SocketType::Sub);
-            n.connect(x, s);
-            n.drive();
+            let (x, s, _) = n.join(SocketType::XPub, SocketType::Sub);
             let topic = "t".repeat(len);
             n.sockets[s].subscribe(topic.as_bytes()).unwrap();
             n.drive();

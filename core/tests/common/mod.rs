@@ -136,6 +136,18 @@ impl<const E: usize> Net<E> {
         self.add(Config::new(t))
     }
 
+    /// Adds a socket `x` of type `bound` and a socket `y` of type
+    /// `connecting`, links `y` to `x` and drives the handshake. Returns
+    /// `(x, y, link)`.
+    #[track_caller]
+    pub fn join(&mut self, bound: SocketType, connecting: SocketType) -> (usize, usize, usize) {
+        let x = self.add_type(bound);
+        let y = self.add_type(connecting);
+        let link = self.connect(x, y);
+        self.drive();
+        (x, y, link)
+    }
+
     /// Links `y` (connecting) to `x` (bound) with default buffers and
     /// returns the link index.
     pub fn connect(&mut self, x: usize, y: usize) -> usize {
