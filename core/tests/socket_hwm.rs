@@ -74,12 +74,10 @@ fn assert_queued_then_dropped(got: &[usize], sent: usize) {
 #[test]
 fn pub_drops_for_a_slow_subscriber_and_never_blocks() {
     let mut n = net();
-    let p = n.add(cfg(SocketType::Pub));
-    let fast = n.add(cfg(SocketType::Sub));
-    let slow = n.add(cfg(SocketType::Sub));
-    n.connect(p, fast);
-    n.connect(p, slow);
-    n.drive();
+    let (p, [(fast, _), (slow, _)]) = n.hub_with(
+        cfg(SocketType::Pub),
+        [cfg(SocketType::Sub), cfg(SocketType::Sub)],
+    );
     n.sockets[fast].subscribe(b"").unwrap();
     n.sockets[slow].subscribe(b"").unwrap();
     n.drive();
@@ -103,12 +101,13 @@ fn pub_drops_for_a_slow_subscriber_and_never_blocks() {
 #[test]
 fn router_drops_for_a_full_peer() {
     let mut n = net();
-    let r = n.add(cfg(SocketType::Router));
-    let slow = n.add(with_routing_id(cfg(SocketType::Dealer), b"slow"));
-    let fast = n.add(with_routing_id(cfg(SocketType::Dealer), b"fast"));
-    n.connect(r, slow);
-    n.connect(r, fast);
-    n.drive();
+    let (r, [(slow, _), (fast, _)]) = n.hub_with(
+        cfg(SocketType::Router),
+        [
+            with_routing_id(cfg(SocketType::Dealer), b"slow"),
+            with_routing_id(cfg(SocketType::Dealer), b"fast"),
+        ],
+    );
     let mut fast_got = Vec::new();
     for i in 0..20 {
         // Always accepted: ROUTER without ROUTER_MANDATORY drops.
@@ -193,12 +192,10 @@ fn push_skips_a_full_peer() {
     // libzmq lb_t: a pipe at its high-water mark is skipped, the message
     // goes to the next one; the sender only blocks when all are full.
     let mut n = net();
-    let s = n.add(cfg(SocketType::Push));
-    let slow = n.add(cfg(SocketType::Pull));
-    let fast = n.add(cfg(SocketType::Pull));
-    n.connect(s, slow);
-    n.connect(s, fast);
-    n.drive();
+    let (s, [(slow, _), (fast, _)]) = n.hub_with(
+        cfg(SocketType::Push),
+        [cfg(SocketType::Pull), cfg(SocketType::Pull)],
+    );
     let mut fast_got = Vec::new();
     for i in 0..30 {
         n.send(s, &[&payload(i)]);

@@ -184,12 +184,7 @@ fn messages_received_before_a_disconnect_are_still_delivered() {
 /// la).
 fn dealer_with_two_messages_waiting() -> (Net<64>, usize, usize) {
     let mut n = Net::<64>::new();
-    let d = n.add_type(SocketType::Dealer);
-    let a = n.add_type(SocketType::Dealer);
-    let b = n.add_type(SocketType::Dealer);
-    let la = n.connect(d, a);
-    n.connect(d, b);
-    n.drive();
+    let (d, [(a, la), (b, _)]) = n.hub(SocketType::Dealer, SocketType::Dealer);
     n.send(a, &["a1", "a2", "a3"]);
     n.send(b, &["b1"]);
     n.drive();
@@ -242,12 +237,7 @@ fn a_reply_that_arrived_before_the_disconnect_reaches_req() {
 #[test]
 fn a_request_that_arrived_before_the_disconnect_gets_a_dropped_reply() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    let req2 = n.add_type(SocketType::Req);
-    let l = n.connect(rep, req);
-    n.connect(rep, req2);
-    n.drive();
+    let (rep, [(req, l), (req2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
     n.send(req, &["q1"]);
     n.drive();
     n.cut(l);

@@ -386,12 +386,7 @@ fn rep_send_before_recv_is_efsm() {
 #[test]
 fn rep_recv_twice_without_reply_is_efsm() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let r1 = n.add_type(SocketType::Req);
-    let r2 = n.add_type(SocketType::Req);
-    n.connect(rep, r1);
-    n.connect(rep, r2);
-    n.drive();
+    let (rep, [(r1, _), (r2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
     n.send(r1, &["q1"]);
     n.send(r2, &["q2"]);
     n.drive();
@@ -529,12 +524,7 @@ fn dealer_to_rep_needs_an_explicit_delimiter() {
 #[test]
 fn rep_reply_to_a_requester_that_left_is_dropped() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let r1 = n.add_type(SocketType::Req);
-    let r2 = n.add_type(SocketType::Req);
-    let l1 = n.connect(rep, r1);
-    n.connect(rep, r2);
-    n.drive();
+    let (rep, [(r1, l1), (r2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
     n.deliver(r1, rep, &["q1"]);
     n.cut(l1);
     // The reply has nowhere to go; REP is free for the next request.

@@ -319,12 +319,7 @@ fn sub_speaks_zmtp31_commands_to_a_31_peer() {
 #[test]
 fn xpub_reports_new_and_vanished_subscriptions() {
     let mut n = Net::<64>::new();
-    let x = n.add_type(SocketType::XPub);
-    let s1 = n.add_type(SocketType::Sub);
-    let s2 = n.add_type(SocketType::Sub);
-    let l1 = n.connect(x, s1);
-    n.connect(x, s2);
-    n.drive();
+    let (x, [(s1, l1), (s2, _)]) = n.hub(SocketType::XPub, SocketType::Sub);
     assert_eq!(n.recv(x), None);
 
     n.sockets[s1].subscribe(b"A").unwrap();

@@ -148,6 +148,35 @@ impl<const E: usize> Net<E> {
         (x, y, link)
     }
 
+    /// Adds a socket `hub` of type `hub_type` and `K` sockets of type
+    /// `leaf_type`, links each leaf to the hub in turn and drives the
+    /// handshakes. Returns the hub and each leaf with its link.
+    #[track_caller]
+    pub fn hub<const K: usize>(
+        &mut self,
+        hub_type: SocketType,
+        leaf_type: SocketType,
+    ) -> (usize, [(usize, usize); K]) {
+        self.hub_with(
+            Config::new(hub_type),
+            core::array::from_fn(|_| Config::new(leaf_type)),
+        )
+    }
+
+    /// [`Net::hub`] with a configuration for each socket.
+    #[track_caller]
+    pub fn hub_with<const K: usize>(
+        &mut self,
+        hub: Config,
+        leaves: [Config; K],
+    ) -> (usize, [(usize, usize); K]) {
+        let h = self.add(hub);
+        let leaves = leaves.map(|c| self.add(c));
+        let joined = leaves.map(|l| (l, self.connect(h, l)));
+        self.drive();
+        (h, joined)
+    }
+
     /// Links `y` (connecting) to `x` (bound) with default buffers and
     /// returns the link index.
     pub fn connect(&mut self, x: usize, y: usize) -> usize {
