@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, bind_endpoint, bufs, greeting_v30, leak};
+use common::{Net, bind_endpoint, bufs, greeting_v30, leak, names};
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::monitor::{
     EndpointPair, EndpointSide, Event, EventMask, EventVersion, MonitorEvent, decode_v1, decode_v2,
@@ -26,10 +26,6 @@ fn dealers() -> (Net<64>, usize, usize, usize) {
     let client = n.add_type(SocketType::Dealer);
     let l = n.connect(server, client);
     (n, server, client, l)
-}
-
-fn names(ev: &[MonitorEvent<64>]) -> Vec<&'static str> {
-    ev.iter().map(|e| e.event.name()).collect()
 }
 
 /// The v1 message of an event: (id, value, endpoint).
@@ -89,9 +85,7 @@ fn handshake_sequence_values_and_endpoints() {
 fn peer_leaving_after_the_handshake_is_disconnected_on_both_sides() {
     let (mut n, server, client, l) = dealers();
     n.drive();
-    n.send(client, &["bounce"]);
-    n.drive();
-    assert_eq!(n.recv_str(server).unwrap(), ["bounce"]);
+    n.deliver(client, server, &["bounce"]);
     let _ = n.events(server);
     let _ = n.events(client);
     n.cut(l);

@@ -10,9 +10,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::Net;
+use common::{Net, with_routing_id};
 use zmtp_core::SocketType;
 use zmtp_core::conn::Config;
 
@@ -41,16 +41,19 @@ fn number(frame: &str) -> usize {
     frame[..4].parse().unwrap()
 }
 
+/// The numbers of the messages waiting at `i` (without moving bytes).
+fn waiting(n: &mut Net<64>, i: usize) -> Vec<usize> {
+    n.recv_all(i).iter().map(|m| number(&m[0])).collect()
+}
+
 /// Reads everything `i` can get, driving the network in between, until
 /// nothing moves.
 fn drain(n: &mut Net<64>, i: usize) -> Vec<usize> {
     let mut got = Vec::new();
     for _ in 0..1000 {
-        let mut progress = false;
-        while let Some(m) = n.recv_str(i) {
-            got.push(number(&m[0]));
-            progress = true;
-        }
+        let read = waiting(n, i);
+        let mut progress = !read.is_empty();
+        got.extend(read);
         progress |= n.step();
         if !progress {
             break;
@@ -59,15 +62,22 @@ fn drain(n: &mut Net<64>, i: usize) -> Vec<usize> {
     got
 }
 
+/// What a slow peer of a dropping sender got out of `sent` messages: those
+/// queued before the sender hit its high-water mark for it (at least the
+/// mark, 2), in order, and nothing after that.
+#[track_caller]
+fn assert_queued_then_dropped(got: &[usize], sent: usize) {
+    assert!(got.len() >= 2 && got.len() < sent, "{got:?}");
+    assert_eq!(got, (0..got.len()).collect::<Vec<_>>());
+}
+
 #[test]
 fn pub_drops_for_a_slow_subscriber_and_never_blocks() {
     let mut n = net();
-    let p = n.add(cfg(SocketType::Pub));
-    let fast = n.add(cfg(SocketType::Sub));
-    let slow = n.add(cfg(SocketType::Sub));
-    n.connect(p, fast);
-    n.connect(p, slow);
-    n.drive();
+    let (p, [(fast, _), (slow, _)]) = n.hub_with(
+        cfg(SocketType::Pub),
+        [cfg(SocketType::Sub), cfg(SocketType::Sub)],
+    );
     n.sockets[fast].subscribe(b"").unwrap();
     n.sockets[slow].subscribe(b"").unwrap();
     n.drive();
@@ -75,16 +85,12 @@ fn pub_drops_for_a_slow_subscriber_and_never_blocks() {
     for i in 0..20 {
         n.send(p, &[&payload(i)]);
         n.drive();
-        while let Some(m) = n.recv_str(fast) {
-            fast_got.push(number(&m[0]));
-        }
+        fast_got.extend(waiting(&mut n, fast));
     }
     assert_eq!(fast_got, (0..20).collect::<Vec<_>>());
     // The slow subscriber gets what was queued before the PUB hit its
     // high-water mark for it, in order, and nothing after that.
-    let slow_got = drain(&mut n, slow);
-    assert!(slow_got.len() >= 2 && slow_got.len() < 20, "{slow_got:?}");
-    assert_eq!(slow_got, (0..slow_got.len()).collect::<Vec<_>>());
+    assert_queued_then_dropped(&drain(&mut n, slow), 20);
     // Once it caught up it receives again.
     n.send(p, &[&payload(99)]);
     n.drive();
@@ -95,30 +101,23 @@ fn pub_drops_for_a_slow_subscriber_and_never_blocks() {
 #[test]
 fn router_drops_for_a_full_peer() {
     let mut n = net();
-    let r = n.add(cfg(SocketType::Router));
-    let mut ca = cfg(SocketType::Dealer);
-    ca.set_routing_id(b"slow").unwrap();
-    let slow = n.add(ca);
-    let mut cb = cfg(SocketType::Dealer);
-    cb.set_routing_id(b"fast").unwrap();
-    let fast = n.add(cb);
-    n.connect(r, slow);
-    n.connect(r, fast);
-    n.drive();
+    let (r, [(slow, _), (fast, _)]) = n.hub_with(
+        cfg(SocketType::Router),
+        [
+            with_routing_id(cfg(SocketType::Dealer), b"slow"),
+            with_routing_id(cfg(SocketType::Dealer), b"fast"),
+        ],
+    );
     let mut fast_got = Vec::new();
     for i in 0..20 {
         // Always accepted: ROUTER without ROUTER_MANDATORY drops.
         n.send(r, &["slow", &payload(i)]);
         n.send(r, &["fast", &payload(i)]);
         n.drive();
-        while let Some(m) = n.recv_str(fast) {
-            fast_got.push(number(&m[0]));
-        }
+        fast_got.extend(waiting(&mut n, fast));
     }
     assert_eq!(fast_got, (0..20).collect::<Vec<_>>());
-    let slow_got = drain(&mut n, slow);
-    assert!(slow_got.len() >= 2 && slow_got.len() < 20, "{slow_got:?}");
-    assert_eq!(slow_got, (0..slow_got.len()).collect::<Vec<_>>());
+    assert_queued_then_dropped(&drain(&mut n, slow), 20);
 }
 
 /// Sends from `sender` until `WouldBlock`; returns how many were accepted.
@@ -193,19 +192,15 @@ fn push_skips_a_full_peer() {
     // libzmq lb_t: a pipe at its high-water mark is skipped, the message
     // goes to the next one; the sender only blocks when all are full.
     let mut n = net();
-    let s = n.add(cfg(SocketType::Push));
-    let slow = n.add(cfg(SocketType::Pull));
-    let fast = n.add(cfg(SocketType::Pull));
-    n.connect(s, slow);
-    n.connect(s, fast);
-    n.drive();
+    let (s, [(slow, _), (fast, _)]) = n.hub_with(
+        cfg(SocketType::Push),
+        [cfg(SocketType::Pull), cfg(SocketType::Pull)],
+    );
     let mut fast_got = Vec::new();
     for i in 0..30 {
         n.send(s, &[&payload(i)]);
         n.drive();
-        while let Some(m) = n.recv_str(fast) {
-            fast_got.push(number(&m[0]));
-        }
+        fast_got.extend(waiting(&mut n, fast));
     }
     let slow_got = drain(&mut n, slow);
     fast_got.extend(drain(&mut n, fast));
@@ -226,12 +221,8 @@ fn req_blocks_without_a_ready_peer() {
     let l = n.connect(rep, req);
     assert_eq!(n.try_send(req, &["q"]), Err(nb::Error::WouldBlock));
     n.drive();
-    n.send(req, &["q"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q"]);
-    n.send(rep, &["a"]);
-    n.drive();
-    assert_eq!(n.recv_str(req).unwrap(), ["a"]);
+    n.deliver(req, rep, &["q"]);
+    n.deliver(rep, req, &["a"]);
     n.cut(l);
     assert_eq!(n.try_send(req, &["q2"]), Err(nb::Error::WouldBlock));
 }
@@ -242,12 +233,7 @@ fn req_refuses_a_request_larger_than_its_buffer() {
     let mut n = net();
     let req = n.add(cfg(SocketType::Req));
     let rep = n.add(cfg(SocketType::Rep));
-    n.connect_with(
-        rep,
-        req,
-        socket_util::bufs(1024, 1024),
-        socket_util::bufs(1024, 400),
-    );
+    n.connect_with(rep, req, common::bufs(1024, 1024), common::bufs(1024, 400));
     n.drive();
     assert_eq!(
         n.try_send(req, &[&"h".repeat(500)]),

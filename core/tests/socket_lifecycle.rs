@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, bufs, strs};
+use common::{Net, bufs, strs};
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::monitor::{EndpointPair, errno};
 use zmtp_core::socket::{AttachError, PeerHandle};
@@ -167,10 +167,7 @@ fn attach_reports_full_slots_and_small_buffers() {
 #[test]
 fn messages_received_before_a_disconnect_are_still_delivered() {
     let mut n = Net::<64>::new();
-    let pull = n.add_type(SocketType::Pull);
-    let push = n.add_type(SocketType::Push);
-    let l = n.connect(pull, push);
-    n.drive();
+    let (pull, push, l) = n.join(SocketType::Pull, SocketType::Push);
     n.send(push, &["one"]);
     n.send(push, &["two", "parts"]);
     n.drive();
@@ -182,18 +179,21 @@ fn messages_received_before_a_disconnect_are_still_delivered() {
     );
 }
 
-#[test]
-fn a_message_being_read_when_its_peer_leaves_is_finished() {
+/// A DEALER `d` with two peers: one (on link `la`) sent a three-part
+/// message, the other a one-part message; both arrived. Returns (net, d,
+/// la).
+fn dealer_with_two_messages_waiting() -> (Net<64>, usize, usize) {
     let mut n = Net::<64>::new();
-    let d = n.add_type(SocketType::Dealer);
-    let a = n.add_type(SocketType::Dealer);
-    let b = n.add_type(SocketType::Dealer);
-    let la = n.connect(d, a);
-    n.connect(d, b);
-    n.drive();
+    let (d, [(a, la), (b, _)]) = n.hub(SocketType::Dealer, SocketType::Dealer);
     n.send(a, &["a1", "a2", "a3"]);
     n.send(b, &["b1"]);
     n.drive();
+    (n, d, la)
+}
+
+#[test]
+fn a_message_being_read_when_its_peer_leaves_is_finished() {
+    let (mut n, d, la) = dealer_with_two_messages_waiting();
     let mut buf = [0u8; 16];
     let first = n.sockets[d].recv(&mut buf).unwrap();
     assert!(first.more);
@@ -205,16 +205,7 @@ fn a_message_being_read_when_its_peer_leaves_is_finished() {
 
 #[test]
 fn detaching_a_peer_mid_message_ends_the_message_with_an_empty_frame() {
-    let mut n = Net::<64>::new();
-    let d = n.add_type(SocketType::Dealer);
-    let a = n.add_type(SocketType::Dealer);
-    let b = n.add_type(SocketType::Dealer);
-    let la = n.connect(d, a);
-    n.connect(d, b);
-    n.drive();
-    n.send(a, &["a1", "a2", "a3"]);
-    n.send(b, &["b1"]);
-    n.drive();
+    let (mut n, d, la) = dealer_with_two_messages_waiting();
     let mut buf = [0u8; 16];
     assert!(n.sockets[d].recv(&mut buf).unwrap().more);
     n.cut(la);
@@ -235,13 +226,8 @@ fn detaching_a_peer_mid_message_ends_the_message_with_an_empty_frame() {
 #[test]
 fn a_reply_that_arrived_before_the_disconnect_reaches_req() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    let l = n.connect(rep, req);
-    n.drive();
-    n.send(req, &["q"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q"]);
+    let (rep, req, l) = n.join(SocketType::Rep, SocketType::Req);
+    n.deliver(req, rep, &["q"]);
     n.send(rep, &["a"]);
     n.drive();
     n.cut(l);
@@ -251,24 +237,15 @@ fn a_reply_that_arrived_before_the_disconnect_reaches_req() {
 #[test]
 fn a_request_that_arrived_before_the_disconnect_gets_a_dropped_reply() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    let req2 = n.add_type(SocketType::Req);
-    let l = n.connect(rep, req);
-    n.connect(rep, req2);
-    n.drive();
+    let (rep, [(req, l), (req2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
     n.send(req, &["q1"]);
     n.drive();
     n.cut(l);
     assert_eq!(n.recv_str(rep).unwrap(), ["q1"]);
     // The requester is gone: the reply goes nowhere, REP moves on.
     n.send(rep, &["lost"]);
-    n.send(req2, &["q2"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q2"]);
-    n.send(rep, &["a2"]);
-    n.drive();
-    assert_eq!(n.recv_str(req2).unwrap(), ["a2"]);
+    n.deliver(req2, rep, &["q2"]);
+    n.deliver(rep, req2, &["a2"]);
 }
 
 #[test]
@@ -276,10 +253,7 @@ fn a_local_close_discards_what_was_not_read() {
     // libzmq zmq_disconnect: the socket side ends its pipe; unread
     // messages are dropped.
     let mut n = Net::<64>::new();
-    let pull = n.add_type(SocketType::Pull);
-    let push = n.add_type(SocketType::Push);
-    let l = n.connect(pull, push);
-    n.drive();
+    let (pull, push, l) = n.join(SocketType::Pull, SocketType::Push);
     n.send(push, &["unread"]);
     n.drive();
     let px = n.links[l].px;

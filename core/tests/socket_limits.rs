@@ -7,9 +7,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, strs};
+use common::{Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, strs};
 use zmtp_core::conn::{Config, MAX_PARTS};
 use zmtp_core::monitor::EndpointPair;
 use zmtp_core::socket::{ENVELOPE_FRAMES, SendError};
@@ -102,10 +102,7 @@ fn dealer_waits_rather_than_fail_when_one_peer_could_take_the_message_later() {
 #[test]
 fn rep_drops_a_request_whose_envelope_has_too_many_frames() {
     let mut n = Net::<64>::new();
-    let rep = n.add_type(SocketType::Rep);
-    let d = n.add_type(SocketType::Dealer);
-    n.connect(rep, d);
-    n.drive();
+    let (rep, d, _) = n.join(SocketType::Rep, SocketType::Dealer);
     let hops: Vec<String> = (0..=ENVELOPE_FRAMES).map(|i| format!("h{i}")).collect();
     let mut long: Vec<&str> = hops.iter().map(String::as_str).collect();
     long.extend(["", "too long"]);
@@ -179,10 +176,7 @@ fn long_and_empty_frames_survive_any_chunking() {
     for chunk in [1, 2, 7, 300, 65_536] {
         let mut n = Net::<64>::new();
         n.chunk = chunk;
-        let a = n.add_type(SocketType::Dealer);
-        let b = n.add_type(SocketType::Dealer);
-        n.connect(a, b);
-        n.drive();
+        let (a, b, _) = n.join(SocketType::Dealer, SocketType::Dealer);
         let long = "L".repeat(1000);
         let short = "s".repeat(255);
         n.send(b, &["", &long, &short, "", "end"]);
@@ -262,9 +256,7 @@ fn rep_keeps_the_request_answerable_after_an_oversized_reply() {
     let req = n.add_type(SocketType::Req);
     n.connect_with(rep, req, bufs(1024, 512), bufs(1024, 1024));
     n.drive();
-    n.send(req, &["q"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q"]);
+    n.deliver(req, rep, &["q"]);
     assert_eq!(
         n.try_send(rep, &[&"x".repeat(600)]),
         Err(nb::Error::Other(SendError::TooLarge))
@@ -273,7 +265,5 @@ fn rep_keeps_the_request_answerable_after_an_oversized_reply() {
         n.sockets[rep].send(&many(MAX_PARTS)),
         Err(nb::Error::Other(SendError::TooManyParts))
     );
-    n.send(rep, &["small"]);
-    n.drive();
-    assert_eq!(n.recv_str(req).unwrap(), ["small"]);
+    n.deliver(rep, req, &["small"]);
 }

@@ -9,9 +9,9 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{Net, strs};
+use common::{Net, strs, with_routing_id};
 use zmtp_core::SocketType;
 use zmtp_core::conn::{Config, DisconnectReason};
 use zmtp_core::socket::{RecvError, SendError};
@@ -64,12 +64,8 @@ fn pair_talks_to_one_peer_and_drops_a_second() {
     assert!(n.sockets[a].detach(px2).is_some());
 
     // The first peer is unaffected, both ways.
-    n.send(b, &["ping"]);
-    n.drive();
-    assert_eq!(n.recv_str(a).unwrap(), ["ping"]);
-    n.send(a, &["pong", "2"]);
-    n.drive();
-    assert_eq!(n.recv_str(b).unwrap(), ["pong", "2"]);
+    n.deliver(b, a, &["ping"]);
+    n.deliver(a, b, &["pong", "2"]);
     assert_eq!(n.recv(c), None);
     assert!(n.links[l1].up);
 }
@@ -84,9 +80,7 @@ fn pair_without_peer_would_block() {
     // Before the handshake finished: still nowhere to send (ZMQ_IMMEDIATE).
     assert_eq!(n.try_send(a, &["x"]), Err(nb::Error::WouldBlock));
     n.drive();
-    n.send(a, &["x"]);
-    n.drive();
-    assert_eq!(n.recv_str(b).unwrap(), ["x"]);
+    n.deliver(a, b, &["x"]);
 }
 
 // ----------------------------------------------------------------------
@@ -244,13 +238,9 @@ fn router_generates_five_byte_ids_from_the_seed() {
 fn router_uses_peer_announced_ids_and_routes_by_them() {
     let mut n = net();
     let r = n.add_type(SocketType::Router);
-    let mut ca = Config::new(SocketType::Dealer);
-    ca.set_routing_id(b"alice").unwrap();
-    let a = n.add(ca);
+    let a = n.add(with_routing_id(Config::new(SocketType::Dealer), b"alice"));
     let anon = n.add_type(SocketType::Dealer);
-    let mut cb = Config::new(SocketType::Dealer);
-    cb.set_routing_id(b"bob").unwrap();
-    let b = n.add(cb);
+    let b = n.add(with_routing_id(Config::new(SocketType::Dealer), b"bob"));
     n.sockets[r].set_routing_id_seed(5);
     for s in [a, anon, b] {
         n.connect(r, s);
@@ -287,15 +277,20 @@ fn router_uses_peer_announced_ids_and_routes_by_them() {
     assert_eq!(n.recv_all(anon), vec![strs(&["to-anon"])]);
 }
 
-#[test]
-fn router_drops_messages_for_unknown_ids_silently() {
+/// A ROUTER `r` and a connected peer of type `t` that announces routing id
+/// `id`, handshaken.
+fn router_and_named(t: SocketType, id: &[u8]) -> (Net<64>, usize, usize) {
     let mut n = net();
     let r = n.add_type(SocketType::Router);
-    let mut c = Config::new(SocketType::Dealer);
-    c.set_routing_id(b"known").unwrap();
-    let d = n.add(c);
-    n.connect(r, d);
+    let p = n.add(with_routing_id(Config::new(t), id));
+    n.connect(r, p);
     n.drive();
+    (n, r, p)
+}
+
+#[test]
+fn router_drops_messages_for_unknown_ids_silently() {
+    let (mut n, r, d) = router_and_named(SocketType::Dealer, b"known");
     // libzmq without ROUTER_MANDATORY: the send succeeds, nothing goes out.
     n.send(r, &["nobody", "lost"]);
     n.send(r, &["know", "lost too"]);
@@ -309,8 +304,7 @@ fn router_drops_messages_for_unknown_ids_silently() {
 fn router_ignores_a_second_peer_with_a_duplicate_id() {
     let mut n = net();
     let r = n.add_type(SocketType::Router);
-    let mut c = Config::new(SocketType::Dealer);
-    c.set_routing_id(b"dup").unwrap();
+    let c = with_routing_id(Config::new(SocketType::Dealer), b"dup");
     let first = n.add(c.clone());
     let second = n.add(c);
     n.connect(r, first);
@@ -351,10 +345,7 @@ fn router_send_needs_a_routing_frame() {
 
 fn req_rep() -> (Net<64>, usize, usize) {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let req = n.add_type(SocketType::Req);
-    n.connect(rep, req);
-    n.drive();
+    let (rep, req, _) = n.join(SocketType::Rep, SocketType::Req);
     (n, req, rep)
 }
 
@@ -362,12 +353,8 @@ fn req_rep() -> (Net<64>, usize, usize) {
 fn req_rep_round_trip_strips_and_restores_the_delimiter() {
     let (mut n, req, rep) = req_rep();
     for i in 0..3 {
-        n.send(req, &["hello", &i.to_string()]);
-        n.drive();
-        assert_eq!(n.recv_str(rep).unwrap(), ["hello", &i.to_string()]);
-        n.send(rep, &["world", &i.to_string()]);
-        n.drive();
-        assert_eq!(n.recv_str(req).unwrap(), ["world", &i.to_string()]);
+        n.deliver(req, rep, &["hello", &i.to_string()]);
+        n.deliver(rep, req, &["world", &i.to_string()]);
     }
 }
 
@@ -399,12 +386,7 @@ fn rep_send_before_recv_is_efsm() {
 #[test]
 fn rep_recv_twice_without_reply_is_efsm() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let r1 = n.add_type(SocketType::Req);
-    let r2 = n.add_type(SocketType::Req);
-    n.connect(rep, r1);
-    n.connect(rep, r2);
-    n.drive();
+    let (rep, [(r1, _), (r2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
     n.send(r1, &["q1"]);
     n.send(r2, &["q2"]);
     n.drive();
@@ -436,9 +418,7 @@ fn rep_sending_mid_request_is_efsm() {
     );
     let info = n.sockets[rep].recv(&mut buf).unwrap();
     assert!(!info.more);
-    n.send(rep, &["ok"]);
-    n.drive();
-    assert_eq!(n.recv_str(req).unwrap(), ["ok"]);
+    n.deliver(rep, req, &["ok"]);
 }
 
 #[test]
@@ -467,13 +447,7 @@ fn req_round_robins_across_two_reps() {
 
 #[test]
 fn req_to_router_shows_the_envelope() {
-    let mut n = net();
-    let router = n.add_type(SocketType::Router);
-    let mut c = Config::new(SocketType::Req);
-    c.set_routing_id(b"client").unwrap();
-    let req = n.add(c);
-    n.connect(router, req);
-    n.drive();
+    let (mut n, router, req) = router_and_named(SocketType::Req, b"client");
     n.send(req, &["body", "more"]);
     n.drive();
     assert_eq!(n.recv_str(router).unwrap(), ["client", "", "body", "more"]);
@@ -484,13 +458,7 @@ fn req_to_router_shows_the_envelope() {
 
 #[test]
 fn req_drops_a_reply_without_delimiter() {
-    let mut n = net();
-    let router = n.add_type(SocketType::Router);
-    let mut c = Config::new(SocketType::Req);
-    c.set_routing_id(b"client").unwrap();
-    let req = n.add(c);
-    n.connect(router, req);
-    n.drive();
+    let (mut n, router, req) = router_and_named(SocketType::Req, b"client");
     n.send(req, &["q"]);
     n.drive();
     assert_eq!(n.recv_str(router).unwrap(), ["client", "", "q"]);
@@ -534,10 +502,7 @@ fn req_drops_replies_from_other_peers() {
 #[test]
 fn dealer_to_rep_needs_an_explicit_delimiter() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let d = n.add_type(SocketType::Dealer);
-    n.connect(rep, d);
-    n.drive();
+    let (rep, d, _) = n.join(SocketType::Rep, SocketType::Dealer);
     // No delimiter: REP discards the malformed request.
     n.send(d, &["no-delimiter"]);
     n.send(d, &["", "req"]);
@@ -559,22 +524,11 @@ fn dealer_to_rep_needs_an_explicit_delimiter() {
 #[test]
 fn rep_reply_to_a_requester_that_left_is_dropped() {
     let mut n = net();
-    let rep = n.add_type(SocketType::Rep);
-    let r1 = n.add_type(SocketType::Req);
-    let r2 = n.add_type(SocketType::Req);
-    let l1 = n.connect(rep, r1);
-    n.connect(rep, r2);
-    n.drive();
-    n.send(r1, &["q1"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q1"]);
+    let (rep, [(r1, l1), (r2, _)]) = n.hub(SocketType::Rep, SocketType::Req);
+    n.deliver(r1, rep, &["q1"]);
     n.cut(l1);
     // The reply has nowhere to go; REP is free for the next request.
     n.send(rep, &["lost"]);
-    n.send(r2, &["q2"]);
-    n.drive();
-    assert_eq!(n.recv_str(rep).unwrap(), ["q2"]);
-    n.send(rep, &["a2"]);
-    n.drive();
-    assert_eq!(n.recv_str(r2).unwrap(), ["a2"]);
+    n.deliver(r2, rep, &["q2"]);
+    n.deliver(rep, r2, &["a2"]);
 }

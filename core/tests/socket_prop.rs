@@ -10,12 +10,12 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use common::{Net, bufs};
 use proptest::prelude::*;
-use socket_util::{Net, bufs};
 use zmtp_core::SocketType;
 use zmtp_core::conn::Config;
 

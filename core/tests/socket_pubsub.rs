@@ -9,10 +9,10 @@
     clippy::indexing_slicing
 )]
 
-mod socket_util;
+mod common;
 
-use socket_util::{
-    Net, Sock, bufs, data_frame, greeting_v30, leak, ready_frame, split_frames, strs, take_output,
+use common::{
+    Net, Sock, bufs, data_frame, greeting_v30, leak, parse_frames, ready_frame, strs, take_output,
 };
 use zmtp_core::conn::Config;
 use zmtp_core::monitor::{EndpointPair, EventMask, EventVersion};
@@ -21,10 +21,7 @@ use zmtp_core::{Instant, SocketType};
 
 fn pub_sub() -> (Net<64>, usize, usize) {
     let mut n = Net::new();
-    let p = n.add_type(SocketType::Pub);
-    let s = n.add_type(SocketType::Sub);
-    n.connect(p, s);
-    n.drive();
+    let (p, s, _) = n.join(SocketType::Pub, SocketType::Sub);
     (n, p, s)
 }
 
@@ -208,7 +205,7 @@ impl Raw {
         self.feed(&ready_frame(peer_type));
         out.extend(self.output());
         assert!(self.sock.peer(self.peer).unwrap().is_ready());
-        let frames = split_frames(&out[64..]);
+        let frames = parse_frames(&out[64..]);
         (out[..64].to_vec(), frames)
     }
 }
@@ -236,7 +233,7 @@ fn pub_applies_zmtp30_subscription_messages() {
     // "ALOL" is 00 04 'A' 'L' 'O' 'L'; nothing but data frames goes out.
     assert_eq!(&out[..6], [0x00, 0x04, b'A', b'L', b'O', b'L']);
     assert_eq!(
-        split_frames(&out),
+        parse_frames(&out),
         vec![
             (0x00, b"ALOL".to_vec()),
             (0x00, b"A".to_vec()),
@@ -267,7 +264,7 @@ fn pub_applies_zmtp31_subscribe_commands() {
     r.feed(&cmd);
     r.sock.send(&[b"ALOL"]).unwrap();
     r.sock.send(&[b"BLOL"]).unwrap();
-    assert_eq!(split_frames(&r.output()), vec![(0x00, b"ALOL".to_vec())]);
+    assert_eq!(parse_frames(&r.output()), vec![(0x00, b"ALOL".to_vec())]);
     // 04 08 06 CANCEL 'A'
     let mut cancel = vec![0x04, 0x08, 0x06];
     cancel.extend_from_slice(b"CANCEL");
@@ -322,12 +319,7 @@ fn sub_speaks_zmtp31_commands_to_a_31_peer() {
 #[test]
 fn xpub_reports_new_and_vanished_subscriptions() {
     let mut n = Net::<64>::new();
-    let x = n.add_type(SocketType::XPub);
-    let s1 = n.add_type(SocketType::Sub);
-    let s2 = n.add_type(SocketType::Sub);
-    let l1 = n.connect(x, s1);
-    n.connect(x, s2);
-    n.drive();
+    let (x, [(s1, l1), (s2, _)]) = n.hub(SocketType::XPub, SocketType::Sub);
     assert_eq!(n.recv(x), None);
 
     n.sockets[s1].subscribe(b"A").unwrap();
@@ -370,10 +362,7 @@ fn xpub_reports_new_and_vanished_subscriptions() {
 #[test]
 fn xpub_reports_the_empty_subscription() {
     let mut n = Net::<64>::new();
-    let x = n.add_type(SocketType::XPub);
-    let s = n.add_type(SocketType::Sub);
-    n.connect(x, s);
-    n.drive();
+    let (x, s, _) = n.join(SocketType::XPub, SocketType::Sub);
     n.sockets[s].subscribe(b"").unwrap();
     n.drive();
     assert_eq!(n.recv(x).unwrap(), [b"\x01".to_vec()]);
@@ -385,10 +374,7 @@ fn xpub_reports_the_empty_subscription() {
 #[test]
 fn xsub_sends_subscriptions_as_messages() {
     let mut n = Net::<64>::new();
-    let p = n.add_type(SocketType::Pub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(p, xs);
-    n.drive();
+    let (p, xs, _) = n.join(SocketType::Pub, SocketType::XSub);
     n.send(xs, &["\x01A"]);
     n.drive();
     n.send(p, &["A1"]);
@@ -405,19 +391,10 @@ fn xsub_sends_subscriptions_as_messages() {
 #[test]
 fn xsub_to_xpub_forwards_subscriptions() {
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
-    n.send(xs, &["\x01topic"]);
-    n.drive();
-    assert_eq!(n.recv_str(xp).unwrap(), ["\x01topic"]);
-    n.send(xp, &["topic.1"]);
-    n.drive();
-    assert_eq!(n.recv_str(xs).unwrap(), ["topic.1"]);
-    n.send(xs, &["\x00topic"]);
-    n.drive();
-    assert_eq!(n.recv_str(xp).unwrap(), ["\x00topic"]);
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
+    n.deliver(xs, xp, &["\x01topic"]);
+    n.deliver(xp, xs, &["topic.1"]);
+    n.deliver(xs, xp, &["\x00topic"]);
 }
 
 #[test]
@@ -425,10 +402,7 @@ fn xpub_receives_messages_without_a_subscription_prefix() {
     // libzmq zmq_socket(3), ZMQ_XPUB: "Messages without a sub/unsub prefix
     // are also received, but have no effect on subscription status."
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
     n.send(xs, &["hello upstream"]);
     n.send(xs, &["\x01A"]);
     n.send(xs, &["two", "frames"]);
@@ -504,10 +478,7 @@ fn xpub_checks_every_frame_for_a_subscription() {
     // at every frame: a later frame starting with 0x01 subscribes too, and
     // its notice ends the message handed to the application.
     let mut n = Net::<64>::new();
-    let xp = n.add_type(SocketType::XPub);
-    let xs = n.add_type(SocketType::XSub);
-    n.connect(xp, xs);
-    n.drive();
+    let (xp, xs, _) = n.join(SocketType::XPub, SocketType::XSub);
     n.send(xs, &["head", "\x01T", "tail"]);
     n.drive();
     assert_eq!(
@@ -527,10 +498,7 @@ fn long_topics_work_in_both_directions() {
         for chunk in [1, 13, 65_536] {
             let mut n = Net::<64>::new();
             n.chunk = chunk;
-            let x = n.add_type(SocketType::XPub);
-            let s = n.add_type(SocketType::Sub);
-            n.connect(x, s);
-            n.drive();
+            let (x, s, _) = n.join(SocketType::XPub, SocketType::Sub);
             let topic = "t".repeat(len);
             n.sockets[s].subscribe(topic.as_bytes()).unwrap();
             n.drive();

@@ -1,6 +1,8 @@
 //! Helpers for the connection-level tests: a single connection driven by
 //! hand (a scripted peer), a pair of connections with per-direction delivery
-//! control, and builders for greetings, frames and commands.
+//! control, the byte pump every in-memory link uses, and builders for
+//! greetings, frames and commands. Nothing here reads a real clock or
+//! touches the network.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 #![allow(
     clippy::unwrap_used,
@@ -16,6 +18,10 @@ use zmtp_core::{Instant, SocketType};
 
 /// The instant every test starts at.
 pub const T0: u64 = 1_000;
+
+/// Default receive and transmit buffer sizes.
+pub const RX: usize = 4096;
+pub const TX: usize = 4096;
 
 /// A zeroed buffer that lives for the whole test process.
 pub fn leak(n: usize) -> &'static mut [u8] {
@@ -40,6 +46,109 @@ pub fn transmit(c: &mut Connection<'static>, now: Instant) -> Vec<u8> {
         out.extend_from_slice(&buf[..n]);
     }
     panic!("poll_transmit never ends");
+}
+
+/// How one direction of an in-memory link moves bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flow {
+    /// Most bytes the sender may write per transmit call.
+    pub write: usize,
+    /// Most bytes the link holds in flight (`usize::MAX`: unbounded), like a
+    /// TCP window, so that back-pressure reaches the sender.
+    pub window: usize,
+    /// Most bytes offered to the receiver per input call.
+    pub read: usize,
+}
+
+/// Moves bytes one way over an in-memory link: the sender writes into
+/// `in_flight` until it has nothing more or the window is full, then the
+/// receiver is offered up to `flow.read` bytes once, and what it consumed
+/// leaves `in_flight`. `ends` is handed to both closures (the sender and
+/// receiver may live in it). Returns whether anything moved.
+pub fn pump<T: ?Sized>(
+    ends: &mut T,
+    in_flight: &mut Vec<u8>,
+    flow: Flow,
+    mut transmit: impl FnMut(&mut T, &mut [u8]) -> usize,
+    input: impl FnOnce(&mut T, &[u8]) -> usize,
+) -> bool {
+    let mut progress = false;
+    let mut buf = vec![0u8; flow.write.max(1)];
+    for calls in 0.. {
+        assert!(calls < 1_000_000, "transmit never ends");
+        let room = flow.window.saturating_sub(in_flight.len()).min(buf.len());
+        if room == 0 {
+            break;
+        }
+        let n = transmit(ends, &mut buf[..room]);
+        assert!(n <= room, "wrote more than offered");
+        if n == 0 {
+            break;
+        }
+        in_flight.extend_from_slice(&buf[..n]);
+        progress = true;
+    }
+    if !in_flight.is_empty() {
+        let take = in_flight.len().min(flow.read.max(1));
+        let used = input(ends, &in_flight[..take]);
+        assert!(used <= take, "consumed more than offered");
+        if used > 0 {
+            in_flight.drain(..used);
+            progress = true;
+        }
+    }
+    progress
+}
+
+/// A simulation on the virtual clock: [`Pair`] and the socket harness
+/// provide these primitives and share [`settle`] and [`advance_clock`].
+pub trait Sim {
+    /// One exchange over every live link; returns whether anything moved.
+    fn step(&mut self) -> bool;
+    /// The simulation's clock.
+    fn clock(&mut self) -> &mut Instant;
+    /// The earliest timer deadline of any endpoint.
+    fn next_timeout(&self) -> Option<Instant>;
+    /// Runs every endpoint's timers at `now`.
+    fn fire_timers(&mut self, now: Instant);
+}
+
+/// Steps until nothing moves (bounded).
+#[track_caller]
+pub fn settle(sim: &mut impl Sim) {
+    for _ in 0..100_000 {
+        if !sim.step() {
+            return;
+        }
+    }
+    panic!("drive did not settle");
+}
+
+/// Moves the clock to `end`, firing timers at their exact deadlines and
+/// settling the links after each.
+#[track_caller]
+pub fn advance_clock(sim: &mut impl Sim, end: Instant) {
+    for _ in 0..100_000 {
+        settle(sim);
+        match sim.next_timeout() {
+            Some(t) if t <= end => {
+                let now = sim.clock();
+                if t > *now {
+                    *now = t;
+                }
+                let now = *now;
+                sim.fire_timers(now);
+            }
+            _ => break,
+        }
+    }
+    let now = sim.clock();
+    if end > *now {
+        *now = end;
+    }
+    let now = *now;
+    sim.fire_timers(now);
+    settle(sim);
 }
 
 /// All pending events.
@@ -209,7 +318,7 @@ pub struct Solo {
 
 impl Solo {
     pub fn new(cfg: &Config) -> Self {
-        Self::with_buffers(cfg, 4096, 4096)
+        Self::with_buffers(cfg, RX, TX)
     }
 
     pub fn with_buffers(cfg: &Config, rx: usize, tx: usize) -> Self {
@@ -329,7 +438,7 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(cfg_a: &Config, cfg_b: &Config) -> Self {
-        Self::with_buffers(cfg_a, cfg_b, 4096, 4096)
+        Self::with_buffers(cfg_a, cfg_b, RX, TX)
     }
 
     pub fn with_buffers(cfg_a: &Config, cfg_b: &Config, rx: usize, tx: usize) -> Self {
@@ -342,21 +451,40 @@ impl Pair {
         }
     }
 
+    /// Moves `from`'s output towards `to` (small writes on purpose, to
+    /// exercise resumption mid-frame); it is delivered unless `from` holds
+    /// it back.
     fn pump(now: Instant, chunk: usize, from: &mut Side, to: &mut Connection<'static>) -> bool {
-        let out = transmit(&mut from.c, now);
-        let mut progress = !out.is_empty();
-        from.sent.extend_from_slice(&out);
-        from.in_flight.extend_from_slice(&out);
-        if from.deliver && !from.in_flight.is_empty() {
-            let take = from.in_flight.len().min(chunk.max(1));
-            let used = to.handle_input(now, &from.in_flight[..take]);
-            assert!(used <= take, "consumed more than offered");
-            if used > 0 {
-                from.in_flight.drain(..used);
-                progress = true;
-            }
-        }
-        progress
+        let flow = Flow {
+            write: 7,
+            window: usize::MAX,
+            read: chunk,
+        };
+        let Side {
+            c,
+            sent,
+            in_flight,
+            deliver,
+            ..
+        } = from;
+        let deliver = *deliver;
+        pump(
+            &mut (c, to),
+            in_flight,
+            flow,
+            |(c, _), buf| {
+                let n = c.poll_transmit(now, buf);
+                sent.extend_from_slice(&buf[..n]);
+                n
+            },
+            |(_, to), bytes| {
+                if deliver {
+                    to.handle_input(now, bytes)
+                } else {
+                    0
+                }
+            },
+        )
     }
 
     /// One exchange each way; returns whether anything moved.
@@ -368,43 +496,17 @@ impl Pair {
         p
     }
 
+    /// Steps until nothing moves (bounded).
     #[track_caller]
     pub fn drive(&mut self) {
-        for _ in 0..100_000 {
-            if !self.step() {
-                return;
-            }
-        }
-        panic!("drive did not settle");
+        settle(self);
     }
 
     /// Advances the clock to `at_ms` (absolute), firing timers at their
     /// exact deadlines.
+    #[track_caller]
     pub fn advance_to(&mut self, at_ms: u64) {
-        let end = Instant::from_millis(at_ms);
-        for _ in 0..100_000 {
-            self.drive();
-            let next = [self.a.c.poll_timeout(), self.b.c.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            match next {
-                Some(t) if t <= end => {
-                    if t > self.now {
-                        self.now = t;
-                    }
-                    self.a.c.handle_timeout(self.now);
-                    self.b.c.handle_timeout(self.now);
-                }
-                _ => break,
-            }
-        }
-        if end > self.now {
-            self.now = end;
-        }
-        self.a.c.handle_timeout(self.now);
-        self.b.c.handle_timeout(self.now);
-        self.drive();
+        advance_clock(self, Instant::from_millis(at_ms));
     }
 
     pub fn advance(&mut self, ms: u64) {
@@ -424,5 +526,27 @@ impl Pair {
         assert!(self.b.c.is_ready(), "b: {:?}", self.b.events);
         pop_metadata(&mut self.a.c);
         pop_metadata(&mut self.b.c);
+    }
+}
+
+impl Sim for Pair {
+    fn step(&mut self) -> bool {
+        Self::step(self)
+    }
+
+    fn clock(&mut self) -> &mut Instant {
+        &mut self.now
+    }
+
+    fn next_timeout(&self) -> Option<Instant> {
+        [self.a.c.poll_timeout(), self.b.c.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn fire_timers(&mut self, now: Instant) {
+        self.a.c.handle_timeout(now);
+        self.b.c.handle_timeout(now);
     }
 }
