@@ -22,7 +22,6 @@ mod libzmq {
 
 use common::*;
 use zmtp_core::conn::{Config, ConnEvent, Connection, DisconnectReason, REC_METADATA};
-use zmtp_core::socket::PeerBuffers;
 use zmtp_core::{Instant, SocketType};
 
 fn captured(t: SocketType) -> (&'static [u8], &'static [u8]) {
@@ -53,10 +52,6 @@ fn transmit_all(c: &mut Connection<'static>, now: Instant) -> Vec<u8> {
         }
         out.extend_from_slice(&buf[..n]);
     }
-}
-
-fn events(c: &mut Connection<'static>) -> Vec<ConnEvent> {
-    core::iter::from_fn(|| c.poll_event()).collect()
 }
 
 /// A connection of type `ours` that has handshaked with libzmq's recorded
@@ -179,17 +174,13 @@ fn our_pong_equals_libzmqs() {
 
 /// A PUB socket whose one peer is the recorded libzmq subscriber.
 fn publish_to_recorded(subscription: &[u8], minor: u8) -> Vec<Vec<u8>> {
-    let mut net = Net::new();
+    let mut net: Net = Net::new();
     let pub_ = net.add_type(SocketType::Pub);
     let now = net.now;
     let peer = net.sockets[pub_]
         .attach(
             now,
-            PeerBuffers {
-                rx: leak(RX),
-                tx: leak(TX),
-                subs: leak(SUBS),
-            },
+            bufs(RX, TX),
             7,
             zmtp_core::monitor::EndpointPair::bind("tcp://127.0.0.1:5555"),
         )

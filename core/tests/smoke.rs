@@ -6,28 +6,21 @@ use zmtp_core::conn::{Config, ConnEvent};
 
 #[test]
 fn dealer_pair_handshake_and_bounce() {
-    let mut net = Net::new();
-    let server = net.add_type(SocketType::Dealer);
-    let client = net.add_type(SocketType::Dealer);
-    net.connect(server, client);
-    net.drive();
+    let mut net: Net = Net::new();
+    let (server, client, _) = net.join(SocketType::Dealer, SocketType::Dealer);
     assert_eq!(net.event_names(server), ["ACCEPTED", "HANDSHAKE_SUCCEEDED"]);
     assert_eq!(
         net.event_names(client),
         ["CONNECTED", "HANDSHAKE_SUCCEEDED"]
     );
-    net.send(client, &["hello", "world"]);
-    net.drive();
-    assert_eq!(net.recv_str(server).unwrap(), ["hello", "world"]);
-    net.send(server, &["back"]);
-    net.drive();
-    assert_eq!(net.recv_str(client).unwrap(), ["back"]);
+    net.deliver(client, server, &["hello", "world"]);
+    net.deliver(server, client, &["back"]);
 }
 
 #[test]
 fn conn_pair_null_handshake() {
-    let mut p = ConnPair::new(&Config::new(SocketType::Req), &Config::new(SocketType::Rep));
+    let mut p = Pair::new(&Config::new(SocketType::Req), &Config::new(SocketType::Rep));
     p.drive();
-    assert_eq!(p.events_a, [ConnEvent::HandshakeSucceeded]);
-    assert_eq!(p.events_b, [ConnEvent::HandshakeSucceeded]);
+    assert_eq!(p.a.events, [ConnEvent::HandshakeSucceeded]);
+    assert_eq!(p.b.events, [ConnEvent::HandshakeSucceeded]);
 }

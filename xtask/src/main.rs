@@ -213,6 +213,14 @@ fn test(quick: bool) -> ExitCode {
 fn stage_fmt(ctx: &mut Ctx) {
     let cmd = ctx.cargo(&["fmt", "--all", "--", "--check"]);
     ctx.check("fmt", cmd);
+    // The fuzz crate and the firmware are workspaces of their own.
+    for dir in ["fuzz", "examples/firmware"] {
+        let manifest = format!("{dir}/Cargo.toml");
+        if ctx.root.join(&manifest).is_file() {
+            let cmd = ctx.cargo(&["fmt", "--manifest-path", &manifest, "--", "--check"]);
+            ctx.check(&format!("fmt {dir}"), cmd);
+        }
+    }
 }
 
 /// Stage 2: clippy with warnings denied, for the whole workspace and for
@@ -339,14 +347,21 @@ fn stage_fuzz(ctx: &mut Ctx) {
     let rss_limit = format!("-rss_limit_mb={FUZZ_RSS_LIMIT_MB}");
     let limit = Duration::from_secs(secs.saturating_add(FUZZ_GRACE_SECS));
     for target in &targets {
+        // New inputs go to the (ignored) corpus directory; the committed
+        // seeds are read but never written.
+        let corpus = format!("fuzz/corpus/{target}");
+        let seeds = format!("fuzz/seeds/{target}");
         let mut cmd = ctx.cargo(&[
             &toolchain,
             "fuzz",
             "run",
             target,
+            &corpus,
+            &seeds,
             "--",
             &max_total_time,
             &rss_limit,
+            "-create_missing_dirs=1",
         ]);
         let ok = exec::run_with_deadline(&mut cmd, limit);
         ctx.tally.check(&format!("fuzz run {target}"), ok);

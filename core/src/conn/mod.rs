@@ -49,6 +49,16 @@
 //! [`Config::max_msg_size`] and the receive buffer's
 //! [`MsgRing::max_body_len`]; a larger frame closes the connection
 //! ([`DisconnectReason::MessageTooLarge`]) before any of its body is stored.
+//! A whole message must fit the receive buffer too (its frames' bodies plus
+//! a record header each); a multi-frame message that cannot is refused the
+//! same way once nothing else is left to read.
+//!
+//! Records do not wrap inside the receive buffer, so a multi-frame message
+//! only starts behind other queued units when all of its frame headers are
+//! in the bytes offered and the whole message fits at once; otherwise
+//! ([`Connection::is_rx_blocked`]) it waits until the application has read
+//! everything queued before it. This rules out a queue whose free space is
+//! split around a half-received message that can then never complete.
 
 pub mod config;
 mod timer;
@@ -131,7 +141,9 @@ pub enum DisconnectReason {
     UnsupportedVersion,
     /// The peer broke the protocol (the error is the monitor's code).
     Protocol(ProtocolError),
-    /// A frame was malformed (reserved flag bits, a command with MORE, ...).
+    /// A frame was malformed (a PING too short to hold its TTL). Like
+    /// libzmq, reserved flag bits and MORE on a command are ignored rather
+    /// than treated as errors.
     Framing,
     /// The peer's metadata was malformed.
     InvalidMetadata,
@@ -240,12 +252,18 @@ pub struct Connection<'a> {
     phase: Phase,
     greeting: [u8; wire::greeting::GREETING_LEN],
     greeting_got: usize,
+    peer_major: u8,
     peer_minor: u8,
     peer_socket_type: Option<SocketType>,
     ready_received: bool,
     rx_state: Rx,
     /// Complete units (messages, commands, metadata) at the front of `rx`.
     rx_units: usize,
+    /// Whether the metadata record is still queued (it is one of `rx_units`
+    /// but does not count against `ZMQ_RCVHWM`).
+    rx_meta: bool,
+    /// The latest instant seen, for work resumed outside an input call.
+    last_now: Instant,
     /// Whether the next data frame starts a new message.
     rx_at_msg_start: bool,
     scratch: [u8; CMD_SCRATCH],
@@ -297,11 +315,14 @@ impl<'a> Connection<'a> {
             phase: Phase::Greeting,
             greeting: [0; wire::greeting::GREETING_LEN],
             greeting_got: 0,
+            peer_major: 0,
             peer_minor: 0,
             peer_socket_type: None,
             ready_received: false,
             rx_state: Rx::Flags,
             rx_units: 0,
+            rx_meta: false,
+            last_now: now,
             rx_at_msg_start: true,
             scratch: [0; CMD_SCRATCH],
             rx: MsgRing::new(rx_buf),
@@ -317,18 +338,16 @@ impl<'a> Connection<'a> {
             events: heapless::Deque::new(),
         };
         let mut greeting = [0u8; wire::greeting::GREETING_LEN];
+        // libzmq `zmtp_engine.cpp` plug_internal: the padding carries
+        // `routing_id_size + 1` whatever the socket type.
+        let id_len = u8::try_from(config.routing_id.len()).unwrap_or(u8::MAX);
         wire::GreetingRepr {
             major: 3,
             minor: 1,
             mechanism,
             as_server: false,
         }
-        .emit(
-            // libzmq pads its signature with the routing id length + 1 (a
-            // ZMTP 1.0 compatibility trick, zmtp_engine.cpp).
-            u8::try_from(config.routing_id.len()).unwrap_or(u8::MAX),
-            &mut greeting,
-        );
+        .emit(id_len, &mut greeting);
         conn.tx
             .push(REC_RAW, &greeting)
             .map_err(|_| SendError::TooLarge)?;
@@ -403,15 +422,21 @@ impl<'a> Connection<'a> {
     }
 
     /// Whether subscriptions must be sent as ZMTP 3.0 messages (`0x01` /
-    /// `0x00` prefix) rather than 3.1 SUBSCRIBE/CANCEL commands.
+    /// `0x00` prefix) rather than 3.1 SUBSCRIBE/CANCEL commands: only for a
+    /// 3.0 peer (libzmq `select_handshake_fun` treats any major version
+    /// above 3 as 3.1, whatever its minor). `false` before the greeting.
     #[must_use]
     pub fn uses_subscription_messages(&self) -> bool {
-        self.peer_minor == 0
+        self.peer_major == 3 && self.peer_minor == 0
     }
 
-    /// Whether input is held back because the receive queue is full: the
-    /// driver should offer its unconsumed bytes again after the application
-    /// read something.
+    /// Whether input is held back because the receive queue is full (by
+    /// `ZMQ_RCVHWM` or by bytes), or because a multi-frame message waits for
+    /// it to empty (see the module documentation): the driver should offer
+    /// its unconsumed bytes again after the application read something. A
+    /// frame whose bytes were all consumed already (an empty frame, a short
+    /// SUBSCRIBE) moves in by itself when [`Connection::pop_frame`] makes
+    /// room.
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
         matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
@@ -425,6 +450,7 @@ impl<'a> Connection<'a> {
     /// consumed (at most `bytes.len()`). Fewer than offered means the receive
     /// queue is full or the connection closed; keep the rest for later.
     pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) -> usize {
+        self.last_now = now;
         let mut used = 0usize;
         // Every step consumes a byte or changes state; the bound only guards
         // against a bug turning into a hang.
@@ -463,6 +489,7 @@ impl<'a> Connection<'a> {
 
     /// Runs expired timers. Spurious calls are no-ops.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.last_now = now;
         while let Some(t) = self.timers.expire(now) {
             if self.phase == Phase::Closed {
                 return;
@@ -496,10 +523,12 @@ impl<'a> Connection<'a> {
 
     /// Closes the connection at the application's request: no further
     /// output, no monitor event (libzmq reports nothing for a local close).
+    /// A final ERROR command still waiting after a protocol failure is
+    /// dropped too.
     pub fn close(&mut self) {
+        self.flush_after_close = false;
         if self.phase != Phase::Closed {
             self.phase = Phase::Closed;
-            self.flush_after_close = false;
             self.timers.stop_all();
             self.push_event(ConnEvent::Disconnected(DisconnectReason::LocalClose));
         }
@@ -662,7 +691,13 @@ impl<'a> Connection<'a> {
             n = n.saturating_add(1);
         }
         let lens = buf.get(..n.max(1)).unwrap_or_default();
-        if lens.iter().any(|&l| l > self.tx.max_body_len()) {
+        // An empty ring places records back to back from the start, so a
+        // message fits an empty transmit queue exactly when its records'
+        // total does not exceed the capacity.
+        let total = lens.iter().try_fold(0usize, |acc, &l| {
+            MsgRing::record_len(l).and_then(|r| acc.checked_add(r))
+        });
+        if total.is_none_or(|t| t > self.tx.capacity()) {
             return Err(SendError::TooLarge);
         }
         if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
@@ -746,10 +781,34 @@ impl<'a> Connection<'a> {
             return false;
         };
         self.rx.pop();
+        if flags & REC_METADATA != 0 {
+            self.rx_meta = false;
+        }
         if flags & REC_MORE == 0 {
             self.rx_units = self.rx_units.saturating_sub(1);
         }
+        self.resume_rx();
         true
+    }
+
+    /// Room was made in the receive queue: a frame whose header (or, for a
+    /// short SUBSCRIBE/CANCEL, whole body) was already consumed may move in
+    /// now. Without this, a blocked empty frame would wait for input that
+    /// never comes, since every one of its bytes was already taken.
+    fn resume_rx(&mut self) {
+        if self.phase != Phase::Ready {
+            return;
+        }
+        let now = self.last_now;
+        match self.rx_state {
+            Rx::Header { flags, size } => {
+                let _ = self.place_body(now, flags, size, &[]);
+            }
+            Rx::CmdWait { size, kept } => {
+                let _ = self.place_command(now, size, kept);
+            }
+            _ => {}
+        }
     }
 
     /// Ends the connection and hands the caller's buffers back
@@ -775,19 +834,29 @@ impl<'a> Connection<'a> {
         }
         self.greeting_got = before.saturating_add(n);
         let sig = wire::greeting::SIGNATURE_LEN;
-        if before < sig && self.greeting_got >= sig {
-            let head = self.greeting.get(..sig).unwrap_or_default();
-            if wire::greeting::check_signature(head).is_err() {
-                self.fail(
-                    DisconnectReason::UnsupportedVersion,
-                    Some(ConnEvent::HandshakeFailedProtocol(
-                        ProtocolError::ZmtpUnspecified,
-                    )),
-                );
-                return n;
+        if before < sig {
+            // libzmq `receive_greeting` decides on the first byte (not 0xFF:
+            // a ZMTP 1.0 peer), then on byte 9 once the signature is in. A
+            // 1.0 peer may send fewer than 10 bytes and wait, so the first
+            // byte must be judged on its own.
+            let head = self.greeting.get(..self.greeting_got).unwrap_or_default();
+            match wire::greeting::check_signature(head) {
+                Ok(()) => {
+                    // libzmq sends its major version once the peer's
+                    // signature is in.
+                    self.tx_allowed = (sig as u64).saturating_add(1);
+                }
+                Err(wire::Error::Truncated) => {}
+                Err(_) => {
+                    self.fail(
+                        DisconnectReason::UnsupportedVersion,
+                        Some(ConnEvent::HandshakeFailedProtocol(
+                            ProtocolError::ZmtpUnspecified,
+                        )),
+                    );
+                    return n;
+                }
             }
-            // libzmq sends its major version once the peer's signature is in.
-            self.tx_allowed = (sig as u64).saturating_add(1);
         }
         if before <= sig && self.greeting_got > sig {
             let major = self.greeting.get(sig).copied().unwrap_or(0);
@@ -819,6 +888,7 @@ impl<'a> Connection<'a> {
             );
             return;
         };
+        self.peer_major = repr.major;
         self.peer_minor = repr.minor;
         if repr.mechanism != self.mechanism {
             self.fail(
@@ -843,6 +913,15 @@ impl<'a> Connection<'a> {
         match self.rx_state {
             Rx::Flags => {
                 let &b = bytes.first()?;
+                // libzmq `v2_decoder.cpp` flags_ready reads only MORE, LONG
+                // and COMMAND: reserved bits are ignored, not rejected. A
+                // command cannot continue a message, so MORE is dropped there.
+                let b = b & !Flags::RESERVED;
+                let b = if b & Flags::COMMAND != 0 {
+                    b & !Flags::MORE
+                } else {
+                    b
+                };
                 match Flags::from_byte(b) {
                     Ok(flags) => {
                         self.rx_state = Rx::Size {
@@ -863,12 +942,14 @@ impl<'a> Connection<'a> {
                 if got < need {
                     self.rx_state = Rx::Size { flags, got, acc };
                 } else {
-                    self.size_complete(now, flags, acc);
+                    // The lookahead starts at this frame's body.
+                    let ahead = bytes.get(1..).unwrap_or_default();
+                    self.size_complete(now, flags, acc, ahead);
                 }
                 Some(1)
             }
             Rx::Header { flags, size } => {
-                if self.place_body(now, flags, size) {
+                if self.place_body(now, flags, size, bytes) {
                     Some(0)
                 } else {
                     None
@@ -930,7 +1011,7 @@ impl<'a> Connection<'a> {
         }
     }
 
-    fn size_complete(&mut self, now: Instant, flags: Flags, size: u64) {
+    fn size_complete(&mut self, now: Instant, flags: Flags, size: u64, ahead: &[u8]) {
         if self.max_msg_size.is_some_and(|max| size > max) {
             self.fail(DisconnectReason::MessageTooLarge, None);
             return;
@@ -952,17 +1033,35 @@ impl<'a> Connection<'a> {
             return;
         }
         self.rx_state = Rx::Header { flags, size };
-        self.place_body(now, flags, size);
+        self.place_body(now, flags, size, ahead);
     }
 
     /// Tries to reserve room for a frame body; on success the decoder moves
-    /// on to stream the body.
-    fn place_body(&mut self, now: Instant, flags: Flags, size: usize) -> bool {
+    /// on to stream the body. `ahead` is the input from the body on (possibly
+    /// empty), used to size a multi-frame message before it starts.
+    ///
+    /// Records never wrap inside the receive queue, so a multi-frame message
+    /// that starts behind other queued units may find, once those are read,
+    /// no contiguous room for its next frame while its own first frames can
+    /// never be read (they are not a complete unit yet). To rule that out, a
+    /// multi-frame message starts in a non-empty queue only if all of it is
+    /// visible in `ahead` and fits right now; otherwise it waits until the
+    /// queue is empty, where any message up to the queue's capacity fits.
+    fn place_body(&mut self, now: Instant, flags: Flags, size: usize, ahead: &[u8]) -> bool {
         let handshaking = self.phase == Phase::Handshake;
+        let queued = self.rx_units.saturating_sub(usize::from(self.rx_meta));
         if !handshaking
             && self.rx_at_msg_start
             && self.rcvhwm != 0
-            && self.rx_units >= self.rcvhwm as usize
+            && queued >= self.rcvhwm as usize
+        {
+            return false;
+        }
+        if !handshaking
+            && self.rx_at_msg_start
+            && flags.is_more()
+            && !self.rx.is_empty()
+            && !self.message_fits_now(size, ahead)
         {
             return false;
         }
@@ -974,6 +1073,11 @@ impl<'a> Connection<'a> {
             0
         };
         if self.rx.begin(rec_flags, size).is_err() {
+            if !handshaking && !self.rx_at_msg_start && self.rx_units == 0 {
+                // Only this message's first frames are queued and nothing
+                // can be read to make room: it is larger than the queue.
+                self.fail(DisconnectReason::MessageTooLarge, None);
+            }
             return false;
         }
         self.rx_state = Rx::Ring {
@@ -984,6 +1088,51 @@ impl<'a> Connection<'a> {
             self.frame_in_ring(now, flags);
         }
         true
+    }
+
+    /// Whether a multi-frame message whose first body is `first` bytes and
+    /// whose bytes from that body on are `ahead` can be stored whole right
+    /// now. `false` when its frame headers are not all in `ahead`, when a
+    /// command is interleaved, or beyond [`MAX_PARTS`] frames.
+    fn message_fits_now(&self, first: usize, ahead: &[u8]) -> bool {
+        let mut lens = [0usize; MAX_PARTS];
+        let mut n = 0usize;
+        let mut size = first;
+        let mut r = wire::Reader::new(ahead);
+        loop {
+            let Some(slot) = lens.get_mut(n) else {
+                return false;
+            };
+            *slot = size;
+            n = n.saturating_add(1);
+            if r.take(size).is_none() {
+                return false;
+            }
+            let Some(b) = r.u8() else {
+                return false;
+            };
+            let b = b & !Flags::RESERVED;
+            if b & Flags::COMMAND != 0 {
+                return false;
+            }
+            let next = if b & Flags::LONG != 0 {
+                r.u64_be()
+            } else {
+                r.u8().map(u64::from)
+            };
+            let Some(next) = next.and_then(|s| usize::try_from(s).ok()) else {
+                return false;
+            };
+            if b & Flags::MORE == 0 {
+                let Some(slot) = lens.get_mut(n) else {
+                    return false;
+                };
+                *slot = next;
+                n = n.saturating_add(1);
+                return self.rx.fits(lens.get(..n).unwrap_or_default());
+            }
+            size = next;
+        }
     }
 
     /// A whole frame body sits in the receive queue's reservation.
@@ -1055,6 +1204,11 @@ impl<'a> Connection<'a> {
     /// the scratch) into the receive queue; waits while the queue is full.
     fn place_command(&mut self, now: Instant, size: usize, kept: usize) -> bool {
         if self.rx.begin(REC_COMMAND, size).is_err() {
+            if !self.rx_at_msg_start && self.rx_units == 0 {
+                // Interleaved in a message that fills the queue: no read
+                // can ever make room.
+                self.fail(DisconnectReason::MessageTooLarge, None);
+            }
             return false;
         }
         let _ = self.rx.write(self.scratch.get(..kept).unwrap_or_default());
@@ -1144,6 +1298,7 @@ impl<'a> Connection<'a> {
                 // metadata): one unit ahead of every message.
                 if self.rx.commit() {
                     self.rx_units = self.rx_units.saturating_add(1);
+                    self.rx_meta = true;
                 }
                 self.mechanism_ready(now);
             }

@@ -21,25 +21,33 @@
 //! | REQ | round-robin, adds the empty delimiter; strict send/recv alternation | only from the peer asked, delimiter removed | `WouldBlock` |
 //! | REP | to the peer that asked, with its envelope | fair-queued, envelope kept | reply dropped |
 //! | ROUTER | to the peer named by the first frame | fair-queued, routing id frame prepended | dropped |
-//! | PUB, XPUB | to every peer whose subscription prefixes the first frame | XPUB: subscription messages | dropped for that peer |
+//! | PUB, XPUB | to every peer whose subscription prefixes the first frame | XPUB: subscription notices, then what peers send without a subscription prefix | dropped for that peer |
 //! | SUB, XSUB | XSUB: subscription messages and others to all peers | fair-queued, filtered by prefix | — |
 //! | PULL | — | fair-queued | — |
 //!
 //! Only peers whose handshake finished take part (libzmq's `ZMQ_IMMEDIATE`
 //! behaviour): a DEALER with no ready peer returns `WouldBlock` rather than
-//! queueing for a future peer.
+//! queueing for a future peer. A ROUTER peer announcing a routing id that
+//! another peer already uses is ignored but stays connected, as in libzmq
+//! without `ZMQ_ROUTER_HANDOVER`; a second PAIR peer is closed.
+//!
+//! Messages a peer sent before its connection failed stay readable until
+//! [`Socket::detach`] (libzmq reads a pipe up to its end); after
+//! [`Socket::close_peer`] (libzmq `zmq_disconnect`) they are dropped. A
+//! message is always delivered whole: one the application is half way
+//! through when its peer is detached ends with an empty frame.
 //!
 //! ## Memory
 //!
 //! Each peer brings its own [`PeerBuffers`] (receive queue, transmit queue,
 //! and for PUB/XPUB the peer's subscriptions). The socket takes one more
 //! buffer at construction: SUB/XSUB keep their own subscriptions there (to
-//! filter and to replay to new peers), XPUB queues the subscription messages
-//! for the application there. Other types may pass an empty slice.
+//! filter and to replay to new peers), XPUB queues the subscription notices and
+//! upstream messages for the application there. Other types may pass an empty slice.
 
 mod pattern;
 
-pub use pattern::{ENVELOPE_CAP, RecvError, RecvInfo, SendError};
+pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
 
 use crate::conn::{Config, ConnEvent, Connection, DisconnectReason, REC_METADATA};
 use crate::monitor::{EndpointPair, Event, Monitor};
@@ -47,6 +55,26 @@ use crate::queue::{MsgRing, TopicSet};
 use crate::socket_type::SocketType;
 use crate::time::Instant;
 use crate::wire;
+
+/// Whether this build includes `t`'s pattern. PAIR, DEALER, PUSH and PULL
+/// are always built; PUB/SUB/XPUB/XSUB need the `pubsub` feature, REQ/REP
+/// `reqrep`, ROUTER `router` (all on by default). A socket of a type left
+/// out still handshakes, but `send` and `recv` return `NotSupported`.
+#[must_use]
+#[allow(
+    clippy::match_like_matches_macro,
+    reason = "with every feature off all arms but the last are `false`"
+)]
+pub const fn is_enabled(t: SocketType) -> bool {
+    match t {
+        SocketType::Pub | SocketType::Sub | SocketType::XPub | SocketType::XSub => {
+            cfg!(feature = "pubsub")
+        }
+        SocketType::Req | SocketType::Rep => cfg!(feature = "reqrep"),
+        SocketType::Router => cfg!(feature = "router"),
+        _ => true,
+    }
+}
 
 /// Identifies one peer of a [`Socket`] (an index; reused after
 /// [`Socket::detach`]).
@@ -69,7 +97,11 @@ pub struct PeerBuffers<'a> {
     pub rx: &'a mut [u8],
     /// Transmit queue: frames waiting for the transport.
     pub tx: &'a mut [u8],
-    /// PUB/XPUB: the peer's subscriptions. Unused (may be empty) otherwise.
+    /// PUB/XPUB: the peer's subscriptions (each distinct topic costs its
+    /// length plus [`TopicSet::ENTRY_HEADER_LEN`] bytes). A subscription
+    /// that does not fit is ignored, so the peer gets nothing for it; an
+    /// empty buffer means the peer receives nothing at all. Unused (may be
+    /// empty) for other types.
     pub subs: &'a mut [u8],
 }
 
@@ -109,6 +141,10 @@ pub(crate) struct Peer<'a, const EP: usize> {
     pub(crate) subs: TopicSet<'a>,
     /// Whether the pattern uses this peer (handshake done, not a duplicate).
     pub(crate) active: bool,
+    /// Closed by the peer or the transport after taking part: the messages
+    /// it sent before are still delivered (libzmq reads a pipe up to its
+    /// delimiter), until [`Socket::detach`].
+    pub(crate) drain: bool,
     /// Whether [`Socket::poll_closed`] reported the close.
     pub(crate) close_reported: bool,
     pub(crate) close_reason: Option<DisconnectReason>,
@@ -124,8 +160,11 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     pub(crate) monitor: Monitor<EVENTS, EP>,
     /// SUB/XSUB: own subscriptions.
     pub(crate) subs: TopicSet<'a>,
-    /// XPUB: subscription messages for the application.
+    /// XPUB: subscription notices and upstream messages for the
+    /// application.
     pub(crate) xpub_pending: MsgRing<'a>,
+    /// XPUB: the peer whose message is partly copied to `xpub_pending`.
+    pub(crate) xpub_open: Option<PeerHandle>,
     pub(crate) state: pattern::State,
     pub(crate) lb_next: usize,
     pub(crate) fq_next: usize,
@@ -151,6 +190,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             monitor: Monitor::new(),
             subs: TopicSet::new(subs_buf),
             xpub_pending: MsgRing::new(pending_buf),
+            xpub_open: None,
             state: pattern::State::new(),
             lb_next: 0,
             fq_next: 0,
@@ -230,6 +270,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             routing_id: heapless::Vec::new(),
             subs: TopicSet::new(bufs.subs),
             active: false,
+            drain: false,
             close_reported: false,
             close_reason: None,
         });
@@ -238,12 +279,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// Frees a peer's slot (after its transport was closed) and hands its
     /// buffers back. A peer that is still open is closed first, silently.
+    /// Messages from the peer that were not read yet are dropped; if the
+    /// application is half way through one, the next [`Socket::recv`]
+    /// ends it with an empty frame.
     pub fn detach(&mut self, peer: PeerHandle) -> Option<PeerBuffers<'a>> {
         if self.peer_ref(peer).is_some_and(|p| !p.conn.is_closed()) {
             self.close_peer(peer);
         }
         let p = self.peers.get_mut(peer.index())?.take()?;
-        self.forget_peer(peer);
+        self.state.detached(peer);
         let (rx, tx) = p.conn.into_buffers();
         Some(PeerBuffers {
             rx,
@@ -260,18 +304,36 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             p.conn.close();
         }
         self.process_events(peer);
+        // libzmq ends the pipe from the socket side: what was not read is
+        // dropped (a message being read can still be finished).
+        if let Some(p) = self.peer_mut(peer) {
+            p.drain = false;
+        }
     }
 
     /// Feeds bytes received on `peer`'s transport; returns how many were
-    /// consumed (see [`Connection::handle_input`]).
+    /// consumed (see [`Connection::handle_input`]). Fewer than offered
+    /// means the peer's receive queue is full: offer the rest again after
+    /// the application received something. PUB and XPUB consume
+    /// subscriptions as they arrive, so they take all they can in one call.
     pub fn handle_input(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]) -> usize {
-        let Some(p) = self.peer_mut(peer) else {
-            return 0;
-        };
-        let n = p.conn.handle_input(now, bytes);
-        self.process_events(peer);
-        self.service_peer(peer);
-        n
+        let mut used = 0usize;
+        // Each pass consumes at least one byte or stops.
+        while used < bytes.len() {
+            let Some(p) = self.peer_mut(peer) else {
+                break;
+            };
+            let n = p
+                .conn
+                .handle_input(now, bytes.get(used..).unwrap_or_default());
+            used = used.saturating_add(n).min(bytes.len());
+            self.process_events(peer);
+            self.service_peer(peer);
+            if n == 0 {
+                break;
+            }
+        }
+        used
     }
 
     /// `peer`'s transport reached end-of-stream.
@@ -339,6 +401,12 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// flushes its pending output (a final ERROR command), closes the
     /// transport, calls [`Socket::detach`], and reconnects if the peer was
     /// connected by us and `reason.should_reconnect()`.
+    ///
+    /// Until the detach, messages that arrived from the peer before it
+    /// went away can still be received (libzmq delivers a pipe's messages
+    /// up to its end); an adapter that wants them delivered reads them
+    /// first. After [`Socket::close_peer`] they are dropped, as libzmq does
+    /// for `zmq_disconnect`.
     pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
         for (i, slot) in self.peers.iter_mut().enumerate() {
             let Some(p) = slot else { continue };
@@ -397,6 +465,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// Turns a peer's connection events into monitor events and pattern
     /// state changes.
+    /// [`Socket::process_events`] for every peer.
+    fn process_all_events(&mut self) {
+        for i in 0..PEERS {
+            if let Ok(h) = u8::try_from(i) {
+                self.process_events(PeerHandle(h));
+            }
+        }
+    }
+
     fn process_events(&mut self, peer: PeerHandle) {
         loop {
             let Some(p) = self.peer_mut(peer) else { return };
@@ -450,7 +527,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         match socket_type {
-            SocketType::Router => {
+            SocketType::Router if cfg!(feature = "router") => {
                 // RFC 37 reserves ids starting with 0x00 for generated ones;
                 // an empty Identity gets 0x00 + a big-endian counter.
                 if identity.is_empty() {
@@ -466,10 +543,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     .flatten()
                     .any(|q| q.active && q.routing_id == identity);
                 if duplicate {
-                    // libzmq without ROUTER_HANDOVER ignores the newcomer.
-                    if let Some(p) = self.peer_mut(peer) {
-                        p.conn.close();
-                    }
+                    // libzmq without ROUTER_HANDOVER ignores the newcomer
+                    // (`router_t::identify_peer`): the connection stays up
+                    // but takes no part in the pattern, so what it sends
+                    // waits in its receive queue and back-pressures it.
                     return;
                 }
                 if let Some(p) = self.peer_mut(peer) {
@@ -488,7 +565,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(p) = self.peer_mut(peer) {
             p.active = true;
         }
-        if matches!(socket_type, SocketType::Sub | SocketType::XSub) {
+        if cfg!(feature = "pubsub") && matches!(socket_type, SocketType::Sub | SocketType::XSub) {
             self.replay_subscriptions(peer);
         }
     }
@@ -510,25 +587,23 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     fn peer_closed(&mut self, peer: PeerHandle, reason: DisconnectReason) {
         let was_active = self.peer_ref(peer).is_some_and(|p| p.active);
-        if was_active && self.config.socket_type == SocketType::XPub {
+        if cfg!(feature = "pubsub") && was_active && self.config.socket_type == SocketType::XPub {
             self.xpub_peer_gone(peer);
         }
         if let Some(p) = self.peer_mut(peer) {
             p.active = false;
+            p.drain = was_active && reason != DisconnectReason::LocalClose;
             p.close_reason = Some(reason);
         }
-        self.forget_peer(peer);
-    }
-
-    /// Drops pattern state that refers to `peer`.
-    fn forget_peer(&mut self, peer: PeerHandle) {
         self.state.forget(peer);
     }
 
     /// Housekeeping after input: PUB/XPUB consume subscriptions as they
     /// arrive, since the application never reads from those peers.
     fn service_peer(&mut self, peer: PeerHandle) {
-        if matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub) {
+        if cfg!(feature = "pubsub")
+            && matches!(self.config.socket_type, SocketType::Pub | SocketType::XPub)
+        {
             self.drain_subscriptions(peer);
         }
     }

@@ -2,13 +2,19 @@
 //! `req.cpp`, `rep.cpp`, `router.cpp`, `dist.cpp`, `xpub.cpp`, `xsub.cpp`).
 
 use super::{Peer, PeerHandle, Socket};
-use crate::conn::{REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::conn::{MAX_PARTS, REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::wire::{Command, Subscription};
 
 /// Bytes of REP's saved envelope (routing frames up to the delimiter), each
-/// frame stored as a length byte plus its bytes.
+/// frame stored as a length byte plus its bytes. A request with a larger
+/// envelope is dropped.
 pub const ENVELOPE_CAP: usize = 256;
+
+/// Most frames in REP's saved envelope, the delimiter included. A request
+/// with more is dropped (it could not be answered to the right place).
+pub const ENVELOPE_FRAMES: usize = 16;
 
 /// Why [`Socket::send`] failed (besides `WouldBlock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +84,9 @@ pub struct RecvInfo {
     pub len: usize,
     /// Whether more frames of the same message follow.
     pub more: bool,
-    /// The peer the message came from (`None` for XPUB's subscription
-    /// messages, which are the socket's own).
+    /// The peer the message came from (`None` for XPUB, whose subscription
+    /// notices are the socket's own and whose upstream messages are queued
+    /// together with them).
     pub peer: Option<PeerHandle>,
 }
 
@@ -111,6 +118,22 @@ pub(crate) struct Reading {
     peer: PeerHandle,
     /// ROUTER: the routing id frame has not been delivered yet.
     id_pending: bool,
+    /// At least one frame was delivered.
+    started: bool,
+    /// The peer was detached before the rest was read: the message ends
+    /// with an empty frame.
+    cut: bool,
+}
+
+impl Reading {
+    const fn new(peer: PeerHandle, id_pending: bool) -> Self {
+        Self {
+            peer,
+            id_pending,
+            started: false,
+            cut: false,
+        }
+    }
 }
 
 /// Pattern state of a socket.
@@ -128,10 +151,10 @@ impl State {
         }
     }
 
+    /// `peer` closed: a pending reply to it can never be sent, a reply from
+    /// it can still be read if it already arrived. A message being read
+    /// from it can be finished (its frames stay until detach).
     pub(crate) fn forget(&mut self, peer: PeerHandle) {
-        if self.reading.is_some_and(|r| r.peer == peer) {
-            self.reading = None;
-        }
         match &mut self.reqrep {
             ReqRep::Awaiting { peer: p, gone } | ReqRep::Replying { peer: p, gone, .. }
                 if *p == peer =>
@@ -141,13 +164,19 @@ impl State {
             _ => {}
         }
     }
-}
 
-fn map_conn_err(e: ConnSendError) -> nb::Error<SendError> {
-    match e {
-        ConnSendError::TooLarge => nb::Error::Other(SendError::TooLarge),
-        ConnSendError::TooManyParts => nb::Error::Other(SendError::TooManyParts),
-        _ => nb::Error::WouldBlock,
+    /// `peer`'s buffers are gone: a message half read from it is cut.
+    pub(crate) fn detached(&mut self, peer: PeerHandle) {
+        self.forget(peer);
+        if let Some(r) = &mut self.reading
+            && r.peer == peer
+        {
+            if r.started {
+                r.cut = true;
+            } else {
+                self.reading = None;
+            }
+        }
     }
 }
 
@@ -164,9 +193,18 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if parts.is_empty() {
             return Err(nb::Error::Other(SendError::EmptyMessage));
         }
+        // The types that drop instead of blocking would otherwise drop an
+        // over-long message silently; it is the caller's error.
+        let frames = match self.config.socket_type {
+            SocketType::Router => parts.len().saturating_sub(1),
+            _ => parts.len(),
+        };
+        if frames > MAX_PARTS {
+            return Err(nb::Error::Other(SendError::TooManyParts));
+        }
         match self.config.socket_type {
             SocketType::Sub | SocketType::Pull => Err(nb::Error::Other(SendError::NotSupported)),
-            SocketType::Req => {
+            SocketType::Req if cfg!(feature = "reqrep") => {
                 if self.state.reqrep != ReqRep::Idle {
                     return Err(nb::Error::Other(SendError::Efsm));
                 }
@@ -174,19 +212,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 self.state.reqrep = ReqRep::Awaiting { peer, gone: false };
                 Ok(())
             }
-            SocketType::Rep => self.send_reply(parts),
+            SocketType::Rep if cfg!(feature = "reqrep") => self.send_reply(parts),
             SocketType::Dealer | SocketType::Push | SocketType::Pair => {
                 self.load_balance(&[], parts).map(|_| ())
             }
-            SocketType::Router => {
+            SocketType::Router if cfg!(feature = "router") => {
                 self.send_routed(parts);
                 Ok(())
             }
-            SocketType::Pub | SocketType::XPub => {
+            SocketType::Pub | SocketType::XPub if cfg!(feature = "pubsub") => {
                 self.distribute(parts, true);
                 Ok(())
             }
-            SocketType::XSub => {
+            SocketType::XSub if cfg!(feature = "pubsub") => {
                 if let [only] = parts
                     && let Some(sub) = Subscription::parse_message(only)
                 {
@@ -199,6 +237,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 self.distribute(parts, false);
                 Ok(())
             }
+            // Types whose cargo feature is off.
+            _ => Err(nb::Error::Other(SendError::NotSupported)),
         }
     }
 
@@ -237,18 +277,33 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
+        let result = self.recv_frame(f, max_len);
+        // Reading makes room, and a connection may act on that (admit held
+        // back input, or close on a frame that can never fit): report it.
+        self.process_all_events();
+        result
+    }
+
+    fn recv_frame<R>(
+        &mut self,
+        f: impl FnOnce(&[u8]) -> R,
+        max_len: Option<usize>,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
         let st = self.config.socket_type;
         match st {
             SocketType::Pub | SocketType::Push => {
                 return Err(nb::Error::Other(RecvError::NotSupported));
             }
-            SocketType::XPub => return self.recv_xpub(f, max_len),
+            SocketType::XPub if cfg!(feature = "pubsub") => return self.recv_xpub(f, max_len),
+            _ if !super::is_enabled(st) => return Err(nb::Error::Other(RecvError::NotSupported)),
             _ => {}
         }
         if self.state.reading.is_none() {
             match (&self.state.reqrep, st) {
-                (ReqRep::Idle, SocketType::Req) => return Err(nb::Error::Other(RecvError::Efsm)),
-                (ReqRep::Replying { .. }, SocketType::Rep) => {
+                (ReqRep::Idle, SocketType::Req) if cfg!(feature = "reqrep") => {
+                    return Err(nb::Error::Other(RecvError::Efsm));
+                }
+                (ReqRep::Replying { .. }, SocketType::Rep) if cfg!(feature = "reqrep") => {
                     return Err(nb::Error::Other(RecvError::Efsm));
                 }
                 _ => {}
@@ -260,6 +315,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             return Err(nb::Error::WouldBlock);
         };
         let peer = reading.peer;
+        if reading.cut {
+            // The rest of the message left with its peer's buffers: end it
+            // so that the application never sees frames of two messages
+            // run together.
+            let info = RecvInfo {
+                len: 0,
+                more: false,
+                peer: Some(peer),
+            };
+            let r = f(&[]);
+            self.message_read(peer);
+            return Ok((r, info));
+        }
         if reading.id_pending {
             let Some(p) = self.peer_ref(peer) else {
                 self.state.reading = None;
@@ -278,8 +346,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             };
             let r = f(id);
             self.state.reading = Some(Reading {
-                peer,
                 id_pending: false,
+                started: true,
+                ..reading
             });
             return Ok((r, info));
         }
@@ -304,17 +373,27 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         };
         let r = f(body);
         p.conn.pop_frame();
-        if !more {
-            self.state.reading = None;
-            self.fq_next = peer.index().saturating_add(1);
-            match &self.state.reqrep {
-                ReqRep::Awaiting { .. } if st == SocketType::Req => {
-                    self.state.reqrep = ReqRep::Idle;
-                }
-                _ => {}
-            }
+        if more {
+            self.state.reading = Some(Reading {
+                started: true,
+                ..reading
+            });
+        } else {
+            self.message_read(peer);
         }
         Ok((r, info))
+    }
+
+    /// The last frame of a message from `peer` was delivered.
+    fn message_read(&mut self, peer: PeerHandle) {
+        self.state.reading = None;
+        self.fq_next = peer.index().saturating_add(1);
+        if cfg!(feature = "reqrep")
+            && self.config.socket_type == SocketType::Req
+            && matches!(self.state.reqrep, ReqRep::Awaiting { .. })
+        {
+            self.state.reqrep = ReqRep::Idle;
+        }
     }
 
     /// SUB/XSUB: subscribes to messages starting with `topic` (empty: all)
@@ -326,7 +405,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// [`SendError::NotSupported`] for other types, [`SendError::TooLarge`]
     /// when the subscription store is full.
     pub fn subscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
-        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+        if !cfg!(feature = "pubsub")
+            || !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub)
+        {
             return Err(SendError::NotSupported);
         }
         self.subs
@@ -344,7 +425,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     ///
     /// [`SendError::NotSupported`] for other types.
     pub fn unsubscribe(&mut self, topic: &[u8]) -> Result<(), SendError> {
-        if !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub) {
+        if !cfg!(feature = "pubsub")
+            || !matches!(self.config.socket_type, SocketType::Sub | SocketType::XSub)
+        {
             return Err(SendError::NotSupported);
         }
         if self.subs.cancel(topic) {
@@ -364,7 +447,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         prefix: &[&[u8]],
         parts: &[&[u8]],
     ) -> nb::Result<PeerHandle, SendError> {
-        let mut last_err = nb::Error::WouldBlock;
+        // `TooLarge` only when no peer could take the message later either.
+        let mut too_large = false;
+        let mut could_later = false;
         for k in 0..PEERS {
             let i = self
                 .lb_next
@@ -383,15 +468,18 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     let h = u8::try_from(i).map_err(|_| nb::Error::WouldBlock)?;
                     return Ok(PeerHandle(h));
                 }
-                Err(e) => {
-                    let e = map_conn_err(e);
-                    if matches!(e, nb::Error::Other(_)) {
-                        last_err = e;
-                    }
+                Err(ConnSendError::TooLarge) => too_large = true,
+                Err(ConnSendError::TooManyParts) => {
+                    return Err(nb::Error::Other(SendError::TooManyParts));
                 }
+                Err(_) => could_later = true,
             }
         }
-        Err(last_err)
+        if too_large && !could_later {
+            Err(nb::Error::Other(SendError::TooLarge))
+        } else {
+            Err(nb::Error::WouldBlock)
+        }
     }
 
     fn send_reply(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
@@ -402,32 +490,38 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             peer,
             gone,
             envelope,
-        } = core::mem::replace(&mut self.state.reqrep, ReqRep::Idle)
+        } = &self.state.reqrep
         else {
             return Err(nb::Error::Other(SendError::Efsm));
         };
-        if gone {
-            return Ok(());
-        }
-        let mut frames: heapless::Vec<&[u8], 16> = heapless::Vec::new();
-        let mut rest = envelope.as_slice();
-        while let Some((&len, tail)) = rest.split_first() {
-            let Some(frame) = tail.get(..usize::from(len)) else {
-                break;
-            };
-            if frames.push(frame).is_err() {
-                break;
+        if !*gone {
+            let mut frames: heapless::Vec<&[u8], ENVELOPE_FRAMES> = heapless::Vec::new();
+            let mut rest = envelope.as_slice();
+            while let Some((&len, tail)) = rest.split_first() {
+                let Some(frame) = tail.get(..usize::from(len)) else {
+                    break;
+                };
+                if frames.push(frame).is_err() {
+                    break;
+                }
+                rest = tail.get(usize::from(len)..).unwrap_or_default();
             }
-            rest = tail.get(usize::from(len)..).unwrap_or_default();
-        }
-        if let Some(p) = self.peer_mut(peer) {
-            // libzmq's REP sends through ROUTER logic: a full peer drops it.
-            if let Err(e) = p.conn.send_with_prefix(&frames, parts)
-                && let nb::Error::Other(e) = map_conn_err(e)
-            {
-                return Err(nb::Error::Other(e));
+            if let Some(Some(p)) = self.peers.get_mut(peer.index()) {
+                match p.conn.send_with_prefix(&frames, parts) {
+                    // The caller's mistake: the request stays answerable.
+                    Err(ConnSendError::TooLarge) => {
+                        return Err(nb::Error::Other(SendError::TooLarge));
+                    }
+                    Err(ConnSendError::TooManyParts) => {
+                        return Err(nb::Error::Other(SendError::TooManyParts));
+                    }
+                    // libzmq's REP sends through ROUTER logic: a full peer
+                    // drops the reply.
+                    _ => {}
+                }
             }
         }
+        self.state.reqrep = ReqRep::Idle;
         Ok(())
     }
 
@@ -483,12 +577,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 .checked_rem(PEERS)
                 .unwrap_or(0);
             let h = PeerHandle(u8::try_from(i).ok()?);
-            // Bounded: each pass consumes at least one frame or stops.
-            for _ in 0..1024 {
+            // Each pass consumes a whole unit or returns: at most every
+            // queued unit is looked at, so a match behind any number of
+            // dropped messages is found in this call.
+            let units = self
+                .peers
+                .get(i)
+                .and_then(Option::as_ref)
+                .map_or(0, |p| p.conn.queued_units());
+            for _ in 0..=units {
                 let Some(p) = self.peers.get_mut(i).and_then(Option::as_mut) else {
                     break;
                 };
-                if !p.active {
+                if !p.active && !p.drain {
                     break;
                 }
                 let Some((flags, body)) = p.conn.front_frame() else {
@@ -499,11 +600,13 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     continue;
                 }
                 match st {
-                    SocketType::Sub | SocketType::XSub if !self.subs.matches(body) => {
+                    SocketType::Sub | SocketType::XSub
+                        if cfg!(feature = "pubsub") && !self.subs.matches(body) =>
+                    {
                         drop_message(p);
                         continue;
                     }
-                    SocketType::Req => {
+                    SocketType::Req if cfg!(feature = "reqrep") => {
                         let awaited =
                             matches!(self.state.reqrep, ReqRep::Awaiting { peer, .. } if peer == h);
                         // The reply must start with an empty delimiter.
@@ -516,11 +619,11 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                             continue;
                         }
                     }
-                    SocketType::Rep => match read_envelope(p) {
+                    SocketType::Rep if cfg!(feature = "reqrep") => match read_envelope(p) {
                         Some(envelope) => {
                             self.state.reqrep = ReqRep::Replying {
                                 peer: h,
-                                gone: false,
+                                gone: !p.active,
                                 envelope,
                             };
                         }
@@ -528,10 +631,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     },
                     _ => {}
                 }
-                return Some(Reading {
-                    peer: h,
-                    id_pending: st == SocketType::Router,
-                });
+                return Some(Reading::new(
+                    h,
+                    cfg!(feature = "router") && st == SocketType::Router,
+                ));
             }
         }
         None
@@ -542,7 +645,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
-        let (_, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
+        let (flags, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
         if max_len.is_some_and(|m| body.len() > m) {
             return Err(nb::Error::Other(RecvError::BufferTooSmall {
                 needed: body.len(),
@@ -550,12 +653,16 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
         let info = RecvInfo {
             len: body.len(),
-            more: false,
+            more: flags & REC_MORE != 0,
             peer: None,
         };
         let r = f(body);
         self.xpub_pending.pop();
-        // Room appeared: subscriptions held back by a full queue may go on.
+        // Room appeared: input held back by a full queue may go on, first
+        // the rest of a message already partly handed over.
+        if let Some(open) = self.xpub_open {
+            self.drain_subscriptions(open);
+        }
         for i in 0..PEERS {
             if let Ok(h) = u8::try_from(i) {
                 self.drain_subscriptions(PeerHandle(h));
@@ -564,15 +671,31 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         Ok((r, info))
     }
 
-    /// PUB/XPUB: applies the subscriptions waiting in `peer`'s receive queue
-    /// (3.1 commands and 3.0 `0x01`/`0x00` messages) and drops anything
-    /// else the peer sent. XPUB queues new and vanished topics for the
-    /// application (libzmq `xpub_t::xread_activated`, non-verbose), and stops
-    /// while that queue is full.
+    /// PUB/XPUB: processes what waits in `peer`'s receive queue, frame by
+    /// frame as libzmq's `xpub_t::xread_activated` does (every frame is
+    /// checked, libzmq's default without `ZMQ_ONLY_FIRST_SUBSCRIBE`):
+    ///
+    /// - a subscription (3.1 SUBSCRIBE/CANCEL command, or a data frame
+    ///   starting with `0x01`/`0x00`) updates the peer's topics; XPUB queues
+    ///   `0x01`/`0x00` + topic for the application when the topic is new
+    ///   across peers or its last subscriber cancelled (non-verbose);
+    /// - any other frame is dropped by PUB and handed to the application by
+    ///   XPUB with its MORE flag ("messages without a sub/unsub prefix are
+    ///   also received", `zmq_socket(3)`).
+    ///
+    /// XPUB stops while its queue is full (the peer is back-pressured), and
+    /// while another peer's message is half copied, so that messages never
+    /// interleave.
     pub(crate) fn drain_subscriptions(&mut self, peer: PeerHandle) {
         let xpub = self.config.socket_type == SocketType::XPub;
         let i = peer.index();
-        for _ in 0..4096 {
+        // Every pass pops a frame or returns, so this ends once the queue
+        // is empty.
+        loop {
+            if self.xpub_open.is_some_and(|open| open != peer) {
+                return;
+            }
+            let continuing = self.xpub_open == Some(peer);
             let Some((before, rest)) = self
                 .peers
                 .get_mut(..)
@@ -583,7 +706,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             let Some((Some(this), after)) = rest.split_first_mut() else {
                 return;
             };
-            if !this.active {
+            if !this.active && !continuing {
                 return;
             }
             let Some((flags, body)) = this.conn.front_frame() else {
@@ -601,7 +724,27 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 Subscription::parse_message(body)
             };
             let Some(sub) = sub else {
-                drop_message(this);
+                if !xpub || flags & (REC_COMMAND | REC_METADATA) != 0 {
+                    this.conn.pop_frame();
+                    continue;
+                }
+                // Keep room for an empty closing frame, so that a message
+                // cut short by its peer's close can always be ended.
+                if !self.xpub_pending.fits(&[body.len(), 0]) {
+                    if !self.xpub_pending.is_empty() {
+                        return;
+                    }
+                    // Larger than the whole queue: it can never be
+                    // delivered; drop the rest of the message.
+                    warn!("XPUB queue too small for an upstream message");
+                    drop_message(this);
+                    close_open_message(&mut self.xpub_pending, &mut self.xpub_open);
+                    continue;
+                }
+                let more = flags & REC_MORE;
+                let _ = self.xpub_pending.push(more, body);
+                this.conn.pop_frame();
+                self.xpub_open = (more != 0).then_some(peer);
                 continue;
             };
             let topic = sub.topic();
@@ -612,31 +755,37 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     .flatten()
                     .filter(|q| q.active)
             };
+            let notice_len = topic.len().saturating_add(1);
             match sub {
                 Subscription::Subscribe(_) => {
                     let unique =
                         !this.subs.contains(topic) && !others().any(|q| q.subs.contains(topic));
-                    if xpub && unique && !self.xpub_pending.fits_one(topic.len().saturating_add(1))
-                    {
+                    if xpub && unique && !self.xpub_pending.fits_one(notice_len) {
                         return;
                     }
+                    // libzmq keeps one entry per pipe and topic
+                    // (`mtrie_t::add`): a repeated subscribe changes nothing.
                     let added = if this.subs.contains(topic) {
                         false
                     } else {
                         this.subs.subscribe(topic).unwrap_or(false)
                     };
+                    if !added && !this.subs.contains(topic) {
+                        warn!("subscription store full: subscription lost");
+                    }
                     if xpub && unique && added {
                         let _ = self.xpub_pending.push_parts(0, &[b"\x01", topic]);
+                        self.xpub_open = None;
                     }
                 }
                 Subscription::Cancel(_) => {
                     let had = this.subs.contains(topic);
                     let last = had && !others().any(|q| q.subs.contains(topic));
-                    if xpub && last && !self.xpub_pending.fits_one(topic.len().saturating_add(1)) {
+                    if xpub && last && !self.xpub_pending.fits_one(notice_len) {
                         return;
                     }
                     if had {
-                        // libzmq keeps one entry per pipe: one cancel removes it.
+                        // One cancel removes the pipe's entry (`mtrie_t::rm`).
                         while this.subs.contains(topic) {
                             if this.subs.cancel(topic) {
                                 break;
@@ -645,16 +794,23 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                     }
                     if xpub && last {
                         let _ = self.xpub_pending.push_parts(0, &[b"\x00", topic]);
+                        self.xpub_open = None;
                     }
                 }
             }
-            drop_message(this);
+            this.conn.pop_frame();
         }
     }
 
     /// XPUB: a peer left; topics nobody else subscribes to are reported as
     /// unsubscriptions (libzmq removes the pipe from its trie the same way).
     pub(crate) fn xpub_peer_gone(&mut self, peer: PeerHandle) {
+        // A message half copied to the queue is finished if it can be, and
+        // ended early with an empty frame otherwise, before any notice.
+        if let Some(open) = self.xpub_open {
+            self.drain_subscriptions(open);
+            close_open_message(&mut self.xpub_pending, &mut self.xpub_open);
+        }
         let i = peer.index();
         let Some((before, rest)) = self
             .peers
@@ -680,6 +836,14 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     }
 }
 
+/// XPUB: ends a message whose peer left half way through with an empty
+/// frame (room for it is always kept).
+fn close_open_message(pending: &mut MsgRing<'_>, open: &mut Option<PeerHandle>) {
+    if open.take().is_some() && pending.push(0, b"").is_err() {
+        warn!("XPUB queue full: could not end a cut message");
+    }
+}
+
 /// Pops every frame of the message at the front of `p`'s receive queue.
 fn drop_message<const EP: usize>(p: &mut Peer<'_, EP>) {
     while let Some((flags, _)) = p.conn.front_frame() {
@@ -696,6 +860,7 @@ fn drop_message<const EP: usize>(p: &mut Peer<'_, EP>) {
 fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<u8, ENVELOPE_CAP>> {
     let mut envelope: heapless::Vec<u8, ENVELOPE_CAP> = heapless::Vec::new();
     let mut fits = true;
+    let mut count = 0usize;
     while let Some((flags, body)) = p.conn.front_frame() {
         let more = flags & REC_MORE != 0;
         if !more {
@@ -704,6 +869,8 @@ fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<
             return None;
         }
         let delimiter = body.is_empty();
+        count = count.saturating_add(1);
+        fits = fits && count <= ENVELOPE_FRAMES;
         if let Ok(len) = u8::try_from(body.len()) {
             fits = fits && envelope.push(len).is_ok() && envelope.extend_from_slice(body).is_ok();
         } else {

@@ -27,7 +27,11 @@ fn main() -> ! {
         .record(Event::Connected { fd: 1 }, endpoints.clone());
     let Ok(peer) = socket.attach(
         Instant::ZERO,
-        PeerBuffers { rx: &mut rx, tx: &mut tx, subs: &mut [] },
+        PeerBuffers {
+            rx: &mut rx,
+            tx: &mut tx,
+            subs: &mut [],
+        },
         1,
         endpoints,
     ) else {
