@@ -290,6 +290,10 @@ struct SockIo {
     listeners: HashMap<u64, ListenerIo>,
     connecters: HashMap<u64, Connecter>,
     conns: HashMap<Token, ConnIo>,
+    /// Closed peers whose received messages the application has not read
+    /// yet (libzmq delivers a pipe's messages up to its end); detached once
+    /// read.
+    draining: Vec<PeerHandle>,
     core_deadline: Option<Instant>,
     /// Set once the socket is closed: `Some(None)` lingers until flushed,
     /// `Some(Some(t))` until `t`.
@@ -454,6 +458,7 @@ impl Io {
                             listeners: HashMap::new(),
                             connecters: HashMap::new(),
                             conns: HashMap::new(),
+                            draining: Vec::new(),
                             core_deadline: None,
                             closing: None,
                         },
@@ -1033,6 +1038,17 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
     while let Some((peer, reason)) = st.core.poll_closed() {
         on_closed(env, sock, &mut st, peer, reason, now);
     }
+    let closing = sock.closing.is_some();
+    sock.draining.retain(|&peer| {
+        let unread = st.core.peer(peer).is_some_and(|p| p.has_message());
+        if unread && !closing {
+            return true;
+        }
+        if let Some(bufs) = st.core.detach(peer) {
+            env.pool.push(bufs);
+        }
+        false
+    });
     let mut finished = false;
     if let Some(deadline) = sock.closing {
         let expired = deadline.is_some_and(|t| t <= now);
@@ -1060,11 +1076,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
         }
     }
     sock.core_deadline = st.core.poll_timeout();
-    st.eof_waiting = sock
-        .conns
-        .values()
-        .filter(|c| c.eof && !c.close_reported)
-        .count();
+    st.io_waiting = !sock.draining.is_empty() || sock.conns.values().any(|c| !c.rx.is_empty());
     st.drain_monitor();
     drop(st);
     shared.cond.notify_all();
@@ -1115,17 +1127,10 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
 }
 
 /// Tells the core that the transport ended, once the held-back input is
-/// consumed and the application has read every complete message of this
-/// peer: the core stops delivering a peer's messages once it is closed,
-/// while libzmq still delivers what arrived before the disconnect.
+/// consumed (libzmq, too, sees the end only after reading what came
+/// before it).
 fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
     if !c.eof || c.close_reported || !c.rx.is_empty() {
-        return;
-    }
-    if core
-        .peer(c.peer)
-        .is_some_and(|p| p.has_message() && !p.is_closed())
-    {
         return;
     }
     c.close_reported = true;
@@ -1203,25 +1208,23 @@ fn on_closed(
     reason: DisconnectReason,
     now: Instant,
 ) {
-    let Some(token) = sock
+    let token = sock
         .conns
         .values()
         .find(|c| c.peer == peer)
-        .map(|c| c.token)
-    else {
-        if let Some(bufs) = st.core.detach(peer) {
-            env.pool.push(bufs);
-        }
-        return;
-    };
+        .map(|c| c.token);
     let mut origin = None;
-    if let Some(c) = sock.conns.get_mut(&token) {
+    if let Some(mut c) = token.and_then(|t| sock.conns.remove(&t)) {
         // Best effort for a final command (ERROR); never waits.
         c.writable = true;
-        flush(env, c, &mut st.core, now);
+        flush(env, &mut c, &mut st.core, now);
         origin = Some(c.origin);
+        let _ = env.mio().deregister(c.stream.source());
+        env.tokens.remove(&c.token);
     }
-    remove_conn(env, sock, st, token);
+    // Messages that arrived before the close stay readable until the
+    // application took them; `service` detaches the peer then.
+    sock.draining.push(peer);
     let Some(Origin::Connecter(eid)) = origin else {
         return;
     };

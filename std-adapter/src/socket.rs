@@ -86,9 +86,9 @@ pub(crate) struct State {
     monitor: Option<(String, Arc<Channel>)>,
     closing: bool,
     pub(crate) closed: bool,
-    /// Connections whose transport ended while messages of theirs wait to
-    /// be read (the I/O thread tells the core once they are read).
-    pub(crate) eof_waiting: usize,
+    /// The I/O thread waits for the application to read: it holds input
+    /// the core could not take yet, or closed peers keep unread messages.
+    pub(crate) io_waiting: bool,
 }
 
 impl State {
@@ -227,7 +227,7 @@ impl Socket {
                 monitor: None,
                 closing: false,
                 closed: false,
-                eof_waiting: 0,
+                io_waiting: false,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -495,6 +495,7 @@ impl Socket {
         loop {
             match st.core.send(parts) {
                 Ok(()) => {
+                    st.drain_monitor();
                     drop(st);
                     self.kick();
                     return Ok(());
@@ -543,10 +544,12 @@ impl Socket {
         loop {
             match try_recv(&mut st) {
                 Ok(msg) => {
-                    let blocked =
-                        st.eof_waiting > 0 || st.core.peers().any(|p| st.core.is_rx_blocked(p));
+                    let waiting = st.io_waiting;
+                    // Reading can raise connection events (a held-back
+                    // frame moving in).
+                    st.drain_monitor();
                     drop(st);
-                    if blocked {
+                    if waiting {
                         self.kick();
                     }
                     return Ok(msg);
