@@ -332,3 +332,150 @@ fn monitor_parity_with_libzmq_client() {
     assert_eq!(u16::from_le_bytes([m[0][0], m[0][1]]), 0x0400);
     let _ = zmon;
 }
+
+/// One server-side monitor event: name, value, v1 endpoint.
+type Ev = (String, u64, String);
+
+/// libzmq's event names by id (the ones this scenario produces).
+fn zname(id: u16) -> String {
+    zmtp_std::Event::from_id_value(u64::from(id), &[0])
+        .name()
+        .to_owned()
+}
+
+/// The bound side of the man-page flow: bind, a libzmq DEALER connects and
+/// handshakes, the client leaves, the server closes. Returns the server's
+/// events and its bound endpoint.
+fn server_flow_libzmq() -> (Vec<Ev>, String) {
+    let zctx = zmq::Context::new();
+    let server = zsock(&zctx, zmq::DEALER);
+    server.monitor("inproc://zsrv", 0xFFFF).unwrap();
+    let mon = zctx.socket(zmq::PAIR).unwrap();
+    mon.set_rcvtimeo(TIMEOUT_MS).unwrap();
+    mon.connect("inproc://zsrv").unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&server);
+    let client = zsock(&zctx, zmq::DEALER);
+    client.connect(&ep).unwrap();
+    let mut events = Vec::new();
+    let next = || {
+        let m = mon.recv_multipart(0).unwrap();
+        let id = u16::from_ne_bytes([m[0][0], m[0][1]]);
+        let value = u32::from_ne_bytes(m[0][2..6].try_into().unwrap());
+        (
+            zname(id),
+            u64::from(value),
+            String::from_utf8(m[1].clone()).unwrap(),
+        )
+    };
+    loop {
+        let e = next();
+        let done = e.0 == "HANDSHAKE_SUCCEEDED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    drop(client);
+    loop {
+        let e = next();
+        let done = e.0 == "DISCONNECTED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    drop(server);
+    loop {
+        let e = next();
+        let done = e.0 == "MONITOR_STOPPED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    (events, ep)
+}
+
+/// The same flow with our server (the client is libzmq again).
+fn server_flow_ours() -> (Vec<Ev>, String) {
+    let zctx = zmq::Context::new();
+    let ctx = Context::new().unwrap();
+    let server = ours(&ctx, SocketType::Dealer);
+    server.monitor(Some("inproc://osrv"), 0xFFFF).unwrap();
+    let mon = ctx.monitor_socket("inproc://osrv").unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = server.last_endpoint().unwrap();
+    let client = zsock(&zctx, zmq::DEALER);
+    client.connect(&ep).unwrap();
+    let mut events = Vec::new();
+    let next = || {
+        let m = next(&mon);
+        (m.name().to_owned(), m.value(), m.endpoint().to_owned())
+    };
+    loop {
+        let e = next();
+        let done = e.0 == "HANDSHAKE_SUCCEEDED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    drop(client);
+    loop {
+        let e = next();
+        let done = e.0 == "DISCONNECTED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    server.close().unwrap();
+    loop {
+        let e = next();
+        let done = e.0 == "MONITOR_STOPPED";
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    (events, ep)
+}
+
+/// Normalises a flow: fds become the index of the first event that
+/// carried them, the bound endpoint becomes `EP`.
+fn normalise(events: &[Ev], ep: &str) -> Vec<Ev> {
+    let mut fds: Vec<u64> = Vec::new();
+    events
+        .iter()
+        .map(|(name, value, endpoint)| {
+            let value =
+                if ["LISTENING", "ACCEPTED", "CLOSED", "DISCONNECTED"].contains(&name.as_str()) {
+                    let i = fds.iter().position(|f| f == value).unwrap_or_else(|| {
+                        fds.push(*value);
+                        fds.len() - 1
+                    });
+                    u64::try_from(i).unwrap()
+                } else {
+                    *value
+                };
+            let endpoint = if endpoint == ep {
+                "EP".to_owned()
+            } else {
+                endpoint.clone()
+            };
+            (name.clone(), value, endpoint)
+        })
+        .collect()
+}
+
+#[test]
+fn monitor_parity_server_side() {
+    let (z, zep) = server_flow_libzmq();
+    let (o, oep) = server_flow_ours();
+    assert_eq!(
+        normalise(&o, &oep),
+        normalise(&z, &zep),
+        "ours {o:?}\nlibzmq {z:?}"
+    );
+}
