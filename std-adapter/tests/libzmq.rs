@@ -479,3 +479,83 @@ fn monitor_parity_server_side() {
         "ours {o:?}\nlibzmq {z:?}"
     );
 }
+
+/// `BIND_FAILED` values and endpoints for malformed or unusable bind
+/// endpoints, ours against libzmq's.
+#[test]
+fn bind_failed_parity() {
+    let bad = [
+        "tcp://127.0.0.1:abc",
+        "tcp://127.0.0.1",
+        "tcp://localhost:*",
+        "tcp://lo0-nonexistent:5555",
+        "ipc://@",
+    ];
+    let zctx = zmq::Context::new();
+    let zs = zsock(&zctx, zmq::DEALER);
+    zs.monitor("inproc://zbf", 0xFFFF).unwrap();
+    let zmon = zctx.socket(zmq::PAIR).unwrap();
+    zmon.set_rcvtimeo(TIMEOUT_MS).unwrap();
+    zmon.connect("inproc://zbf").unwrap();
+    let ctx = Context::new().unwrap();
+    let os = ours(&ctx, SocketType::Dealer);
+    os.monitor(Some("inproc://obf"), 0xFFFF).unwrap();
+    let omon = ctx.monitor_socket("inproc://obf").unwrap();
+    for ep in bad {
+        assert!(zs.bind(ep).is_err(), "libzmq bound {ep}");
+        assert!(os.bind(ep).is_err(), "we bound {ep}");
+        let m = zmon.recv_multipart(0).unwrap();
+        let z = (
+            u16::from_ne_bytes([m[0][0], m[0][1]]),
+            u32::from_ne_bytes(m[0][2..6].try_into().unwrap()),
+            String::from_utf8(m[1].clone()).unwrap(),
+        );
+        let m = omon.recv_raw(Some(WAIT)).unwrap();
+        let o = (
+            u16::from_le_bytes([m[0][0], m[0][1]]),
+            u32::from_le_bytes(m[0][2..6].try_into().unwrap()),
+            String::from_utf8(m[1].clone()).unwrap(),
+        );
+        assert_eq!(o, z, "{ep}");
+    }
+}
+
+/// The first events of a connect that cannot succeed (TCP refused, IPC
+/// path missing): same names and endpoints as libzmq.
+#[test]
+fn failed_connect_parity() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoints = [
+        format!("tcp://127.0.0.1:{port}"),
+        ipc_path("parity-missing"),
+    ];
+    for ep in endpoints {
+        let zctx = zmq::Context::new();
+        let zs = zsock(&zctx, zmq::DEALER);
+        zs.monitor("inproc://zfc", 0xFFFF).unwrap();
+        let zmon = zctx.socket(zmq::PAIR).unwrap();
+        zmon.set_rcvtimeo(TIMEOUT_MS).unwrap();
+        zmon.connect("inproc://zfc").unwrap();
+        zs.connect(&ep).unwrap();
+        let mut z = Vec::new();
+        while z.len() < 6 {
+            let m = zmon.recv_multipart(0).unwrap();
+            let id = u16::from_ne_bytes([m[0][0], m[0][1]]);
+            z.push((zname(id), String::from_utf8(m[1].clone()).unwrap()));
+        }
+        let ctx = Context::new().unwrap();
+        let os = ours(&ctx, SocketType::Dealer);
+        os.monitor(Some("inproc://ofc"), 0xFFFF).unwrap();
+        let omon = ctx.monitor_socket("inproc://ofc").unwrap();
+        os.connect(&ep).unwrap();
+        let mut o = Vec::new();
+        while o.len() < 6 {
+            let m = next(&omon);
+            o.push((m.name().to_owned(), m.endpoint().to_owned()));
+        }
+        assert_eq!(o, z, "{ep}");
+    }
+}
