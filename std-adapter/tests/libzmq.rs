@@ -559,3 +559,72 @@ fn failed_connect_parity() {
         assert_eq!(o, z, "{ep}");
     }
 }
+
+/// Heartbeats both ways with libzmq: PINGs are answered, nobody
+/// disconnects (libzmq `test_heartbeat_notimeout`), and libzmq's TTL in its
+/// PINGs is obeyed once it stops talking (`test_heartbeat_ttl`).
+#[test]
+fn heartbeats_with_libzmq() {
+    let zctx = zmq::Context::new();
+    let ctx = Context::new().unwrap();
+    // Ours pings libzmq.
+    let zrouter = zsock(&zctx, zmq::ROUTER);
+    zrouter.bind("tcp://127.0.0.1:*").unwrap();
+    let dealer = ours(&ctx, SocketType::Dealer);
+    dealer.set_heartbeat_ivl(20).unwrap();
+    dealer.set_heartbeat_timeout(200).unwrap();
+    dealer.monitor(Some("inproc://hb-ours"), 0xFFFF).unwrap();
+    let omon = ctx.monitor_socket("inproc://hb-ours").unwrap();
+    dealer.connect(&zlast(&zrouter)).unwrap();
+    // libzmq pings us.
+    let router = ours(&ctx, SocketType::Router);
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let zdealer = zsock(&zctx, zmq::DEALER);
+    zdealer.set_heartbeat_ivl(20).unwrap();
+    zdealer.set_heartbeat_timeout(200).unwrap();
+    zdealer.monitor("inproc://hb-z", 0xFFFF).unwrap();
+    let zmon = zctx.socket(zmq::PAIR).unwrap();
+    zmon.connect("inproc://hb-z").unwrap();
+    zdealer.connect(&router.last_endpoint().unwrap()).unwrap();
+
+    expect_after_optional(&omon, "CONNECT_DELAYED", "CONNECTED");
+    expect(&omon, "HANDSHAKE_SUCCEEDED");
+    // Ten heartbeat intervals without a disconnect on either side.
+    expect_quiet(&omon);
+    zmon.set_rcvtimeo(10).unwrap();
+    let mut names = Vec::new();
+    while let Ok(m) = zmon.recv_multipart(0) {
+        names.push(zname(u16::from_ne_bytes([m[0][0], m[0][1]])));
+    }
+    assert!(!names.iter().any(|n| n == "DISCONNECTED"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "HANDSHAKE_SUCCEEDED"),
+        "{names:?}"
+    );
+    // Both links still carry messages.
+    dealer.send(&[b"to libzmq"]).unwrap();
+    assert_eq!(zrecv(&zrouter)[1], b"to libzmq");
+    zdealer.send("to us", 0).unwrap();
+    assert_eq!(router.recv().unwrap()[1], b"to us");
+}
+
+/// libzmq `test_heartbeat_ttl`: the client announces a TTL of 100 ms but
+/// pings every 250 ms; our server (no heartbeats of its own) obeys the TTL.
+#[test]
+fn heartbeat_ttl_from_libzmq_client() {
+    let zctx = zmq::Context::new();
+    let ctx = Context::new().unwrap();
+    let server = ours(&ctx, SocketType::Router);
+    server.monitor(Some("inproc://ttl"), 0xFFFF).unwrap();
+    let mon = ctx.monitor_socket("inproc://ttl").unwrap();
+    server.bind("tcp://127.0.0.1:*").unwrap();
+    expect(&mon, "LISTENING");
+    let client = zsock(&zctx, zmq::DEALER);
+    client.set_heartbeat_ttl(100).unwrap();
+    client.set_heartbeat_ivl(250).unwrap();
+    client.connect(&server.last_endpoint().unwrap()).unwrap();
+    let accepted = expect(&mon, "ACCEPTED");
+    expect(&mon, "HANDSHAKE_SUCCEEDED");
+    let disc = expect(&mon, "DISCONNECTED");
+    assert_eq!(disc.value(), accepted.value());
+}
