@@ -54,6 +54,64 @@
 //! [`poll`] with all of them. Call it again after `send`/`recv` so that
 //! output goes out and held-back input comes in.
 //!
+//! ## Example
+//!
+//! Two DEALER sockets on one smoltcp interface (here smoltcp's
+//! `phy::Loopback` on a host; on a board, the NIC driver and `static`
+//! buffers):
+//!
+//! ```
+//! use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
+//! use smoltcp::phy::{Loopback, Medium};
+//! use smoltcp::time::{Duration, Instant};
+//! use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint};
+//! use zmtp_core::{conn::Config, socket::Socket, SocketType};
+//! use zmtp_core::monitor::{EventMask, EventVersion};
+//! use zmtp_smoltcp::{poll, Options, Resources, ZmtpSocket};
+//!
+//! let mut device = Loopback::new(Medium::Ip);
+//! let mut iface = Interface::new(IfaceConfig::new(HardwareAddress::Ip), &mut device, Instant::ZERO);
+//! iface.update_ip_addrs(|a| a.push(IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8)).unwrap());
+//! let mut sockets = SocketSet::new(vec![]);
+//!
+//! let mut server_mem: Resources<2, 2048, 2048> = Resources::new();
+//! let mut client_mem: Resources<1, 2048, 2048> = Resources::new();
+//! let mut server: ZmtpSocket<2> = ZmtpSocket::new(
+//!     Socket::new(Config::new(SocketType::Dealer), &mut []),
+//!     server_mem.slots(), &mut sockets, Options::default(), 0x1234,
+//! ).unwrap();
+//! let mut client: ZmtpSocket<1> = ZmtpSocket::new(
+//!     Socket::new(Config::new(SocketType::Dealer), &mut []),
+//!     client_mem.slots(), &mut sockets, Options::default(), 0x5678,
+//! ).unwrap();
+//! client.socket_mut().monitor_mut()
+//!     .start("inproc://monitor", EventMask::ALL, EventVersion::V1).unwrap();
+//!
+//! server.bind(5555, &mut sockets).unwrap();
+//! client.connect(IpEndpoint::new(IpAddress::v4(127, 0, 0, 1), 5555)).unwrap();
+//! client.socket_mut().send(&[b"hello"]).ok(); // WouldBlock: no peer yet
+//!
+//! let mut now = Instant::ZERO;
+//! let mut buf = [0u8; 64];
+//! for _ in 0..100 {
+//!     let next = poll(now, &mut iface, &mut device, &mut sockets, &mut [&mut server, &mut client]);
+//!     if client.socket().ready_peers() == 1 && client.socket_mut().send(&[b"hello"]).is_ok() {
+//!         break;
+//!     }
+//!     // A board sleeps until `next` or a packet; here time just jumps.
+//!     now = next.map_or(now + Duration::from_millis(1), |t| t.max(now + Duration::from_millis(1)));
+//! }
+//! for _ in 0..10 {
+//!     poll(now, &mut iface, &mut device, &mut sockets, &mut [&mut server, &mut client]);
+//! }
+//! let info = server.socket_mut().recv(&mut buf).unwrap();
+//! assert_eq!(&buf[..info.len], b"hello");
+//! let names: Vec<_> = std::iter::from_fn(|| client.socket_mut().monitor_mut().pop())
+//!     .map(|e| e.event.name())
+//!     .collect();
+//! assert_eq!(names, ["CONNECT_DELAYED", "CONNECTED", "HANDSHAKE_SUCCEEDED"]);
+//! ```
+//!
 //! ## Monitor events
 //!
 //! See the [`socket`] module for the table of events this crate raises,

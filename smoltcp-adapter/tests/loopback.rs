@@ -516,3 +516,96 @@ fn remote_monitoring_never_blocks() {
     }
     assert_eq!(first, Some(Event::ConnectRetried { interval_ms: 0 }));
 }
+
+#[test]
+fn pub_sub_and_req_rep_over_tcp() {
+    let mut net = Net::new();
+    let mut publ = make(&mut net, SocketType::Pub, 0, options(), 30);
+    let mut sub = make(&mut net, SocketType::Sub, 256, options(), 31);
+    publ.bind(6000, &mut net.sockets).unwrap();
+    sub.socket_mut().subscribe(b"a").unwrap();
+    sub.connect(IpEndpoint::new(LOCALHOST, 6000)).unwrap();
+    net.run(&mut [&mut publ, &mut sub], Duration::from_millis(200));
+    for topic in [&b"a1"[..], b"b1", b"a2"] {
+        publ.socket_mut().send(&[topic]).unwrap();
+    }
+    net.run(&mut [&mut publ, &mut sub], Duration::from_millis(50));
+    assert_eq!(recv_message(&mut sub), Some(vec![b"a1".to_vec()]));
+    assert_eq!(recv_message(&mut sub), Some(vec![b"a2".to_vec()]));
+    assert_eq!(recv_message(&mut sub), None);
+
+    let mut rep = make(&mut net, SocketType::Rep, 0, options(), 32);
+    let mut req = make(&mut net, SocketType::Req, 0, options(), 33);
+    rep.bind(6001, &mut net.sockets).unwrap();
+    req.connect(IpEndpoint::new(LOCALHOST, 6001)).unwrap();
+    net.run(&mut [&mut rep, &mut req], Duration::from_millis(200));
+    for i in 0..3u8 {
+        req.socket_mut().send(&[&[i]]).unwrap();
+        net.run(&mut [&mut rep, &mut req], Duration::from_millis(20));
+        let got = recv_message(&mut rep).unwrap();
+        assert_eq!(got, vec![vec![i]]);
+        rep.socket_mut().send(&[&[i, i]]).unwrap();
+        net.run(&mut [&mut rep, &mut req], Duration::from_millis(20));
+        assert_eq!(recv_message(&mut req), Some(vec![vec![i, i]]));
+    }
+}
+
+#[test]
+fn reset_by_peer_reconnects() {
+    let mut net = Net::new();
+    let mut server = dealer(&mut net, options(), 40);
+    let mut client = dealer(&mut net, options(), 41);
+    connect_pair(&mut net, &mut server, &mut client);
+    events(&mut server);
+    events(&mut client);
+    // Abort the server's established TCP connection (an RST on the wire).
+    let handles: Vec<_> = server.tcp_handles().collect();
+    for h in handles {
+        let tcp = net.sockets.get_mut::<smoltcp::socket::tcp::Socket<'_>>(h);
+        if tcp.state() == smoltcp::socket::tcp::State::Established {
+            tcp.abort();
+        }
+    }
+    net.run(&mut [&mut server, &mut client], Duration::from_secs(1));
+    let c = events(&mut client);
+    assert_eq!(
+        names(&c),
+        [
+            "DISCONNECTED",
+            "CONNECT_RETRIED",
+            "CONNECT_DELAYED",
+            "CONNECTED",
+            "HANDSHAKE_SUCCEEDED"
+        ]
+    );
+    assert_eq!(client.socket().ready_peers(), 1);
+    // The server's own side of the cut connection fails too (ECONNRESET),
+    // then it accepts the new one.
+    let s = events(&mut server);
+    assert_eq!(
+        names(&s),
+        ["DISCONNECTED", "ACCEPTED", "HANDSHAKE_SUCCEEDED"]
+    );
+}
+
+#[test]
+fn incompatible_peer_is_not_retried() {
+    let mut net = Net::new();
+    let mut server = make(&mut net, SocketType::Pub, 0, options(), 50);
+    let mut client = dealer(&mut net, options(), 51);
+    server.bind(DATA_PORT, &mut net.sockets).unwrap();
+    client.connect(data_endpoint()).unwrap();
+    net.run(&mut [&mut server, &mut client], Duration::from_secs(2));
+    // libzmq (NULL mechanism): DISCONNECTED only, and the connecter stops.
+    assert_eq!(
+        names(&events(&mut client)),
+        ["CONNECT_DELAYED", "CONNECTED", "DISCONNECTED"]
+    );
+    assert_eq!(
+        names(&events(&mut server)),
+        ["LISTENING", "ACCEPTED", "DISCONNECTED"]
+    );
+    assert_eq!(client.attached(), 0);
+    // The connecter is gone: the endpoint can be connected anew.
+    assert!(client.connect(data_endpoint()).is_ok());
+}
