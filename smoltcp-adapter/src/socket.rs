@@ -240,6 +240,16 @@ struct Slot<'a> {
     state: State,
 }
 
+/// The role of a slot that no connecter uses any more: it joins the
+/// listening slots if the socket is bound.
+fn idle_role(listener: Option<IpListenEndpoint>) -> Role {
+    if listener.is_some() {
+        Role::Bind
+    } else {
+        Role::Free
+    }
+}
+
 /// The slot's TCP socket in `sockets`, without smoltcp's panicking lookup.
 fn tcp_socket<'s, 'a>(
     sockets: &'s mut SocketSet<'a>,
@@ -576,7 +586,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
     /// records CONNECT_DELAYED when the SYN goes out.
     ///
     /// A bound socket lends one of its listening slots if no slot is free,
-    /// as long as another one keeps listening.
+    /// as long as another one keeps listening; the slot listens again once
+    /// the connecter ends ([`ZmtpSocket::disconnect`], a protocol error,
+    /// or reconnecting disabled).
     ///
     /// # Errors
     ///
@@ -650,6 +662,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                 if let Some(tcp) = tcp_socket(sockets, slot.tcp) {
                     tcp.abort();
                 }
+                slot.role = idle_role(self.listener);
                 slot.state = State::Idle;
                 self.socket
                     .monitor_mut()
@@ -658,7 +671,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                     });
             }
             State::Broken => {}
-            _ => slot.state = State::Idle,
+            _ => {
+                slot.role = idle_role(self.listener);
+                slot.state = State::Idle;
+            }
         }
         Ok(())
     }
@@ -787,11 +803,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                                     .saturating_add(duration_to_core(self.options.close_linger)),
                             },
                             (Role::Connect { .. }, Some(at)) => State::Waiting { at },
-                            (Role::Connect { .. }, None) => {
-                                slot.role = Role::Free;
+                            (Role::Connect { .. }, None) | (Role::Free, _) => {
+                                slot.role = idle_role(self.listener);
                                 State::Idle
                             }
-                            (Role::Free, _) => State::Idle,
                         }
                     };
                 }
@@ -946,7 +961,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             if let Some(at) = next {
                 slot.state = State::Waiting { at };
             } else {
-                slot.role = Role::Free;
+                slot.role = idle_role(self.listener);
                 slot.state = State::Idle;
             }
         }

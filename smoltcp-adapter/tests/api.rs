@@ -182,8 +182,18 @@ fn connect_errors_and_slot_lending() {
         z.disconnect(IpEndpoint::new(LOCALHOST, 6002), &mut sockets),
         Err(NotFound)
     );
-    // The freed slot serves a new connect.
+    // The freed slot rejoins the listening slots (armed at the next poll)
+    // and can be lent again.
     z.connect(IpEndpoint::new(LOCALHOST, 6003)).unwrap();
+    assert_eq!(
+        z.connect(IpEndpoint::new(LOCALHOST, 6004)),
+        Err(ConnectError::NoFreeSlot)
+    );
+    // Unbound, a slot freed by a disconnect is free for anything.
+    z.unbind(&mut sockets).unwrap();
+    z.disconnect(IpEndpoint::new(LOCALHOST, 6003), &mut sockets)
+        .unwrap();
+    z.connect(IpEndpoint::new(LOCALHOST, 6004)).unwrap();
 }
 
 #[test]
