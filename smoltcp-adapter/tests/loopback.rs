@@ -10,7 +10,7 @@
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
 use smoltcp::phy::{Loopback, Medium};
 use smoltcp::time::{Duration, Instant};
-use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, IpEndpoint};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, IpEndpoint};
 use zmtp_core::conn::Config;
 use zmtp_core::monitor::{
     EndpointSide, Event, EventMask, EventVersion, MonitorEvent, decode_v2, errno, event_id,
@@ -35,12 +35,16 @@ struct Net {
 
 impl Net {
     fn new() -> Self {
-        let mut device = Loopback::new(Medium::Ip);
-        let mut iface = Interface::new(
-            IfaceConfig::new(HardwareAddress::Ip),
-            &mut device,
-            Instant::ZERO,
-        );
+        Self::with_medium(Medium::Ip)
+    }
+
+    fn with_medium(medium: Medium) -> Self {
+        let mut device = Loopback::new(medium);
+        let hw = match medium {
+            Medium::Ethernet => HardwareAddress::Ethernet(EthernetAddress([2, 0, 0, 0, 0, 1])),
+            _ => HardwareAddress::Ip,
+        };
+        let mut iface = Interface::new(IfaceConfig::new(hw), &mut device, Instant::ZERO);
         iface.update_ip_addrs(|a| a.push(IpCidr::new(LOCALHOST, 8)).unwrap());
         Self {
             device,
@@ -608,4 +612,24 @@ fn incompatible_peer_is_not_retried() {
     assert_eq!(client.attached(), 0);
     // The connecter is gone: the endpoint can be connected anew.
     assert!(client.connect(data_endpoint()).is_ok());
+}
+
+#[test]
+fn ethernet_medium() {
+    // The same exchange on an Ethernet interface (ARP included), as on a
+    // board's NIC.
+    let mut net = Net::with_medium(Medium::Ethernet);
+    let mut server = dealer(&mut net, options(), 60);
+    let mut client = dealer(&mut net, options(), 61);
+    connect_pair(&mut net, &mut server, &mut client);
+    client.socket_mut().send(&[b"over ethernet"]).unwrap();
+    net.run(&mut [&mut server, &mut client], Duration::from_millis(50));
+    assert_eq!(
+        recv_message(&mut server),
+        Some(vec![b"over ethernet".to_vec()])
+    );
+    assert_eq!(
+        names(&events(&mut client)),
+        ["CONNECT_DELAYED", "CONNECTED", "HANDSHAKE_SUCCEEDED"]
+    );
 }
