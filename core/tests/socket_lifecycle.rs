@@ -274,3 +274,19 @@ fn has_unread_reports_messages_left_by_a_closed_peer() {
     assert!(!net.sockets[server].has_unread(peer));
     let _ = client;
 }
+
+#[test]
+fn into_aux_returns_the_subscription_store() {
+    for t in [SocketType::Sub, SocketType::XPub, SocketType::Dealer] {
+        let aux = zmtp_core_leak(100);
+        let ptr = aux.as_ptr();
+        let s: zmtp_core::socket::Socket<'static, 1> =
+            zmtp_core::socket::Socket::new(zmtp_core::conn::Config::new(t), aux);
+        let back = s.into_aux();
+        assert_eq!((back.as_ptr(), back.len()), (ptr, 100), "{t}");
+    }
+}
+
+fn zmtp_core_leak(n: usize) -> &'static mut [u8] {
+    Box::leak(vec![0u8; n].into_boxed_slice())
+}

@@ -200,6 +200,20 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
     }
 
+    /// Ends the socket and hands back the `aux` buffer given to
+    /// [`Socket::new`] (peers' buffers come back through
+    /// [`Socket::detach`]).
+    #[must_use]
+    pub fn into_aux(self) -> &'a mut [u8] {
+        let subs = self.subs.into_inner();
+        let pending = self.xpub_pending.into_inner();
+        if subs.len() >= pending.len() {
+            subs
+        } else {
+            pending
+        }
+    }
+
     /// The socket's type.
     #[must_use]
     pub fn socket_type(&self) -> SocketType {
