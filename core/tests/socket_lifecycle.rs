@@ -281,7 +281,7 @@ fn into_aux_returns_the_subscription_store() {
         let aux = zmtp_core_leak(100);
         let ptr = aux.as_ptr();
         let s: zmtp_core::socket::Socket<'static, 1> =
-            zmtp_core::socket::Socket::new(zmtp_core::conn::Config::new(t), aux);
+            zmtp_core::socket::Socket::new(Config::new(t), aux);
         let back = s.into_aux();
         assert_eq!((back.as_ptr(), back.len()), (ptr, 100), "{t}");
     }
