@@ -275,6 +275,12 @@ fn stage_test(ctx: &mut Ctx) {
         ctx.tally
             .fail("cargo test --workspace (exit status 0 despite failing tests)");
     }
+    // The README's main job and the core demo check their own event flows
+    // and exit non-zero when they differ from libzmq's.
+    for example in ["monitor", "core_demo"] {
+        let cmd = ctx.cargo(&["run", "-p", "zmtp-examples", "--example", example]);
+        ctx.check(&format!("example {example}"), cmd);
+    }
 }
 
 /// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
