@@ -13,8 +13,8 @@
 //!
 //! Exits non-zero if anything differs.
 
-use std::process::ExitCode;
 use core::time::Duration;
+use std::process::ExitCode;
 
 use zmtp_std::{Context, Error, MonitorSocket, Socket, SocketType};
 
