@@ -1,0 +1,136 @@
+//! The perf tools on this project's `zmtp-std`, used as an application
+//! would: blocking `send` of a borrowed buffer, `recv` of an owned message,
+//! default options (HWM 1000, 4 MiB buffers per connection).
+
+use core::time::Duration;
+use std::time::Instant;
+
+use zmtp_std::{Context, Socket, SocketType, event_id};
+
+use crate::report::{Latency, Throughput};
+use crate::{Result, announce, check_size};
+
+/// How long `local_lat` waits for the requester to disconnect after the
+/// last reply.
+const PEER_GONE_WAIT: Duration = Duration::from_secs(10);
+
+fn err(what: &str) -> impl Fn(zmtp_std::Error) -> String + '_ {
+    move |e| format!("{what}: {e}")
+}
+
+fn one_frame(msg: &[Vec<u8>], size: usize) -> Result<()> {
+    match msg {
+        [frame] => check_size(frame.len(), size),
+        _ => Err(format!("expected one frame, got {}", msg.len())),
+    }
+}
+
+fn bound(ctx: &Context, t: SocketType, endpoint: &str) -> Result<Socket> {
+    let s = ctx.socket(t).map_err(err("socket"))?;
+    s.bind(endpoint).map_err(err("bind"))?;
+    announce(&s.last_endpoint().map_err(err("last endpoint"))?);
+    Ok(s)
+}
+
+fn connected(ctx: &Context, t: SocketType, endpoint: &str) -> Result<Socket> {
+    let s = ctx.socket(t).map_err(err("socket"))?;
+    s.connect(endpoint).map_err(err("connect"))?;
+    Ok(s)
+}
+
+/// `local_thr`: PULL, receive `count` messages.
+///
+/// # Errors
+///
+/// A failed bind or receive, a message of the wrong size.
+pub fn local_thr(endpoint: &str, size: usize, count: u64) -> Result<Throughput> {
+    let ctx = Context::new().map_err(err("context"))?;
+    let s = bound(&ctx, SocketType::Pull, endpoint)?;
+    one_frame(&s.recv().map_err(err("recv"))?, size)?;
+    let start = Instant::now();
+    for _ in 1..count {
+        one_frame(&s.recv().map_err(err("recv"))?, size)?;
+    }
+    let elapsed = start.elapsed();
+    drop(s);
+    drop(ctx);
+    Ok(Throughput {
+        size,
+        count,
+        elapsed,
+    })
+}
+
+/// `remote_thr`: PUSH, send `count` messages, then close and linger until
+/// they are all out (libzmq's default `ZMQ_LINGER` of -1).
+///
+/// # Errors
+///
+/// A failed connect or send.
+pub fn remote_thr(endpoint: &str, size: usize, count: u64) -> Result<()> {
+    let ctx = Context::new().map_err(err("context"))?;
+    let s = connected(&ctx, SocketType::Push, endpoint)?;
+    let buf = vec![0u8; size];
+    for _ in 0..count {
+        s.send(&[&buf]).map_err(err("send"))?;
+    }
+    s.close().map_err(err("close"))?;
+    // Dropping the context waits for the lingering socket.
+    drop(ctx);
+    Ok(())
+}
+
+/// `local_lat`: REP, echo `roundtrips` requests.
+///
+/// # Errors
+///
+/// A failed bind, receive or send, a message of the wrong size.
+pub fn local_lat(endpoint: &str, size: usize, roundtrips: u64) -> Result<()> {
+    let ctx = Context::new().map_err(err("context"))?;
+    let s = ctx.socket(SocketType::Rep).map_err(err("socket"))?;
+    let name = format!("inproc://bench-local-lat-{}", std::process::id());
+    let disconnected = i32::try_from(event_id::DISCONNECTED).map_err(|e| e.to_string())?;
+    s.monitor(Some(&name), disconnected)
+        .map_err(err("monitor"))?;
+    let mon = ctx.monitor_socket(&name).map_err(err("monitor socket"))?;
+    s.bind(endpoint).map_err(err("bind"))?;
+    announce(&s.last_endpoint().map_err(err("last endpoint"))?);
+    for _ in 0..roundtrips {
+        let msg = s.recv().map_err(err("recv"))?;
+        one_frame(&msg, size)?;
+        let parts: Vec<&[u8]> = msg.iter().map(Vec::as_slice).collect();
+        s.send(&parts).map_err(err("send"))?;
+    }
+    // Closing a socket that bound drops its accepted connections at once,
+    // with what they have not sent yet (`ZMQ_LINGER` is not applied to
+    // them): wait for the requester to leave, so the last reply is out.
+    let _ = mon.recv_event(Some(PEER_GONE_WAIT));
+    s.close().map_err(err("close"))?;
+    drop(ctx);
+    Ok(())
+}
+
+/// `remote_lat`: REQ, `roundtrips` request/reply pairs, timed from before
+/// the first request (as libzmq's tool, connection set-up included).
+///
+/// # Errors
+///
+/// A failed connect, send or receive, a reply of the wrong size.
+pub fn remote_lat(endpoint: &str, size: usize, roundtrips: u64) -> Result<Latency> {
+    let ctx = Context::new().map_err(err("context"))?;
+    let s = connected(&ctx, SocketType::Req, endpoint)?;
+    let buf = vec![0u8; size];
+    let start = Instant::now();
+    for _ in 0..roundtrips {
+        s.send(&[&buf]).map_err(err("send"))?;
+        one_frame(&s.recv().map_err(err("recv"))?, size)?;
+    }
+    let elapsed = start.elapsed();
+    s.close().map_err(err("close"))?;
+    drop(ctx);
+    Ok(Latency {
+        size,
+        roundtrips,
+        elapsed,
+    })
+}
