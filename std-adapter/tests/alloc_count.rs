@@ -1,0 +1,316 @@
+//! Heap allocations per message in steady state, counted by a global
+//! allocator that wraps the system one.
+//!
+//! - The std adapter: PUSH to PULL over TCP, warmed up, then N messages
+//!   sent and received; every allocation of the process during that loop
+//!   is counted (application and I/O threads). The figure is printed and
+//!   held under a generous bound, so that a regression shows without the
+//!   test depending on today's exact number.
+//! - The core: two `zmtp_core` connections and two `zmtp_core` sockets
+//!   driven in memory on this thread; allocations made by this thread during
+//!   the loop must be exactly zero (the core is `no_std` without `alloc`,
+//!   this shows it at run time too).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::std_instead_of_core
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use zmtp_core::conn::{Config, Connection};
+use zmtp_core::monitor::{EndpointPair, EventMask, EventVersion};
+use zmtp_core::socket::{PeerBuffers, Socket as CoreSocket};
+use zmtp_core::{Instant, SocketType};
+use zmtp_std::Context;
+
+/// Counts allocations (process-wide and per thread), then forwards to
+/// [`System`].
+struct Counting;
+
+/// Allocations (`alloc`, `alloc_zeroed`, `realloc`) by every thread.
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+/// Bytes requested by those allocations.
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// Allocations by the current thread.
+    static THREAD_ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count(bytes: usize) {
+    ALLOCS.fetch_add(1, Ordering::Relaxed);
+    BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    // Const-initialised, no destructor: no allocation, usable at any time.
+    let _ = THREAD_ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
+
+#[expect(
+    unsafe_code,
+    reason = "GlobalAlloc is an unsafe trait; this one only counts and forwards"
+)]
+// SAFETY: every method passes its arguments unchanged to `System`, which
+// upholds the `GlobalAlloc` contract for them; the callers' obligations are
+// forwarded as they are. Counting touches only atomics and a const-initialised
+// thread-local `Cell` without destructor, so it neither allocates nor
+// unwinds.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The two tests run one at a time: the process-wide count of one must not
+/// see the other's set-up.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn thread_allocs() -> u64 {
+    THREAD_ALLOCS.with(Cell::get)
+}
+
+/// The counter sees this thread's allocations (so that a zero below means
+/// something).
+fn assert_counter_works() {
+    let before = thread_allocs();
+    let v = core::hint::black_box(vec![1u8; 3]);
+    assert_eq!(
+        thread_allocs() - before,
+        1,
+        "the counting allocator is not in use"
+    );
+    drop(v);
+}
+
+const T0: Instant = Instant::from_millis(1_000);
+
+/// The std adapter's allocations per message (send + receive of one
+/// 100-byte message) once connections and buffers are in place.
+#[test]
+fn std_adapter_allocations_per_message() {
+    const WARM_UP: usize = 2_000;
+    const N: usize = 20_000;
+    /// Today the receive path returns `Vec<Vec<u8>>` (2 allocations) and
+    /// the I/O thread collects peer lists in `Vec`s per turn; the bound
+    /// leaves room for that and catches a per-message regression.
+    const BOUND: f64 = 16.0;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+
+    let ctx = Context::new().unwrap();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.connect(&pull.last_endpoint().unwrap()).unwrap();
+    let body = [7u8; 100];
+    let round = |n: usize| {
+        // Batches of up to the HWM, so that both threads stay busy.
+        let mut sent = 0;
+        while sent < n {
+            let batch = (n - sent).min(500);
+            for _ in 0..batch {
+                push.send(&[&body]).unwrap();
+            }
+            for _ in 0..batch {
+                let m = pull.recv().unwrap();
+                assert_eq!(m.len(), 1);
+                assert_eq!(m[0].len(), body.len());
+            }
+            sent += batch;
+        }
+    };
+    round(WARM_UP);
+
+    let (a0, b0) = (
+        ALLOCS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
+    round(N);
+    let (a1, b1) = (
+        ALLOCS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
+    let per_msg = (a1 - a0) as f64 / N as f64;
+    let bytes_per_msg = (b1 - b0) as f64 / N as f64;
+    println!(
+        "zmtp-std steady state: {per_msg:.2} heap allocations and {bytes_per_msg:.0} bytes \
+         allocated per 100-byte message (PUSH -> PULL over TCP, {N} messages, all threads)"
+    );
+    assert!(
+        per_msg <= BOUND,
+        "{per_msg:.2} allocations per message, above the bound of {BOUND}"
+    );
+    drop(push);
+    drop(pull);
+    drop(ctx);
+}
+
+/// Moves what `from` transmits into `to` through `buf`.
+fn shuttle(from: &mut Connection<'_>, to: &mut Connection<'_>, buf: &mut [u8]) -> usize {
+    let mut moved = 0;
+    loop {
+        let n = from.poll_transmit(T0, buf);
+        if n == 0 {
+            return moved;
+        }
+        assert_eq!(to.handle_input(T0, &buf[..n]), n);
+        moved += n;
+    }
+}
+
+fn conn_round(tx: &mut Connection<'_>, rx: &mut Connection<'_>, buf: &mut [u8], n: usize) {
+    let body = [3u8; 100];
+    for i in 0..n {
+        tx.send(&[&body[..1 + i % 100]]).unwrap();
+        shuttle(tx, rx, buf);
+        let (_, frame) = rx.front_frame().unwrap();
+        assert_eq!(frame.len(), 1 + i % 100);
+        assert!(rx.pop_frame());
+    }
+}
+
+/// Two `zmtp_core` connections exchanging messages allocate nothing.
+#[test]
+fn core_connections_allocate_nothing() {
+    const N: usize = 10_000;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut bufs = [[0u8; 8192]; 4];
+    let [rx_a, tx_a, rx_b, tx_b] = &mut bufs;
+    let mut wire = [0u8; 4096];
+    let mut tx = Connection::new(T0, &Config::new(SocketType::Push), rx_a, tx_a).unwrap();
+    let mut rx = Connection::new(T0, &Config::new(SocketType::Pull), rx_b, tx_b).unwrap();
+    for _ in 0..4 {
+        shuttle(&mut tx, &mut rx, &mut wire);
+        shuttle(&mut rx, &mut tx, &mut wire);
+    }
+    assert!(tx.is_ready() && rx.is_ready());
+    while rx.pop_frame() {}
+    while tx.poll_event().is_some() || rx.poll_event().is_some() {}
+    conn_round(&mut tx, &mut rx, &mut wire, 100);
+
+    assert_counter_works();
+    let before = thread_allocs();
+    conn_round(&mut tx, &mut rx, &mut wire, N);
+    let after = thread_allocs();
+    println!(
+        "zmtp-core connections: {} allocations in {N} messages",
+        after - before
+    );
+    assert_eq!(after - before, 0, "the core allocated");
+}
+
+type Sock<'a> = CoreSocket<'a, 1, 8, 48>;
+
+fn socket_shuttle(
+    a: &mut Sock<'_>,
+    b: &mut Sock<'_>,
+    pa: zmtp_core::socket::PeerHandle,
+    pb: zmtp_core::socket::PeerHandle,
+    buf: &mut [u8],
+) {
+    loop {
+        let n = a.poll_transmit(T0, pa, buf);
+        if n == 0 {
+            break;
+        }
+        assert_eq!(b.handle_input(T0, pb, &buf[..n]), n);
+    }
+}
+
+/// Two `zmtp_core` sockets (DEALER to DEALER, monitors on) exchanging
+/// messages both ways allocate nothing.
+#[test]
+fn core_sockets_allocate_nothing() {
+    const N: usize = 10_000;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut bufs = [[0u8; 8192]; 4];
+    let [rx_a, tx_a, rx_b, tx_b] = &mut bufs;
+    let mut wire = [0u8; 4096];
+    let mut out = [0u8; 256];
+    let mut a: Sock<'_> = CoreSocket::new(Config::new(SocketType::Dealer), &mut []);
+    let mut b: Sock<'_> = CoreSocket::new(Config::new(SocketType::Dealer), &mut []);
+    a.monitor_mut()
+        .start("inproc://a", EventMask::ALL, EventVersion::V2)
+        .unwrap();
+    let ep = EndpointPair::connect_pair("tcp://127.0.0.1:40000", "tcp://127.0.0.1:5555");
+    let pa = a
+        .attach(
+            T0,
+            PeerBuffers {
+                rx: rx_a,
+                tx: tx_a,
+                subs: &mut [],
+            },
+            5,
+            ep.clone(),
+        )
+        .unwrap();
+    let pb = b
+        .attach(
+            T0,
+            PeerBuffers {
+                rx: rx_b,
+                tx: tx_b,
+                subs: &mut [],
+            },
+            6,
+            ep,
+        )
+        .unwrap();
+    for _ in 0..4 {
+        socket_shuttle(&mut a, &mut b, pa, pb, &mut wire);
+        socket_shuttle(&mut b, &mut a, pb, pa, &mut wire);
+    }
+    let mut exchange = |a: &mut Sock<'_>, b: &mut Sock<'_>, n: usize| {
+        for i in 0..n {
+            let body = [9u8; 64];
+            let len = 1 + i % 64;
+            a.send(&[&body[..len]]).unwrap();
+            socket_shuttle(a, b, pa, pb, &mut wire);
+            let info = b.recv(&mut out).unwrap();
+            assert_eq!(info.len, len);
+            b.send(&[&out[..len]]).unwrap();
+            socket_shuttle(b, a, pb, pa, &mut wire);
+            assert_eq!(a.recv(&mut out).unwrap().len, len);
+            while a.monitor_mut().pop().is_some() {}
+        }
+    };
+    exchange(&mut a, &mut b, 100);
+
+    assert_counter_works();
+    let before = thread_allocs();
+    exchange(&mut a, &mut b, N);
+    let after = thread_allocs();
+    println!(
+        "zmtp-core sockets: {} allocations in {N} round trips",
+        after - before
+    );
+    assert_eq!(after - before, 0, "the core allocated");
+}
