@@ -409,9 +409,17 @@ impl Proc {
         }
     }
 
-    /// Waits for a successful exit until `deadline`.
-    fn finish(&mut self, deadline: Instant) -> Result<()> {
+    /// Waits for a successful exit until `deadline`; gives up early when
+    /// `other` (the peer process) failed, since this one then waits for
+    /// nothing.
+    fn finish(&mut self, deadline: Instant, mut other: Option<&mut Self>) -> Result<()> {
         loop {
+            if let Some(o) = other.as_deref_mut()
+                && let Ok(Some(status)) = o.child.try_wait()
+                && !status.success()
+            {
+                return Err(format!("its peer exited with {status}"));
+            }
             match self.child.try_wait() {
                 Ok(Some(status)) => {
                     self.stdout.extend(self.lines.iter());
@@ -487,8 +495,8 @@ pub fn run_case(exe: &Path, c: &Case, count: u64, timeout: Duration, seq: u64) -
                 Kind::Thr => (&mut local, &mut remote),
                 Kind::Lat => (&mut remote, &mut local),
             };
-            first.finish(deadline)?;
-            second.finish(Instant::now() + GRACE)?;
+            first.finish(deadline, Some(&mut *second))?;
+            second.finish(Instant::now() + GRACE, None)?;
             let out = match c.kind {
                 Kind::Thr => local.output(),
                 Kind::Lat => remote.output(),
@@ -880,6 +888,44 @@ mod tests {
         assert_eq!(fmt_count(12.0), "12");
         assert_eq!(fmt_size(65_536), "64 KiB");
         assert_eq!(fmt_size(100), "100 B");
+    }
+
+    /// A stand-in for the tool programs: the local side binds and then
+    /// waits for ever, the remote side fails at once.
+    fn fake_tools(dir: &Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let exe = dir.join("fake-tools.sh");
+        std::fs::write(
+            &exe,
+            "#!/bin/sh\ncase \"$2\" in\n  local_*) echo 'bound: tcp://127.0.0.1:9'; exec sleep 60;;\n  \
+             *) echo 'remote_thr: connect: refused' >&2; exit 1;;\nesac\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    }
+
+    #[test]
+    fn a_broken_run_is_reported_quickly() {
+        let dir = std::env::temp_dir().join(format!("zmtp-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = fake_tools(&dir);
+        let case = Case {
+            kind: Kind::Thr,
+            transport: Transport::Tcp,
+            size: 10,
+            pair: OURS,
+        };
+        let started = Instant::now();
+        let err = run_case(&exe, &case, 10, Duration::from_secs(30), 1).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert!(err.contains("peer exited"), "{err}");
+        assert!(err.contains("connect: refused"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
