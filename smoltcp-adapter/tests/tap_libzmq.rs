@@ -133,7 +133,13 @@ fn in_namespace(test: &str, index: u32, child: fn()) {
         .env(CHILD_VAR, test)
         .stdin(Stdio::null());
     let (ok, output) = run_bounded(&mut cmd, CHILD_LIMIT);
-    println!("--- child process ({test}) ---\n{output}--- end of child process ---");
+    // Indented, so that the child's libtest summary is not read as this
+    // process's.
+    println!("--- child process ({test}) ---");
+    for line in output.lines() {
+        println!("  | {line}");
+    }
+    println!("--- end of child process ---");
     assert!(ok, "the child process failed (output above)");
     assert!(
         output.contains(&format!("{CHILD_PASSED} {test}")),
