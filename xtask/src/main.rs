@@ -10,7 +10,11 @@
 //! 3. `test`: `cargo test --workspace --no-fail-fast`, counting libtest's
 //!    `test result:` lines (unit, integration and doctests)
 //! 4. `cross`: `zmtp-core` for `thumbv6m-none-eabi`, `thumbv7m-none-eabi` and
-//!    `thumbv7em-none-eabihf`, each without features and with `defmt`
+//!    `thumbv7em-none-eabihf`, each without features and with `defmt`.
+//!    Then `qemu core scenarios`: `core/qemu-tests` (the core's scenarios
+//!    as no_std firmware) run on QEMU `microbit` and `lm3s6965evb`, each
+//!    scenario counted as a test; qemu-system-arm is installed with apt-get
+//!    if missing (see `nostd.rs`)
 //! 5. `doc`: `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-Dwarnings`
 //! 6. `fuzz`: if `fuzz/` exists, `cargo +nightly fuzz build`, then a short run
 //!    of every target listed by `cargo +nightly fuzz list`
@@ -32,6 +36,7 @@
 //! cannot install counts as a failure; nothing is skipped silently.
 
 mod exec;
+mod nostd;
 mod size;
 mod tally;
 
@@ -127,11 +132,12 @@ impl Ctx {
 type Stage = (&'static str, fn(&mut Ctx));
 
 /// Every stage, in the order `cargo xtask test` runs them.
-const STAGES: [Stage; 7] = [
+const STAGES: [Stage; 8] = [
     ("fmt", stage_fmt),
     ("clippy", stage_clippy),
     ("host tests", stage_test),
     ("no_std cross-builds", stage_cross),
+    ("qemu core scenarios", nostd::stage_qemu_core),
     ("docs", stage_doc),
     ("fuzz", stage_fuzz),
     ("size", stage_size),
@@ -653,6 +659,7 @@ mod tests {
                 "clippy",
                 "host tests",
                 "no_std cross-builds",
+                "qemu core scenarios",
                 "docs",
                 "fuzz",
                 "size"
