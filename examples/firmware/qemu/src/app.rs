@@ -1,11 +1,14 @@
 //! What the firmware binaries share: the network interface on QEMU's user
 //! network, message buffers, and logging of monitor events.
 
-use smoltcp::iface::{Config as IfaceConfig, Interface};
+use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
-use zmtp_core::monitor::MonitorEvent;
+use zmtp_core::conn::Config;
+use zmtp_core::monitor::{Event, EventMask, EventVersion, MonitorEvent};
 use zmtp_core::socket::{RecvError, Socket};
+use zmtp_core::socket_type::SocketType;
+use zmtp_smoltcp::{MonitorPublisher, Options, SlotBuffers, ZmtpSocket};
 
 use crate::board::{self, Clock};
 use crate::lan9118::Lan9118;
@@ -30,6 +33,24 @@ pub const EXIT_TIMEOUT: i32 = 2;
 pub const EXIT_SETUP: i32 = 3;
 /// Exit status: a peer broke the scenario's protocol.
 pub const EXIT_PROTOCOL: i32 = 4;
+
+/// The port of the remote monitor (an XPUB publishing monitor events).
+pub const MONITOR_PORT: u16 = 5557;
+/// Peer slots of every ZeroMQ socket of the firmware: one peer, and room
+/// for its successor while the old connection winds down.
+pub const PEERS: usize = 2;
+/// Monitor events a socket queues between two turns of the main loop.
+pub const EVENTS: usize = 16;
+/// Bytes of an endpoint string in a monitor event (every IPv4 endpoint
+/// fits).
+pub const EP: usize = 64;
+/// Monitor events the remote monitor holds while nobody has subscribed.
+pub const MONITOR_BACKLOG: usize = 64;
+
+/// A ZeroMQ socket of the firmware.
+pub type Zmq<'a> = ZmtpSocket<'a, PEERS, EVENTS, EP>;
+/// The remote monitor: monitor events (libzmq's v2 layout) on an XPUB.
+pub type RemoteMonitor<'a> = MonitorPublisher<'a, PEERS, MONITOR_BACKLOG, EP, EVENTS>;
 
 /// Frames per message the firmware handles.
 pub const MAX_PARTS: usize = 8;
@@ -80,6 +101,97 @@ pub fn interface(nic: &mut Lan9118, now: Instant) -> Interface {
     }
     defmt::info!("interface {} via {}", GUEST_IP, HOST_IP);
     iface
+}
+
+/// A ZeroMQ socket of type `ty` over `slots`, its monitor started (all
+/// events, version 2), its listener reporting `handle_base` and its
+/// connections `handle_base + 1 + slot` as libzmq reports file
+/// descriptors. Ends the run with [`EXIT_SETUP`] if the buffers are too
+/// small.
+pub fn zmq_socket<'a>(
+    ty: SocketType,
+    aux: &'a mut [u8],
+    slots: [SlotBuffers<'a>; PEERS],
+    sockets: &mut SocketSet<'a>,
+    options: Options,
+    seed: u32,
+) -> Zmq<'a> {
+    let mut core = Socket::new(Config::new(ty), aux);
+    if core
+        .monitor_mut()
+        .start("inproc://monitor", EventMask::ALL_V2, EventVersion::V2)
+        .is_err()
+    {
+        defmt::error!("monitor refused to start");
+        board::exit(EXIT_SETUP)
+    }
+    match ZmtpSocket::new(core, slots, sockets, options, seed) {
+        Ok(z) => z,
+        Err(e) => {
+            defmt::error!("socket setup: {}", e);
+            board::exit(EXIT_SETUP)
+        }
+    }
+}
+
+/// Transport options with the given monitor handle base.
+#[must_use]
+pub fn options(handle_base: u32) -> Options {
+    let mut o = Options::default();
+    o.handle_base = handle_base;
+    o
+}
+
+/// The remote monitor: an XPUB on [`MONITOR_PORT`] that publishes the
+/// events handed to it. Its own monitor events are logged as `mon`.
+pub fn remote_monitor<'a>(
+    aux: &'a mut [u8],
+    slots: [SlotBuffers<'a>; PEERS],
+    sockets: &mut SocketSet<'a>,
+) -> RemoteMonitor<'a> {
+    let xpub = zmq_socket(
+        SocketType::XPub,
+        aux,
+        slots,
+        sockets,
+        options(20),
+        0x4D4F_4E31,
+    );
+    let Ok(mut publisher) = MonitorPublisher::new(xpub) else {
+        board::exit(EXIT_SETUP)
+    };
+    if let Err(e) = publisher.bind(MONITOR_PORT, sockets) {
+        defmt::error!("remote monitor bind: {}", e);
+        board::exit(EXIT_SETUP)
+    }
+    publisher
+}
+
+/// Logs every event queued in `socket`'s monitor under `label`, hands each
+/// to `seen`, and queues it on `publisher` (if any) for the remote
+/// monitor. Returns how many events there were.
+pub fn forward_events(
+    label: &str,
+    socket: &mut Zmq<'_>,
+    mut publisher: Option<&mut RemoteMonitor<'_>>,
+    mut seen: impl FnMut(&Event),
+) -> usize {
+    let mut n = 0usize;
+    // The queue holds at most EVENTS events.
+    for _ in 0..EVENTS {
+        let Some(ev) = socket.socket_mut().monitor_mut().pop() else {
+            break;
+        };
+        log_event(label, &ev);
+        seen(&ev.event);
+        if let Some(p) = publisher.as_deref_mut()
+            && !p.publish(ev)
+        {
+            defmt::warn!("{=str}: remote monitor backlog full, event dropped", label);
+        }
+        n = n.saturating_add(1);
+    }
+    n
 }
 
 /// Logs one monitor event of the socket called `label` (one line per
