@@ -16,6 +16,8 @@
 //!    of every target listed by `cargo +nightly fuzz list`
 //!    (`ZMTP_FUZZ_SECS` seconds each, default 20)
 //! 7. `size`: hook for the firmware size report (not set up yet)
+//! 8. `qemu`: the Cortex-M3 firmware in QEMU against libzmq on the host
+//!    (installs qemu-system-arm and defmt-print when missing; see `qemu.rs`)
 //!
 //! `cargo xtask test --quick` runs stages 1 to 3 only.
 //!
@@ -32,6 +34,7 @@
 //! cannot install counts as a failure; nothing is skipped silently.
 
 mod exec;
+mod qemu;
 mod size;
 mod tally;
 
@@ -83,10 +86,12 @@ commands:
                   docs, fuzzing (if fuzz/ exists) and the size report
   test --quick    fmt, clippy and host tests only
   size            build the size firmware and print the flash/RAM report
+  qemu            the QEMU firmware tests alone (stage `qemu` of `test`)
   help            print this message
 
 The last line of `test` is `N passed, N failed`; the exit code is 0 iff 0 failed.
-Missing rustup targets, the nightly toolchain and cargo-fuzz are installed on demand.
+Missing rustup targets, the nightly toolchain and cargo-fuzz are installed on demand,
+and so are qemu-system-arm (apt-get) and defmt-print for the QEMU tests.
 
 environment:
   ZMTP_FUZZ_SECS  seconds each fuzz target runs (default 20)
@@ -127,7 +132,7 @@ impl Ctx {
 type Stage = (&'static str, fn(&mut Ctx));
 
 /// Every stage, in the order `cargo xtask test` runs them.
-const STAGES: [Stage; 7] = [
+const STAGES: [Stage; 8] = [
     ("fmt", stage_fmt),
     ("clippy", stage_clippy),
     ("host tests", stage_test),
@@ -135,6 +140,7 @@ const STAGES: [Stage; 7] = [
     ("docs", stage_doc),
     ("fuzz", stage_fuzz),
     ("size", stage_size),
+    ("qemu", qemu::stage),
 ];
 
 /// How many leading stages `--quick` runs (fmt, clippy, host tests).
@@ -147,6 +153,7 @@ fn main() -> ExitCode {
         ["test"] => test(false),
         ["test", "--quick"] => test(true),
         ["size"] => size_command(),
+        ["qemu"] => qemu::command(),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -649,7 +656,8 @@ mod tests {
                 "no_std cross-builds",
                 "docs",
                 "fuzz",
-                "size"
+                "size",
+                "qemu"
             ]
         );
         assert_eq!(STAGES.get(..QUICK_STAGES).map(<[Stage]>::len), Some(3));
