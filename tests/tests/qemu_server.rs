@@ -186,3 +186,40 @@ fn fw_server_rep_pub_and_remote_monitor_against_libzmq() {
         "warnings or errors in the firmware log"
     );
 }
+
+#[test]
+fn fw_server_refuses_oversized_requests_and_quits_on_request() {
+    let Some(elf) = firmware(SERVER_ELF_VAR) else {
+        return;
+    };
+    let mut qemu = Qemu::start(&elf, &[5555, 5556, 5557], &[]);
+    qemu.wait_log("rep: LISTENING", STEP_TIMEOUT);
+    let ctx = zmq::Context::new();
+    let req = ctx.socket(zmq::REQ).unwrap();
+    req.set_linger(0).unwrap();
+    req.set_rcvtimeo(STEP_TIMEOUT.as_millis() as i32).unwrap();
+    req.connect(&format!("tcp://127.0.0.1:{}", qemu.ports[0]))
+        .unwrap();
+
+    // Larger than the firmware's 1 KiB message buffer, smaller than the
+    // socket's receive queue: the firmware reads it, drops it, and says so.
+    let big = vec![0xA5; 1500];
+    assert_eq!(
+        request(&req, &[&big]),
+        [b"error: request too large".to_vec()]
+    );
+    // Still serving.
+    assert_eq!(request(&req, &[b"ping"]), [b"ping".to_vec()]);
+    assert_eq!(request(&req, &[b"quit"]), [b"bye".to_vec()]);
+    drop(req);
+
+    let code = qemu.wait_exit(EXIT_TIMEOUT);
+    assert_eq!(code, Some(0), "firmware exit status");
+    qemu.assert_log_in_order(&[
+        "rep: HANDSHAKE_SUCCEEDED",
+        "request too large",
+        "fw-server: quit requested",
+        "fw-server: done (0 messages streamed)",
+        "fw-server: exit 0",
+    ]);
+}

@@ -143,8 +143,10 @@ fn main() -> ! {
             done_at = Some(ms);
         }
         if let Some(at) = done_at {
-            let drained =
-                monitor.pending() == 0 && monitor.inner().attached() == 0 && rep.attached() == 0;
+            // Events left in the backlog with no subscriber have nowhere to go.
+            let drained = (monitor.pending() == 0 || !monitor.is_subscribed())
+                && monitor.inner().attached() == 0
+                && rep.attached() == 0;
             if drained || ms >= at.saturating_add(DRAIN_MS) {
                 defmt::info!(
                     "fw-server: exit 0 (monitor events published {=u64}, dropped {=u64}, drained {=bool}); {}",
