@@ -9,7 +9,7 @@ rep="${ZMTP_FW_REP_PORT:-15555}"
 pub="${ZMTP_FW_PUB_PORT:-15556}"
 mon="${ZMTP_FW_MON_PORT:-15557}"
 host="${ZMTP_FW_HOST_PORT:-5560}"
-qemu-system-arm -machine mps2-an385 -cpu cortex-m3 -nographic \
+qemu-system-arm -machine mps2-an385 -cpu cortex-m3 -nographic -monitor none -serial null \
   -semihosting-config "enable=on,target=native,arg=$(basename "$elf"),arg=port=$host" \
   -nic "user,model=lan9118,hostfwd=tcp:127.0.0.1:$rep-:5555,hostfwd=tcp:127.0.0.1:$pub-:5556,hostfwd=tcp:127.0.0.1:$mon-:5557" \
   -kernel "$elf" | defmt-print -e "$elf"
