@@ -260,3 +260,17 @@ fn a_local_close_discards_what_was_not_read() {
     n.sockets[pull].close_peer(px);
     assert_eq!(n.recv(pull), None);
 }
+
+#[test]
+fn has_unread_reports_messages_left_by_a_closed_peer() {
+    let mut net: Net = Net::new();
+    let (server, client, link) = net.join(SocketType::Pull, SocketType::Push);
+    net.send(client, &["last words"]);
+    net.drive();
+    net.cut(link);
+    let peer = net.links[link].px;
+    assert!(net.sockets[server].has_unread(peer));
+    assert_eq!(net.recv_str(server).unwrap(), ["last words"]);
+    assert!(!net.sockets[server].has_unread(peer));
+    let _ = client;
+}

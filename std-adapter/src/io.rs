@@ -1040,8 +1040,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
     }
     let closing = sock.closing.is_some();
     sock.draining.retain(|&peer| {
-        let unread = st.core.peer(peer).is_some_and(|p| p.has_message());
-        if unread && !closing {
+        if st.core.has_unread(peer) && !closing {
             return true;
         }
         if let Some(bufs) = st.core.detach(peer) {

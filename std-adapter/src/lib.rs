@@ -42,11 +42,16 @@
 //! Each connection gets a receive and a transmit buffer of
 //! [`DEFAULT_BUFFER_SIZE`] (4 MiB) each, changeable per socket with
 //! [`Socket::set_buffer_sizes`]. They are allocated zeroed (`calloc`), so
-//! pages cost memory only once used, and recycled when the connection goes,
-//! so reconnect loops allocate nothing new. They bound message sizes: a
-//! frame larger than the receive buffer closes the connection, a message
-//! larger than the transmit buffer cannot be sent. A socket takes at most
-//! [`MAX_PEERS`] connections at once.
+//! pages cost memory only once used, and recycled when the connection goes
+//! (through a pool shared by the context's sockets), so reconnect loops
+//! allocate nothing new. They bound message sizes: a frame larger than the
+//! receive buffer closes the connection, a message larger than the transmit
+//! buffer cannot be sent. A socket takes at most [`MAX_PEERS`] connections
+//! at once. Pooled buffers are never returned to the allocator.
+//!
+//! Messages a peer sent before its connection ended stay readable after
+//! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed
+//! once they are read (or when the socket closes).
 //!
 //! ## Differences from libzmq
 //!

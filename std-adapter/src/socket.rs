@@ -544,7 +544,13 @@ impl Socket {
         loop {
             match try_recv(&mut st) {
                 Ok(msg) => {
-                    let waiting = st.io_waiting;
+                    // The I/O thread waits for this read, or reading
+                    // closed a peer (a command that moved in).
+                    let waiting = st.io_waiting
+                        || st
+                            .core
+                            .peers()
+                            .any(|p| st.core.peer(p).is_some_and(|c| c.is_closed()));
                     // Reading can raise connection events (a held-back
                     // frame moving in).
                     st.drain_monitor();

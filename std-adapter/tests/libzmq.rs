@@ -628,3 +628,33 @@ fn heartbeat_ttl_from_libzmq_client() {
     let disc = expect(&mon, "DISCONNECTED");
     assert_eq!(disc.value(), accepted.value());
 }
+
+/// Messages that arrived before the peer left are still delivered, after
+/// `DISCONNECTED` (libzmq reads a pipe up to its end).
+#[test]
+fn messages_before_disconnect_are_delivered() {
+    let zctx = zmq::Context::new();
+    let ctx = Context::new().unwrap();
+    let pull = ours(&ctx, SocketType::Pull);
+    pull.monitor(Some("inproc://drain"), 0xFFFF).unwrap();
+    let mon = ctx.monitor_socket("inproc://drain").unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.set_linger(5000).unwrap();
+    push.connect(&pull.last_endpoint().unwrap()).unwrap();
+    for i in 0..5u8 {
+        push.send(vec![i; 10], 0).unwrap();
+    }
+    drop(push);
+    expect(&mon, "LISTENING");
+    expect(&mon, "ACCEPTED");
+    expect(&mon, "HANDSHAKE_SUCCEEDED");
+    expect(&mon, "DISCONNECTED");
+    for i in 0..5u8 {
+        assert_eq!(pull.recv().unwrap(), [vec![i; 10]]);
+    }
+    assert!(matches!(
+        pull.recv_nonblocking(),
+        Err(zmtp_std::Error::WouldBlock)
+    ));
+}

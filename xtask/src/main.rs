@@ -50,6 +50,9 @@ const CROSS_TARGETS: [&str; 3] = [
     "thumbv7em-none-eabihf",
 ];
 
+/// Targets the smoltcp adapter is cross-built for (Cortex-M0 and M3).
+const SMOLTCP_TARGETS: [&str; 2] = ["thumbv6m-none-eabi", "thumbv7m-none-eabi"];
+
 /// Feature sets each cross-build is run with.
 const CROSS_FEATURES: [Option<&str>; 2] = [None, Some("defmt")];
 
@@ -235,17 +238,19 @@ fn stage_clippy(ctx: &mut Ctx) {
         "warnings",
     ]);
     ctx.check("clippy --workspace", cmd);
-    let core_variants: [&[&str]; 3] = [
-        &["--no-default-features"],
-        &["--features", "defmt"],
-        &["--features", "log"],
+    let variants: [(&str, &[&str]); 5] = [
+        ("zmtp-core", &["--no-default-features"]),
+        ("zmtp-core", &["--features", "defmt"]),
+        ("zmtp-core", &["--features", "log"]),
+        ("zmtp-smoltcp", &["--features", "defmt"]),
+        ("zmtp-smoltcp", &["--features", "proto-ipv6"]),
     ];
-    for features in core_variants {
-        let mut args = vec!["clippy", "-p", "zmtp-core", "--all-targets"];
+    for (package, features) in variants {
+        let mut args = vec!["clippy", "-p", package, "--all-targets"];
         args.extend_from_slice(features);
         args.extend_from_slice(&["--", "-D", "warnings"]);
         let cmd = ctx.cargo(&args);
-        ctx.check(&format!("clippy -p zmtp-core {}", features.join(" ")), cmd);
+        ctx.check(&format!("clippy -p {package} {}", features.join(" ")), cmd);
     }
 }
 
@@ -275,10 +280,14 @@ fn stage_test(ctx: &mut Ctx) {
 /// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
 fn stage_cross(ctx: &mut Ctx) {
     ensure_targets(ctx);
-    for target in CROSS_TARGETS {
+    for (package, target) in CROSS_TARGETS
+        .into_iter()
+        .map(|t| ("zmtp-core", t))
+        .chain(SMOLTCP_TARGETS.into_iter().map(|t| ("zmtp-smoltcp", t)))
+    {
         for features in CROSS_FEATURES {
-            let mut args = vec!["build", "-p", "zmtp-core", "--target", target];
-            let mut name = format!("build zmtp-core --target {target}");
+            let mut args = vec!["build", "-p", package, "--target", target];
+            let mut name = format!("build {package} --target {target}");
             if let Some(features) = features {
                 args.extend_from_slice(&["--features", features]);
                 name.push_str(" --features ");

@@ -443,6 +443,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         self.peers.iter().flatten().filter(|p| p.active).count()
     }
 
+    /// Whether a closed `peer` still holds messages the application will be
+    /// given (libzmq reads a pipe up to its end): an adapter should wait for
+    /// them to be read before [`Socket::detach`], which drops them.
+    #[must_use]
+    pub fn has_unread(&self, peer: PeerHandle) -> bool {
+        self.peer_ref(peer)
+            .is_some_and(|p| p.drain && p.conn.has_message())
+    }
+
     /// ROUTER: a peer's routing id (after its handshake).
     #[must_use]
     pub fn routing_id(&self, peer: PeerHandle) -> Option<&[u8]> {
