@@ -28,6 +28,9 @@ const ALL_EVENTS: i32 = 0xFFFF;
 /// How long PUB waits after a first peer's handshake before sending, so
 /// the peer's subscriptions arrive first.
 const PUB_GRACE: Duration = Duration::from_millis(200);
+/// How long a bound socket that sent messages waits before closing, so
+/// they reach its accepted peers.
+const FLUSH_GRACE: Duration = Duration::from_millis(100);
 /// How often a blocked send is retried while the tool also waits for input.
 const POLL: Duration = Duration::from_millis(10);
 /// The longest single wait when there is no deadline.
@@ -171,11 +174,20 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let printer = Printer::start(mon, cli.monitor, Arc::clone(&seen))
         .map_err(|e| Failure::Runtime(format!("monitor thread: {e}")))?;
 
-    let result = Session::new(cli, &sock, deadline, seen).run(cli);
+    let mut session = Session::new(cli, &sock, deadline, seen);
+    let result = session.run(cli);
 
     // Close: linger at most until the deadline, then wait for the I/O
     // thread (dropping the last context handle) and the last events.
     let linger = effective_linger(cli.linger.unwrap_or(-1), deadline);
+    if session.sent > 0 && !cli.bind.is_empty() && linger != 0 {
+        // Closing a bound socket drops the connections it accepted at once
+        // instead of lingering on them: give the last messages a moment to
+        // leave first.
+        let grace = u64::try_from(linger)
+            .map_or(FLUSH_GRACE, |ms| FLUSH_GRACE.min(Duration::from_millis(ms)));
+        std::thread::sleep(grace);
+    }
     let _ = sock.set_linger(linger);
     let _ = sock.close();
     drop(ctx);
@@ -318,7 +330,7 @@ impl<'s> Session<'s> {
     }
 
     /// Binds, connects and runs the main loop.
-    fn run(mut self, cli: &Cli) -> Result<(), Failure> {
+    fn run(&mut self, cli: &Cli) -> Result<(), Failure> {
         for ep in &cli.bind {
             match self.sock.bind(ep) {
                 Ok(()) => {
@@ -344,17 +356,19 @@ impl<'s> Session<'s> {
             End::Done => Ok(()),
             End::Deadline if self.goal_met() => Ok(()),
             End::Deadline => {
-                let of = self
-                    .recv_target
-                    .map(|n| format!(" of {n}"))
-                    .unwrap_or_default();
-                Err(Failure::Runtime(format!(
-                    "timed out after {} ms: received {}{of} messages, sent {} of {} --send messages",
-                    cli.timeout.unwrap_or(0),
-                    self.received,
-                    self.total_sends.saturating_sub(self.pending.len()),
-                    self.total_sends,
-                )))
+                let mut msg = format!("timed out after {} ms", cli.timeout.unwrap_or(0));
+                if let Some(n) = self.recv_target {
+                    msg.push_str(&format!(": received {} of {n} messages", self.received));
+                }
+                if self.total_sends > 0 {
+                    msg.push_str(&format!(
+                        "{} sent {} of {} --send messages",
+                        if self.recv_target.is_some() { "," } else { ":" },
+                        self.total_sends.saturating_sub(self.pending.len()),
+                        self.total_sends,
+                    ));
+                }
+                Err(Failure::Runtime(msg))
             }
         }
     }
