@@ -489,8 +489,7 @@ fn push_to_pull_over_ipc_with_several_binds() {
         &ipc,
         "--send",
         "1",
-        "--send",
-        "-2",
+        "--send=-2",
         "--send",
         "three",
         "--timeout",
@@ -970,4 +969,44 @@ fn json_output_round_trips_any_frame() {
     assert_eq!(pull.recv_bytes(0).unwrap(), text.as_bytes());
     let exit = push.finish();
     assert_eq!(exit.code, Some(0), "{exit:?}");
+}
+
+#[test]
+fn closed_stdout_ends_the_run() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zmtp"))
+        .args([
+            "pull",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--timeout",
+            CHILD_TIMEOUT,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let ep = parse(&first)["bound"].as_str().unwrap().to_owned();
+    // stdout is closed now; the next line the tool writes ends the run.
+    let zctx = zmq::Context::new();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.connect(&ep).unwrap();
+    push.send("x", 0).unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > WAIT {
+            let _ = child.kill();
+            panic!("zmtp did not notice its closed stdout");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(10));
 }

@@ -31,6 +31,12 @@ const PUB_GRACE: Duration = Duration::from_millis(200);
 /// How long a bound socket that sent messages waits before closing, so
 /// they reach its accepted peers.
 const FLUSH_GRACE: Duration = Duration::from_millis(100);
+/// How long a line of the main loop waits for the monitor thread to print
+/// the events already queued.
+const SETTLE: Duration = Duration::from_millis(10);
+/// How long the monitor thread must have been idle before a line of the
+/// main loop goes out (it may have just taken an event).
+const QUIET: Duration = Duration::from_micros(200);
 /// How often a blocked send is retried while the tool also waits for input.
 const POLL: Duration = Duration::from_millis(10);
 /// The longest single wait when there is no deadline.
@@ -48,6 +54,7 @@ fn main() -> ExitCode {
             eprintln!("zmtp: error: {msg}");
             ExitCode::FAILURE
         }
+        Err(Failure::StdoutGone) => ExitCode::FAILURE,
     }
 }
 
@@ -58,17 +65,27 @@ enum Failure {
     Usage(String),
     /// A runtime failure (exit status 1).
     Runtime(String),
+    /// Nobody reads stdout any more (exit status 1, no message).
+    StdoutGone,
 }
 
-/// Writes one output line whole and flushes it. Output errors (a closed
-/// pipe) are ignored: the run goes on to its normal end.
+/// Set when stdout is gone (a closed pipe): the run then ends.
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+
+/// Writes one output line whole and flushes it. When stdout is gone the
+/// run ends (quietly, with exit status 1).
 fn emit(line: &str) {
-    let mut out = std::io::stdout().lock();
     let mut buf = String::with_capacity(line.len().saturating_add(1));
     buf.push_str(line);
     buf.push('\n');
-    let _ = out.write_all(buf.as_bytes());
-    let _ = out.flush();
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(buf.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        STDOUT_GONE.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Whether an endpoint error is the user's (a malformed or unsupported
@@ -80,19 +97,44 @@ fn endpoint_usage_error(e: &Error) -> bool {
     )
 }
 
-/// What the monitor thread tells the main loop.
-#[derive(Debug, Default)]
-struct Seen {
+/// The tool's monitor, shared by the thread that prints its events and the
+/// main loop.
+struct Shared {
+    mon: MonitorSocket,
     /// When the first `HANDSHAKE_SUCCEEDED` arrived.
     first_handshake: Mutex<Option<Instant>>,
+    /// The monitor thread is printing an event it took.
+    printing: AtomicBool,
 }
 
-impl Seen {
+impl Shared {
     fn first_handshake(&self) -> Option<Instant> {
         *self
             .first_handshake
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Prints a line of the main loop, after the events already waiting
+    /// (so that, for example, `HANDSHAKE_SUCCEEDED` comes before the
+    /// first message on that connection): waits until the monitor thread
+    /// has had nothing to print for [`QUIET`], at most [`SETTLE`].
+    fn emit(&self, line: &str) {
+        let start = Instant::now();
+        let mut quiet_since = start;
+        loop {
+            let now = Instant::now();
+            if self.mon.pending() > 0 || self.printing.load(Ordering::SeqCst) {
+                quiet_since = now;
+            } else if now.duration_since(quiet_since) >= QUIET {
+                break;
+            }
+            if now.duration_since(start) >= SETTLE {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        emit(line);
     }
 }
 
@@ -104,20 +146,21 @@ struct Printer {
 }
 
 impl Printer {
-    /// Starts printing `mon`'s events: all of them with `all`, otherwise
-    /// only `BIND_FAILED`.
-    fn start(mon: MonitorSocket, all: bool, seen: Arc<Seen>) -> std::io::Result<Self> {
+    /// Starts printing the monitor's events: all of them with `all`,
+    /// otherwise only `BIND_FAILED`.
+    fn start(shared: Arc<Shared>, all: bool) -> std::io::Result<Self> {
         let finished = Arc::new(AtomicBool::new(false));
         let done = Arc::clone(&finished);
         let thread = std::thread::Builder::new()
             .name("zmtp-monitor".to_owned())
             .spawn(move || {
                 loop {
-                    match mon.recv_event(Some(Duration::from_millis(50))) {
+                    match shared.mon.recv_event(Some(Duration::from_millis(50))) {
                         Ok(m) => {
+                            shared.printing.store(true, Ordering::SeqCst);
                             let id = m.event.id();
                             if id == event_id::HANDSHAKE_SUCCEEDED {
-                                let mut first = seen
+                                let mut first = shared
                                     .first_handshake
                                     .lock()
                                     .unwrap_or_else(PoisonError::into_inner);
@@ -126,6 +169,7 @@ impl Printer {
                             if all || id == event_id::BIND_FAILED {
                                 emit(&json::event(m.name(), id, m.value(), m.endpoint()));
                             }
+                            shared.printing.store(false, Ordering::SeqCst);
                             if id == event_id::MONITOR_STOPPED {
                                 break;
                             }
@@ -134,7 +178,7 @@ impl Printer {
                         Err(_) => {}
                     }
                 }
-                mon.dropped()
+                shared.mon.dropped()
             })?;
         Ok(Self { thread, finished })
     }
@@ -165,16 +209,20 @@ fn run(cli: &Cli) -> Result<(), Failure> {
         .map_err(|e| Failure::Runtime(format!("socket: {e}")))?;
     apply_options(cli, &sock)?;
 
-    let seen = Arc::new(Seen::default());
     let mon = ctx
         .monitor_socket(MONITOR_ENDPOINT)
         .map_err(|e| Failure::Runtime(format!("monitor: {e}")))?;
     sock.monitor(Some(MONITOR_ENDPOINT), ALL_EVENTS)
         .map_err(|e| Failure::Runtime(format!("monitor: {e}")))?;
-    let printer = Printer::start(mon, cli.monitor, Arc::clone(&seen))
+    let shared = Arc::new(Shared {
+        mon,
+        first_handshake: Mutex::new(None),
+        printing: AtomicBool::new(false),
+    });
+    let printer = Printer::start(Arc::clone(&shared), cli.monitor)
         .map_err(|e| Failure::Runtime(format!("monitor thread: {e}")))?;
 
-    let mut session = Session::new(cli, &sock, deadline, seen);
+    let mut session = Session::new(cli, &sock, deadline, shared);
     let result = session.run(cli);
 
     // Close: linger at most until the deadline, then wait for the I/O
@@ -286,7 +334,7 @@ struct Session<'s> {
     sock: &'s Socket,
     kind: SocketType,
     deadline: Option<Instant>,
-    seen: Arc<Seen>,
+    shared: Arc<Shared>,
     /// `--send` messages not yet sent.
     pending: VecDeque<Vec<u8>>,
     /// How many `--send` messages were given.
@@ -305,7 +353,7 @@ struct Session<'s> {
 }
 
 impl<'s> Session<'s> {
-    fn new(cli: &Cli, sock: &'s Socket, deadline: Option<Instant>, seen: Arc<Seen>) -> Self {
+    fn new(cli: &Cli, sock: &'s Socket, deadline: Option<Instant>, shared: Arc<Shared>) -> Self {
         let turn = match cli.socket_type {
             SocketType::Req => Turn::Send,
             SocketType::Rep => Turn::Recv,
@@ -315,7 +363,7 @@ impl<'s> Session<'s> {
             sock,
             kind: cli.socket_type,
             deadline,
-            seen,
+            shared,
             pending: cli.send.iter().map(|s| s.as_bytes().to_vec()).collect(),
             total_sends: cli.send.len(),
             echoes: VecDeque::new(),
@@ -335,7 +383,7 @@ impl<'s> Session<'s> {
             match self.sock.bind(ep) {
                 Ok(()) => {
                     let resolved = self.sock.last_endpoint().unwrap_or_else(|_| ep.clone());
-                    emit(&json::bound(&resolved));
+                    self.shared.emit(&json::bound(&resolved));
                 }
                 Err(e) if endpoint_usage_error(&e) => {
                     return Err(Failure::Usage(format!("--bind {ep}: {e}")));
@@ -397,7 +445,7 @@ impl<'s> Session<'s> {
             SocketType::Router => self.last_peer.is_some(),
             SocketType::XPub => self.subscribed,
             SocketType::Pub => self
-                .seen
+                .shared
                 .first_handshake()
                 .is_some_and(|t| t.elapsed() >= PUB_GRACE),
             _ => true,
@@ -447,7 +495,7 @@ impl<'s> Session<'s> {
             }
         }
         self.sent = self.sent.saturating_add(1);
-        emit(&json::sent(self.sent));
+        self.shared.emit(&json::sent(self.sent));
         if self.turn != Turn::Free {
             self.turn = Turn::Recv;
         }
@@ -455,7 +503,7 @@ impl<'s> Session<'s> {
 
     fn on_message(&mut self, msg: Vec<Vec<u8>>) {
         self.received = self.received.saturating_add(1);
-        emit(&json::recv(&msg));
+        self.shared.emit(&json::recv(&msg));
         if self.turn != Turn::Free {
             self.turn = Turn::Send;
         }
@@ -477,6 +525,9 @@ impl<'s> Session<'s> {
     fn drive(&mut self) -> Result<End, Failure> {
         let receiver = args::can_recv(self.kind);
         loop {
+            if STDOUT_GONE.load(Ordering::SeqCst) {
+                return Err(Failure::StdoutGone);
+            }
             if self.done() {
                 return Ok(End::Done);
             }

@@ -14,13 +14,16 @@ OUTPUT
                                         a monitor event (--monitor): libzmq's name without
                                         ZMQ_EVENT_, its id, its value (fd, errno, interval,
                                         protocol code) and its endpoint
-    {\"recv\":[\"frame\",{\"hex\":\"00ff\"}]}  a received message, one entry per frame: a string
+    {\"recv\":[\"frame\",{\"hex\":\"00ff\"}]}   a received message, one entry per frame: a string
                                         when the frame is valid UTF-8, else its bytes in hex
     {\"sent\":N}                          a message was handed to the socket; N counts the
                                         messages sent so far, from 1 (--send and --echo alike)
-  Event lines come from a separate monitor thread: they are in order among
-  themselves, but not ordered against the other lines. A failed bind prints its
-  BIND_FAILED event even without --monitor. Errors and notes go to stderr.
+  Event lines are printed by a monitor thread, in the order the events happened.
+  The other lines wait (up to 10 ms) until the events already reported are
+  printed, so HANDSHAKE_SUCCEEDED comes before the first message of a connection;
+  between event lines and other lines the order is best effort. A failed bind
+  prints its BIND_FAILED event even without --monitor. Errors and notes go to
+  stderr. When stdout is closed the tool ends (exit status 1).
 
 WHEN IT EXITS
   - with --recv N: once N messages were received and every --send message went out;
@@ -49,6 +52,7 @@ SOCKET TYPES
   SUB     receives nothing without --subscribe; --subscribe \"\" receives everything.
   SUB, PULL cannot send; PUB, PUSH cannot receive (--send/--recv/--echo are refused).
   For REQ and REP a queued --send message takes the turn before --echo.
+  Write --send=TEXT (with '=') for a text that starts with '-'.
 
 EXIT STATUS
   0  success (including --timeout when nothing was left to do)
@@ -92,7 +96,7 @@ pub(crate) struct Cli {
     pub(crate) monitor: bool,
 
     /// Queue a single-frame message to send; repeatable, sent in order
-    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    #[arg(long, value_name = "TEXT")]
     pub(crate) send: Vec<String>,
 
     /// Send every received message back (for ROUTER: to the peer it came from)
@@ -108,11 +112,11 @@ pub(crate) struct Cli {
     pub(crate) timeout: Option<u64>,
 
     /// SUB/XSUB subscription; repeatable ("" subscribes to all)
-    #[arg(long, value_name = "PREFIX", allow_hyphen_values = true)]
+    #[arg(long, value_name = "PREFIX")]
     pub(crate) subscribe: Vec<String>,
 
     /// ZMQ_ROUTING_ID: the identity announced to peers (1 to 255 bytes)
-    #[arg(long, value_name = "ID", allow_hyphen_values = true, value_parser = parse_routing_id)]
+    #[arg(long, value_name = "ID", value_parser = parse_routing_id)]
     pub(crate) routing_id: Option<String>,
 
     /// ZMQ_LINGER: how long closing keeps sending queued messages (-1: until sent; default -1, capped by --timeout)
@@ -268,8 +272,7 @@ mod tests {
             "tcp://127.0.0.1:1",
             "--subscribe",
             "",
-            "--subscribe",
-            "-a",
+            "--subscribe=-a",
             "--linger",
             "-1",
             "--maxmsgsize",
