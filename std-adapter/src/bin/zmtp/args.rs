@@ -83,8 +83,14 @@ pub(crate) struct Cli {
     #[arg(value_name = "TYPE", value_parser = parse_type)]
     pub(crate) socket_type: SocketType,
 
-    /// Bind to EP (tcp://host:port, ipc://path); repeatable. Prints {"bound":"<resolved endpoint>"} once bound
-    #[arg(long, value_name = "EP")]
+    // The help text is not a doc comment: rustdoc would read `<resolved
+    // endpoint>` as an HTML tag.
+    #[arg(
+        long,
+        value_name = "EP",
+        help = "Bind to EP (tcp://host:port, ipc://path); repeatable. \
+                Prints {\"bound\":\"<resolved endpoint>\"} once bound"
+    )]
     pub(crate) bind: Vec<String>,
 
     /// Connect to EP (tcp://host:port, ipc://path); repeatable
