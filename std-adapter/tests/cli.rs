@@ -1010,3 +1010,36 @@ fn closed_stdout_ends_the_run() {
     assert_eq!(status.code(), Some(1));
     assert!(start.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn maxmsgsize_closes_a_connection_that_sends_more() {
+    let mut pull = zmtp(&[
+        "pull",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--maxmsgsize",
+        "64",
+        "--recv",
+        "1",
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = pull.bound();
+    let zctx = zmq::Context::new();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.connect(&ep).unwrap();
+    push.send(vec![b'x'; 65], 0).unwrap();
+    let disconnected = pull.until(|v| v["event"] == "DISCONNECTED");
+    assert_eq!(disconnected["endpoint"], ep.as_str());
+    // libzmq reconnects; a message within the limit gets through.
+    push.send("ok", 0).unwrap();
+    let exit = pull.finish();
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+    let recvs: Vec<Value> = data(&exit.lines)
+        .into_iter()
+        .filter(|v| v.get("recv").is_some())
+        .collect();
+    assert_eq!(recvs, [json!({"recv": ["ok"]})]);
+    assert_monitor_ends(&exit);
+}
