@@ -36,7 +36,7 @@ const FLUSH_GRACE: Duration = Duration::from_millis(100);
 const SETTLE: Duration = Duration::from_millis(10);
 /// How long the monitor thread must have been idle before a line of the
 /// main loop goes out (it may have just taken an event).
-const QUIET: Duration = Duration::from_micros(200);
+const QUIET: Duration = Duration::from_micros(20);
 /// How often a blocked send is retried while the tool also waits for input.
 const POLL: Duration = Duration::from_millis(10);
 /// The longest single wait when there is no deadline.
