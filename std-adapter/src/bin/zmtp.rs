@@ -28,9 +28,6 @@ const ALL_EVENTS: i32 = 0xFFFF;
 /// How long PUB waits after a first peer's handshake before sending, so
 /// the peer's subscriptions arrive first.
 const PUB_GRACE: Duration = Duration::from_millis(200);
-/// How long a bound socket that sent messages waits before closing, so
-/// they reach its accepted peers.
-const FLUSH_GRACE: Duration = Duration::from_millis(100);
 /// How long a line of the main loop waits for the monitor thread to print
 /// the events already queued.
 const SETTLE: Duration = Duration::from_millis(10);
@@ -228,14 +225,6 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     // Close: linger at most until the deadline, then wait for the I/O
     // thread (dropping the last context handle) and the last events.
     let linger = effective_linger(cli.linger.unwrap_or(-1), deadline);
-    if session.sent > 0 && !cli.bind.is_empty() && linger != 0 {
-        // Closing a bound socket drops the connections it accepted at once
-        // instead of lingering on them: give the last messages a moment to
-        // leave first.
-        let grace = u64::try_from(linger)
-            .map_or(FLUSH_GRACE, |ms| FLUSH_GRACE.min(Duration::from_millis(ms)));
-        std::thread::sleep(grace);
-    }
     let _ = sock.set_linger(linger);
     let _ = sock.close();
     drop(ctx);
