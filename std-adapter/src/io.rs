@@ -928,7 +928,10 @@ fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
 
 /// Closes a listener: `CLOSED` (or `CLOSE_FAILED` when removing its IPC
 /// file fails), and its accepted connections go silently.
-fn close_listener(env: &mut Env, sock: &mut SockIo, st: &mut State, eid: u64) {
+/// Closes a listener (CLOSED event). Its accepted connections are torn
+/// down too unless `keep_conns` (a socket closing with linger keeps them
+/// until their output is flushed, as libzmq's sessions linger).
+fn close_listener(env: &mut Env, sock: &mut SockIo, st: &mut State, eid: u64, keep_conns: bool) {
     let Some(mut l) = sock.listeners.remove(&eid) else {
         return;
     };
@@ -948,6 +951,9 @@ fn close_listener(env: &mut Env, sock: &mut SockIo, st: &mut State, eid: u64) {
     st.core
         .monitor_mut()
         .record(event, EndpointPair::bind(&l.endpoint));
+    if keep_conns {
+        return;
+    }
     let accepted: Vec<Token> = sock
         .conns
         .values()
@@ -987,7 +993,7 @@ fn term_endpoint(env: &mut Env, sock: &mut SockIo, eid: u64) {
     let shared = Arc::clone(&sock.shared);
     let mut st = lock(&shared.state);
     if sock.listeners.contains_key(&eid) {
-        close_listener(env, sock, &mut st, eid);
+        close_listener(env, sock, &mut st, eid, false);
     } else {
         close_connecter(env, sock, &mut st, eid, false);
     }
@@ -1004,7 +1010,7 @@ fn begin_close(env: &mut Env, sock: &mut SockIo, linger: i32, now: Instant) {
     sock.closing = Some(deadline);
     let listeners: Vec<u64> = sock.listeners.keys().copied().collect();
     for eid in listeners {
-        close_listener(env, sock, &mut st, eid);
+        close_listener(env, sock, &mut st, eid, true);
     }
     let connecters: Vec<u64> = sock.connecters.keys().copied().collect();
     for eid in connecters {

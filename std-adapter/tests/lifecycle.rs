@@ -241,3 +241,27 @@ fn pair_and_xpub_xsub() {
     xpub.send(&[b"other"]).unwrap();
     assert_eq!(recv(&xsub), [b"news: hello".to_vec()]);
 }
+
+#[test]
+fn closing_a_bound_socket_still_delivers_its_last_reply() {
+    // A REP that binds, answers one request and closes at once: the reply
+    // must still reach the libzmq REQ (accepted connections linger too).
+    let zctx = zmq::Context::new();
+    for round in 0..20 {
+        let ctx = Context::new().unwrap();
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        rep.bind("tcp://127.0.0.1:*").unwrap();
+        let endpoint = rep.last_endpoint().unwrap();
+        let req = zctx.socket(zmq::REQ).unwrap();
+        req.set_linger(0).unwrap();
+        req.set_rcvtimeo(10_000).unwrap();
+        req.connect(&endpoint).unwrap();
+        req.send("ping", 0).unwrap();
+        rep.set_rcvtimeo(10_000).unwrap();
+        assert_eq!(rep.recv().unwrap(), [b"ping".to_vec()]);
+        rep.send(&[b"pong"]).unwrap();
+        rep.close().unwrap();
+        drop(ctx);
+        assert_eq!(req.recv_bytes(0).unwrap(), b"pong", "round {round}");
+    }
+}

@@ -10,12 +10,18 @@
 //! 3. `test`: `cargo test --workspace --no-fail-fast`, counting libtest's
 //!    `test result:` lines (unit, integration and doctests)
 //! 4. `cross`: `zmtp-core` for `thumbv6m-none-eabi`, `thumbv7m-none-eabi` and
-//!    `thumbv7em-none-eabihf`, each without features and with `defmt`
+//!    `thumbv7em-none-eabihf`, each without features and with `defmt`.
+//!    Then `qemu core scenarios`: `core/qemu-tests` (the core's scenarios
+//!    as no_std firmware) run on QEMU `microbit` and `lm3s6965evb`, each
+//!    scenario counted as a test; qemu-system-arm is installed with apt-get
+//!    if missing (see `nostd.rs`)
 //! 5. `doc`: `cargo doc --workspace --no-deps` with `RUSTDOCFLAGS=-Dwarnings`
 //! 6. `fuzz`: if `fuzz/` exists, `cargo +nightly fuzz build`, then a short run
 //!    of every target listed by `cargo +nightly fuzz list`
 //!    (`ZMTP_FUZZ_SECS` seconds each, default 20)
 //! 7. `size`: hook for the firmware size report (not set up yet)
+//! 8. `qemu`: the Cortex-M3 firmware in QEMU against libzmq on the host
+//!    (installs qemu-system-arm and defmt-print when missing; see `qemu.rs`)
 //!
 //! `cargo xtask test --quick` runs stages 1 to 3 only.
 //!
@@ -32,6 +38,8 @@
 //! cannot install counts as a failure; nothing is skipped silently.
 
 mod exec;
+mod nostd;
+mod qemu;
 mod size;
 mod tally;
 
@@ -83,10 +91,12 @@ commands:
                   docs, fuzzing (if fuzz/ exists) and the size report
   test --quick    fmt, clippy and host tests only
   size            build the size firmware and print the flash/RAM report
+  qemu            the QEMU firmware tests alone (stage `qemu firmware` of `test`)
   help            print this message
 
 The last line of `test` is `N passed, N failed`; the exit code is 0 iff 0 failed.
-Missing rustup targets, the nightly toolchain and cargo-fuzz are installed on demand.
+Missing rustup targets, the nightly toolchain and cargo-fuzz are installed on demand,
+and so are qemu-system-arm (apt-get) and defmt-print for the QEMU tests.
 
 environment:
   ZMTP_FUZZ_SECS  seconds each fuzz target runs (default 20)
@@ -127,14 +137,16 @@ impl Ctx {
 type Stage = (&'static str, fn(&mut Ctx));
 
 /// Every stage, in the order `cargo xtask test` runs them.
-const STAGES: [Stage; 7] = [
+const STAGES: [Stage; 9] = [
     ("fmt", stage_fmt),
     ("clippy", stage_clippy),
     ("host tests", stage_test),
     ("no_std cross-builds", stage_cross),
+    ("qemu core scenarios", nostd::stage_qemu_core),
     ("docs", stage_doc),
     ("fuzz", stage_fuzz),
     ("size", stage_size),
+    ("qemu firmware", qemu::stage),
 ];
 
 /// How many leading stages `--quick` runs (fmt, clippy, host tests).
@@ -147,6 +159,7 @@ fn main() -> ExitCode {
         ["test"] => test(false),
         ["test", "--quick"] => test(true),
         ["size"] => size_command(),
+        ["qemu"] => qemu::command(),
         ["help" | "--help" | "-h"] => {
             print!("{USAGE}");
             ExitCode::SUCCESS
@@ -653,9 +666,11 @@ mod tests {
                 "clippy",
                 "host tests",
                 "no_std cross-builds",
+                "qemu core scenarios",
                 "docs",
                 "fuzz",
-                "size"
+                "size",
+                "qemu firmware"
             ]
         );
         assert_eq!(STAGES.get(..QUICK_STAGES).map(<[Stage]>::len), Some(3));

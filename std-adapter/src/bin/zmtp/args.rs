@@ -1,0 +1,339 @@
+//! The command line: parsing (clap), value checks and the long help.
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser};
+use zmtp_std::SocketType;
+
+/// What `--help` shows after the option list.
+const DETAILS: &str = "\
+OUTPUT
+  One JSON object per line on stdout, each line written whole and flushed:
+    {\"bound\":\"tcp://127.0.0.1:41235\"}   after each successful --bind, with the
+                                        resolved endpoint (port 0 or * becomes the real port)
+    {\"event\":\"CONNECTED\",\"id\":1,\"value\":7,\"endpoint\":\"tcp://127.0.0.1:5555\"}
+                                        a monitor event (--monitor): libzmq's name without
+                                        ZMQ_EVENT_, its id, its value (fd, errno, interval,
+                                        protocol code) and its endpoint
+    {\"recv\":[\"frame\",{\"hex\":\"00ff\"}]}   a received message, one entry per frame: a string
+                                        when the frame is valid UTF-8, else its bytes in hex
+    {\"sent\":N}                          a message was handed to the socket; N counts the
+                                        messages sent so far, from 1 (--send and --echo alike)
+  Event lines are printed by a monitor thread, in the order the events happened.
+  The other lines wait (up to 10 ms) until the events already reported are
+  printed, so HANDSHAKE_SUCCEEDED comes before the first message of a connection;
+  between event lines and other lines the order is best effort. A failed bind
+  prints its BIND_FAILED event even without --monitor. Errors and notes go to
+  stderr. When stdout is closed the tool ends (exit status 1).
+
+WHEN IT EXITS
+  - with --recv N: once N messages were received and every --send message went out;
+  - else with --echo (or with neither --send nor --recv): only at --timeout (or when killed);
+  - else (--send only): once every --send message went out.
+  --timeout MS ends the run after MS ms in any case. Then the socket is closed: queued
+  messages are sent for up to --linger ms (default -1: until sent, but never past the
+  --timeout deadline), the monitor is stopped, and with --monitor the last event line is
+  MONITOR_STOPPED.
+
+SOCKET TYPES
+  A message goes out only to a peer whose handshake finished, so --send waits for one.
+  REQ     each --send is a request: it waits for the reply before sending the next one.
+          Without --recv, the reply to the last request is not waited for.
+  REP     each --send is the reply to the next request received; with --echo (once the
+          --send messages are used up) each request is answered with itself. Without
+          either, REP receives one request only.
+  ROUTER  --send goes to the peer of the last message received (the tool waits for a
+          first message); --echo answers each message to the peer it came from. Received
+          messages start with the routing id frame (usually {\"hex\":...}).
+  DEALER, PAIR, PUSH, XSUB  --send messages go out in order as soon as a peer can take them.
+  PUB     messages for which no subscription arrived yet are dropped (ZeroMQ's PUB
+          behaviour), so PUB sends its first message 200 ms after a first peer finished
+          its handshake, leaving time for the peer's subscriptions to arrive.
+  XPUB    waits for a first subscription message (printed as a recv line) before sending.
+  SUB     receives nothing without --subscribe; --subscribe \"\" receives everything.
+  SUB, PULL cannot send; PUB, PUSH cannot receive (--send/--recv/--echo are refused).
+  For REQ and REP a queued --send message takes the turn before --echo.
+  Write --send=TEXT (with '=') for a text that starts with '-'.
+
+EXIT STATUS
+  0  success (including --timeout when nothing was left to do)
+  1  runtime failure: a failed bind (after its BIND_FAILED event), a failed send or
+     receive, or --timeout before the --recv count was reached or every --send went out
+  2  usage error: unknown type, bad option value, option not valid for the type, or an
+     invalid endpoint
+
+EXAMPLES
+  zmtp rep --bind tcp://127.0.0.1:5555 --echo
+  zmtp req --connect tcp://127.0.0.1:5555 --send hello --recv 1 --timeout 5000
+  zmtp sub --connect tcp://127.0.0.1:5556 --subscribe \"\" --recv 3 --monitor
+  zmtp push --connect ipc:///tmp/sink --send job1 --send job2";
+
+/// A scriptable ZeroMQ peer (ZMTP 3.x, NULL security) for testing boards and
+/// services from a terminal, speaking JSON lines.
+#[derive(Debug, Parser)]
+#[command(
+    name = "zmtp",
+    version,
+    override_usage = "zmtp <TYPE> [OPTIONS]",
+    about = "A scriptable ZeroMQ peer: one socket, JSON lines on stdout",
+    after_long_help = DETAILS,
+    after_help = "See --help for the output format, exit codes and per-type behaviour."
+)]
+pub(crate) struct Cli {
+    /// Socket type: pair dealer router req rep pub sub xpub xsub push pull (any case)
+    #[arg(value_name = "TYPE", value_parser = parse_type)]
+    pub(crate) socket_type: SocketType,
+
+    // The help text is not a doc comment: rustdoc would read `<resolved
+    // endpoint>` as an HTML tag.
+    #[arg(
+        long,
+        value_name = "EP",
+        help = "Bind to EP (tcp://host:port, ipc://path); repeatable. \
+                Prints {\"bound\":\"<resolved endpoint>\"} once bound"
+    )]
+    pub(crate) bind: Vec<String>,
+
+    /// Connect to EP (tcp://host:port, ipc://path); repeatable
+    #[arg(long, value_name = "EP")]
+    pub(crate) connect: Vec<String>,
+
+    /// Print every monitor event of this socket (v1 semantics, all events)
+    #[arg(long)]
+    pub(crate) monitor: bool,
+
+    /// Queue a single-frame message to send; repeatable, sent in order
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) send: Vec<String>,
+
+    /// Send every received message back (for ROUTER: to the peer it came from)
+    #[arg(long)]
+    pub(crate) echo: bool,
+
+    /// Exit after receiving N messages (N >= 1)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) recv: Option<u64>,
+
+    /// Exit after MS milliseconds at most (default: no limit)
+    #[arg(long, value_name = "MS")]
+    pub(crate) timeout: Option<u64>,
+
+    /// SUB/XSUB subscription; repeatable ("" subscribes to all)
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) subscribe: Vec<String>,
+
+    /// ZMQ_ROUTING_ID: the identity announced to peers (1 to 255 bytes)
+    #[arg(long, value_name = "ID", value_parser = parse_routing_id)]
+    pub(crate) routing_id: Option<String>,
+
+    /// ZMQ_LINGER: how long closing keeps sending queued messages (-1: until sent; default -1, capped by --timeout)
+    #[arg(long, value_name = "MS", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1..))]
+    pub(crate) linger: Option<i32>,
+
+    /// ZMQ_SNDHWM: messages queued per peer for sending (0: no limit; default 1000)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) sndhwm: Option<i32>,
+
+    /// ZMQ_RCVHWM: messages queued per peer after receiving (0: no limit; default 1000)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) rcvhwm: Option<i32>,
+
+    /// ZMQ_MAXMSGSIZE: a larger incoming frame closes the connection (-1: no limit, the default)
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true)]
+    pub(crate) maxmsgsize: Option<i64>,
+
+    /// ZMQ_RECONNECT_IVL: wait before reconnecting (-1 or 0: no reconnect; default 100)
+    #[arg(long, value_name = "MS", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1..))]
+    pub(crate) reconnect_ivl: Option<i32>,
+
+    /// ZMQ_RECONNECT_IVL_MAX: reconnect back-off limit (0: no back-off, the default)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) reconnect_ivl_max: Option<i32>,
+
+    /// ZMQ_HANDSHAKE_IVL: the handshake must finish within MS (0: no limit; default 30000)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) handshake_ivl: Option<i32>,
+
+    /// ZMQ_HEARTBEAT_IVL: send a PING every MS (0: off, the default)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) heartbeat_ivl: Option<i32>,
+
+    /// ZMQ_HEARTBEAT_TIMEOUT: disconnect when nothing arrives MS after a PING (default: the interval)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..))]
+    pub(crate) heartbeat_timeout: Option<i32>,
+
+    /// ZMQ_HEARTBEAT_TTL: time to live announced in our PINGs (0 to 6553599)
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..=6_553_599))]
+    pub(crate) heartbeat_ttl: Option<i32>,
+}
+
+fn parse_type(s: &str) -> Result<SocketType, String> {
+    SocketType::from_name_ignore_case(s).ok_or_else(|| {
+        "unknown socket type; expected one of pair, dealer, router, req, rep, pub, sub, \
+         xpub, xsub, push, pull"
+            .to_owned()
+    })
+}
+
+fn parse_routing_id(s: &str) -> Result<String, String> {
+    if (1..=255).contains(&s.len()) {
+        Ok(s.to_owned())
+    } else {
+        Err("a routing id has 1 to 255 bytes".to_owned())
+    }
+}
+
+/// Whether sockets of type `t` can send messages.
+pub(crate) fn can_send(t: SocketType) -> bool {
+    !matches!(t, SocketType::Sub | SocketType::Pull)
+}
+
+/// Whether sockets of type `t` can receive messages.
+pub(crate) fn can_recv(t: SocketType) -> bool {
+    !matches!(t, SocketType::Pub | SocketType::Push)
+}
+
+/// Stops with a usage error (clap's format, exit status 2).
+pub(crate) fn usage_error(kind: ErrorKind, msg: impl core::fmt::Display) -> ! {
+    Cli::command().error(kind, msg).exit()
+}
+
+impl Cli {
+    /// Parses the command line; exits with status 2 on a usage error (0
+    /// for `--help` and `--version`).
+    pub(crate) fn get() -> Self {
+        let cli = Self::parse();
+        cli.check();
+        cli
+    }
+
+    /// The checks clap cannot express: options that do not fit the type.
+    fn check(&self) {
+        let t = self.socket_type;
+        let name = t.as_str();
+        if self.bind.is_empty() && self.connect.is_empty() {
+            usage_error(
+                ErrorKind::MissingRequiredArgument,
+                "nothing to talk to: give at least one --bind or --connect",
+            );
+        }
+        if !self.send.is_empty() && !can_send(t) {
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                format_args!("{name} sockets cannot send: --send is not valid for {name}"),
+            );
+        }
+        if self.echo && !(can_send(t) && can_recv(t)) {
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                format_args!("--echo needs a socket type that can send and receive, not {name}"),
+            );
+        }
+        if self.recv.is_some() && !can_recv(t) {
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                format_args!("{name} sockets cannot receive: --recv is not valid for {name}"),
+            );
+        }
+        if !self.subscribe.is_empty() && !matches!(t, SocketType::Sub | SocketType::XSub) {
+            usage_error(
+                ErrorKind::ArgumentConflict,
+                format_args!("--subscribe is only valid for SUB and XSUB, not {name}"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(core::iter::once("zmtp").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn types_any_case() {
+        for (s, t) in [
+            ("pair", SocketType::Pair),
+            ("DEALER", SocketType::Dealer),
+            ("Router", SocketType::Router),
+            ("xPub", SocketType::XPub),
+        ] {
+            let cli = parse(&[s, "--bind", "tcp://*:0"]).unwrap();
+            assert_eq!(cli.socket_type, t);
+        }
+        assert_eq!(
+            parse(&["stream"]).unwrap_err().kind(),
+            ErrorKind::ValueValidation
+        );
+    }
+
+    #[test]
+    fn values() {
+        let cli = parse(&[
+            "sub",
+            "--connect",
+            "tcp://127.0.0.1:1",
+            "--subscribe",
+            "",
+            "--subscribe=-a",
+            "--linger",
+            "-1",
+            "--maxmsgsize",
+            "-1",
+            "--recv",
+            "3",
+            "--heartbeat-ttl",
+            "6553599",
+        ])
+        .unwrap();
+        assert_eq!(cli.subscribe, ["", "-a"]);
+        assert_eq!(cli.linger, Some(-1));
+        assert_eq!(cli.maxmsgsize, Some(-1));
+        assert_eq!(cli.recv, Some(3));
+        for bad in [
+            &["req", "--recv", "0"][..],
+            &["req", "--timeout", "-5"],
+            &["req", "--timeout", "soon"],
+            &["req", "--linger", "-2"],
+            &["req", "--heartbeat-ttl", "6553600"],
+            &["req", "--routing-id", ""],
+            &["req", "--sndhwm", "x"],
+            &["req", "--frobnicate"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn help_mentions_every_option() {
+        let help = Cli::command().render_long_help().to_string();
+        for opt in [
+            "--bind",
+            "--connect",
+            "--monitor",
+            "--send",
+            "--echo",
+            "--recv",
+            "--timeout",
+            "--subscribe",
+            "--routing-id",
+            "--linger",
+            "--sndhwm",
+            "--rcvhwm",
+            "--maxmsgsize",
+            "--reconnect-ivl",
+            "--reconnect-ivl-max",
+            "--handshake-ivl",
+            "--heartbeat-ivl",
+            "--heartbeat-timeout",
+            "--heartbeat-ttl",
+            "MONITOR_STOPPED",
+            "EXIT STATUS",
+        ] {
+            assert!(help.contains(opt), "{opt}");
+        }
+    }
+}

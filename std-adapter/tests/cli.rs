@@ -1,0 +1,1045 @@
+//! End-to-end tests of the `zmtp` command-line tool: the built binary is
+//! spawned, its JSON lines parsed. Loopback only, ports chosen by the
+//! system, every wait bounded.
+#![allow(missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use core::time::Duration;
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+/// How long a test waits for something that must happen.
+const WAIT: Duration = Duration::from_secs(20);
+/// The `--timeout` every long-running child gets, so none outlives a test.
+const CHILD_TIMEOUT: &str = "15000";
+/// libzmq socket timeouts in the tests (ms).
+const ZMQ_TIMEOUT: i32 = 10_000;
+
+/// A running `zmtp` process.
+struct Zmtp {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: Option<JoinHandle<String>>,
+    /// Every stdout line read so far, parsed.
+    seen: Vec<Value>,
+}
+
+/// How a `zmtp` process ended.
+#[derive(Debug)]
+struct Exit {
+    code: Option<i32>,
+    /// Every stdout line, parsed.
+    lines: Vec<Value>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+fn zmtp(args: &[&str]) -> Zmtp {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zmtp"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn zmtp");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    Zmtp {
+        child,
+        lines: rx,
+        stderr: Some(stderr),
+        seen: Vec::new(),
+    }
+}
+
+/// Parses one output line: it must be a single JSON object.
+fn parse(line: &str) -> Value {
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
+    assert!(v.is_object(), "not a JSON object: {line}");
+    v
+}
+
+impl Zmtp {
+    /// The next stdout line, within [`WAIT`].
+    fn next(&mut self) -> Value {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(line) => {
+                let v = parse(&line);
+                self.seen.push(v.clone());
+                v
+            }
+            Err(e) => {
+                let _ = self.child.kill();
+                panic!(
+                    "no output line within {WAIT:?} ({e}); so far: {:?}",
+                    self.seen
+                )
+            }
+        }
+    }
+
+    /// Skips lines until one satisfies `pred`.
+    fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let v = self.next();
+            if pred(&v) {
+                return v;
+            }
+        }
+    }
+
+    /// The endpoint of the next `{"bound":...}` line.
+    fn bound(&mut self) -> String {
+        let v = self.until(|v| v.get("bound").is_some());
+        v["bound"].as_str().unwrap().to_owned()
+    }
+
+    /// Waits (bounded) for the process to exit and collects its output.
+    fn finish(mut self) -> Exit {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > WAIT {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("zmtp did not exit within {WAIT:?}; output: {:?}", self.seen);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = start.elapsed();
+        // The reader thread ends at end of file: take what is left.
+        while let Ok(line) = self.lines.recv_timeout(WAIT) {
+            self.seen.push(parse(&line));
+        }
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        Exit {
+            code: status.code(),
+            lines: core::mem::take(&mut self.seen),
+            stderr,
+            elapsed,
+        }
+    }
+}
+
+impl Drop for Zmtp {
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `zmtp` to its end.
+fn run(args: &[&str]) -> Exit {
+    zmtp(args).finish()
+}
+
+/// The names of the event lines, in order.
+fn events(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|v| v.get("event").and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}
+
+/// The event line named `name` (the first one).
+fn event<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|v| v["event"] == name)
+        .unwrap_or_else(|| panic!("no {name} event in {lines:?}"))
+}
+
+/// The lines that are not monitor events.
+fn data(lines: &[Value]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter(|v| v.get("event").is_none())
+        .cloned()
+        .collect()
+}
+
+/// Asserts the structure every event line has, and that `MONITOR_STOPPED`
+/// is the last line of all.
+fn assert_monitor_ends(exit: &Exit) {
+    for v in &exit.lines {
+        if v.get("event").is_some() {
+            let o = v.as_object().unwrap();
+            assert_eq!(o.len(), 4, "{v}");
+            assert!(v["id"].is_u64() && v["value"].is_u64(), "{v}");
+            assert!(v["endpoint"].is_string(), "{v}");
+        }
+    }
+    let last = exit.lines.last().expect("no output");
+    assert_eq!(last["event"], "MONITOR_STOPPED", "{:?}", exit.lines);
+    assert_eq!(last["id"], 1024);
+    assert_eq!(last["value"], 0);
+    assert_eq!(
+        events(&exit.lines)
+            .iter()
+            .filter(|e| *e == "MONITOR_STOPPED")
+            .count(),
+        1
+    );
+}
+
+/// The frames of a `{"recv":[...]}` line as bytes.
+fn frames(v: &Value) -> Vec<Vec<u8>> {
+    v["recv"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a recv line: {v}"))
+        .iter()
+        .map(|f| match f {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Object(o) => {
+                assert_eq!(o.len(), 1, "{f}");
+                let hex = o["hex"].as_str().unwrap();
+                assert!(core::str::from_utf8(&unhex(hex)).is_err(), "{f}");
+                unhex(hex)
+            }
+            _ => panic!("bad frame {f}"),
+        })
+        .collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    assert_eq!(s.len() % 2, 0);
+    assert!(!s.chars().any(|c| c.is_ascii_uppercase()));
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A TCP port nothing listens on (bound by the system, then released).
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
+    let s = ctx.socket(t).unwrap();
+    s.set_rcvtimeo(ZMQ_TIMEOUT).unwrap();
+    s.set_sndtimeo(ZMQ_TIMEOUT).unwrap();
+    s.set_linger(0).unwrap();
+    s
+}
+
+fn zlast(s: &zmq::Socket) -> String {
+    s.get_last_endpoint().unwrap().unwrap()
+}
+
+// ---------------------------------------------------------------------
+// Usage
+// ---------------------------------------------------------------------
+
+#[test]
+fn help_documents_the_interface() {
+    let exit = Command::new(env!("CARGO_BIN_EXE_zmtp"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(exit.status.code(), Some(0));
+    let help = String::from_utf8(exit.stdout).unwrap();
+    assert!(help.contains("zmtp <TYPE> [OPTIONS]"), "{help}");
+    for word in [
+        "pair dealer router req rep pub sub xpub xsub push pull",
+        "--bind",
+        "--connect",
+        "--monitor",
+        "--send",
+        "--echo",
+        "--recv",
+        "--timeout",
+        "--subscribe",
+        "--routing-id",
+        "--linger",
+        "--sndhwm",
+        "--rcvhwm",
+        "--maxmsgsize",
+        "--reconnect-ivl",
+        "--reconnect-ivl-max",
+        "--handshake-ivl",
+        "--heartbeat-ivl",
+        "--heartbeat-timeout",
+        "--heartbeat-ttl",
+        "{\"sent\":N}",
+        "{\"hex\":",
+        "MONITOR_STOPPED",
+        "EXIT STATUS",
+        "REQ",
+        "ROUTER",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let ep = "tcp://127.0.0.1:1";
+    for (args, says) in [
+        (&["stream", "--connect", ep][..], "unknown socket type"),
+        (&[], "<TYPE>"),
+        (&["req", "--connect", ep, "--timeout", "soon"], "--timeout"),
+        (&["req", "--connect", ep, "--recv", "0"], "--recv"),
+        (&["req", "--connect", ep, "--linger", "-2"], "--linger"),
+        (&["req", "--connect", ep, "--sndhwm", "-1"], "'-1'"),
+        (
+            &["req", "--connect", ep, "--heartbeat-ttl", "7000000"],
+            "ttl",
+        ),
+        (&["req", "--connect", ep, "--routing-id", ""], "routing id"),
+        (&["req", "--connect", ep, "--frobnicate"], "--frobnicate"),
+        (&["req"], "--bind or --connect"),
+        (&["sub", "--connect", ep, "--send", "x"], "cannot send"),
+        (&["pull", "--connect", ep, "--send", "x"], "cannot send"),
+        (&["push", "--connect", ep, "--recv", "1"], "cannot receive"),
+        (&["pub", "--connect", ep, "--echo"], "--echo"),
+        (&["push", "--connect", ep, "--subscribe", ""], "--subscribe"),
+        (&["req", "--connect", "foo://x"], "foo://x"),
+        (&["req", "--connect", "tcp://127.0.0.1"], "tcp://127.0.0.1"),
+        (
+            &["rep", "--bind", "tcp://127.0.0.1:0", "--bind", "bogus"],
+            "bogus",
+        ),
+    ] {
+        let exit = run(args);
+        assert_eq!(exit.code, Some(2), "{args:?}: {exit:?}");
+        assert!(exit.stderr.contains(says), "{args:?}: {}", exit.stderr);
+        assert!(data(&exit.lines).iter().all(|v| v.get("bound").is_some()));
+    }
+}
+
+// ---------------------------------------------------------------------
+// Two zmtp processes
+// ---------------------------------------------------------------------
+
+#[test]
+fn rep_echo_answers_req_send() {
+    let mut rep = zmtp(&[
+        "REP",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--echo",
+        "--recv",
+        "2",
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = rep.bound();
+    assert!(
+        ep.starts_with("tcp://127.0.0.1:") && !ep.ends_with(":0"),
+        "{ep}"
+    );
+    let req = run(&[
+        "req",
+        "--connect",
+        &ep,
+        "--send",
+        "hello",
+        "--send",
+        "wo\"r\\ld\n",
+        "--recv",
+        "2",
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    assert_eq!(req.code, Some(0), "{req:?}");
+    assert_eq!(
+        data(&req.lines),
+        [
+            json!({"sent": 1}),
+            json!({"recv": ["hello"]}),
+            json!({"sent": 2}),
+            json!({"recv": ["wo\"r\\ld\n"]}),
+        ]
+    );
+    let names = events(&req.lines);
+    let start = usize::from(names[0] == "CONNECT_DELAYED");
+    assert_eq!(
+        names[start..start + 2],
+        ["CONNECTED", "HANDSHAKE_SUCCEEDED"]
+    );
+    assert_eq!(event(&req.lines, "CONNECTED")["endpoint"], ep.as_str());
+    assert_eq!(event(&req.lines, "CONNECTED")["id"], 1);
+    assert_monitor_ends(&req);
+
+    let rep = rep.finish();
+    assert_eq!(rep.code, Some(0), "{rep:?}");
+    assert_eq!(
+        data(&rep.lines),
+        [
+            json!({"bound": ep}),
+            json!({"recv": ["hello"]}),
+            json!({"sent": 1}),
+            json!({"recv": ["wo\"r\\ld\n"]}),
+            json!({"sent": 2}),
+        ]
+    );
+    let names = events(&rep.lines);
+    assert_eq!(names[..3], ["LISTENING", "ACCEPTED", "HANDSHAKE_SUCCEEDED"]);
+    let listening = event(&rep.lines, "LISTENING");
+    assert_eq!(listening["endpoint"], ep.as_str());
+    assert_eq!(listening["id"], 8);
+    // Closing stops the listener: CLOSED with its fd, then MONITOR_STOPPED.
+    let closed = rep
+        .lines
+        .iter()
+        .rfind(|v| v["event"] == "CLOSED")
+        .expect("CLOSED");
+    assert_eq!(closed["value"], listening["value"]);
+    assert_monitor_ends(&rep);
+}
+
+#[test]
+fn sub_receives_only_its_prefix_from_pub() {
+    let mut sub = zmtp(&[
+        "sub",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--subscribe",
+        "a",
+        "--recv",
+        "2",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = sub.bound();
+    let publisher = run(&[
+        "pub",
+        "--connect",
+        &ep,
+        "--send",
+        "b-not-for-you",
+        "--send",
+        "a1",
+        "--send",
+        "",
+        "--send",
+        "ab",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    assert_eq!(publisher.code, Some(0), "{publisher:?}");
+    let sent: Vec<Value> = (1..=4).map(|n| json!({"sent": n})).collect();
+    assert_eq!(publisher.lines, sent);
+    let sub = sub.finish();
+    assert_eq!(sub.code, Some(0), "{sub:?}");
+    assert_eq!(
+        data(&sub.lines),
+        [
+            json!({"bound": ep}),
+            json!({"recv": ["a1"]}),
+            json!({"recv": ["ab"]}),
+        ]
+    );
+}
+
+#[test]
+fn push_to_pull_over_ipc_with_several_binds() {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("zmtp-cli-{}.sock", std::process::id()));
+    let ipc = format!("ipc://{}", path.display());
+    let mut pull = zmtp(&[
+        "pull",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--bind",
+        &ipc,
+        "--recv",
+        "3",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let tcp = pull.bound();
+    assert!(tcp.starts_with("tcp://"));
+    assert_eq!(pull.bound(), ipc);
+    let push = run(&[
+        "push",
+        "--connect",
+        &ipc,
+        "--send",
+        "1",
+        "--send=-2",
+        "--send",
+        "three",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    assert_eq!(push.code, Some(0), "{push:?}");
+    let pull = pull.finish();
+    assert_eq!(pull.code, Some(0), "{pull:?}");
+    let got: Vec<Vec<Vec<u8>>> = data(&pull.lines)
+        .iter()
+        .filter(|v| v.get("recv").is_some())
+        .map(frames)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            vec![b"1".to_vec()],
+            vec![b"-2".to_vec()],
+            vec![b"three".to_vec()]
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------
+// Timeouts and failures
+// ---------------------------------------------------------------------
+
+#[test]
+fn timeout_ends_an_idle_run() {
+    let exit = run(&[
+        "pull",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--monitor",
+        "--timeout",
+        "300",
+    ]);
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+    assert!(exit.elapsed < Duration::from_secs(10), "{exit:?}");
+    assert_eq!(
+        events(&exit.lines),
+        ["LISTENING", "CLOSED", "MONITOR_STOPPED"]
+    );
+    assert_monitor_ends(&exit);
+}
+
+#[test]
+fn timeout_before_the_goal_fails() {
+    let started = Instant::now();
+    let exit = run(&[
+        "dealer",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--recv",
+        "1",
+        "--timeout",
+        "300",
+    ]);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert_eq!(exit.code, Some(1), "{exit:?}");
+    assert!(exit.stderr.contains("timed out"), "{}", exit.stderr);
+    assert!(exit.stderr.contains("received 0 of 1"), "{}", exit.stderr);
+    let exit = run(&[
+        "push",
+        "--connect",
+        &format!("tcp://127.0.0.1:{}", closed_port()),
+        "--send",
+        "nobody",
+        "--timeout",
+        "200",
+    ]);
+    assert_eq!(exit.code, Some(1), "{exit:?}");
+    assert!(exit.stderr.contains("sent 0 of 1"), "{}", exit.stderr);
+    assert!(exit.lines.is_empty(), "{exit:?}");
+}
+
+#[test]
+fn bind_to_a_port_in_use_fails_after_bind_failed() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let ep = format!("tcp://127.0.0.1:{port}");
+    let exit = run(&[
+        "rep",
+        "--bind",
+        &ep,
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    assert_eq!(exit.code, Some(1), "{exit:?}");
+    assert!(
+        exit.stderr.contains("Address already in use"),
+        "{}",
+        exit.stderr
+    );
+    assert_eq!(events(&exit.lines), ["BIND_FAILED", "MONITOR_STOPPED"]);
+    let failed = event(&exit.lines, "BIND_FAILED");
+    assert_eq!(failed["id"], 16);
+    assert_eq!(failed["value"], 98); // EADDRINUSE
+    assert_eq!(failed["endpoint"], format!("127.0.0.1:{port}"));
+    assert_monitor_ends(&exit);
+    assert!(exit.lines.iter().all(|v| v.get("bound").is_none()));
+
+    // Without --monitor, the BIND_FAILED line alone.
+    let exit = run(&["rep", "--bind", &ep, "--timeout", CHILD_TIMEOUT]);
+    assert_eq!(exit.code, Some(1), "{exit:?}");
+    assert_eq!(events(&exit.lines), ["BIND_FAILED"]);
+    assert_eq!(exit.lines.len(), 1);
+    drop(taken);
+}
+
+#[test]
+fn reconnect_options_show_in_connect_retried() {
+    let ep = format!("tcp://127.0.0.1:{}", closed_port());
+    let exit = run(&[
+        "dealer",
+        "--connect",
+        &ep,
+        "--reconnect-ivl",
+        "50",
+        "--reconnect-ivl-max",
+        "100",
+        "--linger",
+        "0",
+        "--sndhwm",
+        "10",
+        "--rcvhwm",
+        "10",
+        "--maxmsgsize",
+        "1000",
+        "--handshake-ivl",
+        "1000",
+        "--heartbeat-ivl",
+        "100",
+        "--heartbeat-timeout",
+        "300",
+        "--heartbeat-ttl",
+        "1000",
+        "--routing-id",
+        "me",
+        "--monitor",
+        "--timeout",
+        "600",
+    ]);
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+    let retried: Vec<u64> = exit
+        .lines
+        .iter()
+        .filter(|v| v["event"] == "CONNECT_RETRIED")
+        .map(|v| v["value"].as_u64().unwrap())
+        .collect();
+    assert!(retried.len() >= 2, "{exit:?}");
+    // The back-off doubles from 50 ms up to 100 ms.
+    assert_eq!(retried[..2], [50, 100]);
+    assert!(retried.iter().all(|&v| v <= 100));
+    assert_eq!(
+        event(&exit.lines, "CONNECT_RETRIED")["endpoint"],
+        ep.as_str()
+    );
+    assert_monitor_ends(&exit);
+}
+
+// ---------------------------------------------------------------------
+// libzmq peers
+// ---------------------------------------------------------------------
+
+#[test]
+fn libzmq_req_against_zmtp_rep_echo() {
+    let mut rep = zmtp(&[
+        "rep",
+        "--bind",
+        "tcp://127.0.0.1:*",
+        "--echo",
+        "--recv",
+        "3",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = rep.bound();
+    let zctx = zmq::Context::new();
+    let req = zsock(&zctx, zmq::REQ);
+    req.connect(&ep).unwrap();
+    let messages: [&[&[u8]]; 3] = [
+        &[b"ping"],
+        &[&[0xff, 0x00, 0x80]],
+        &[b"two", b"frames \xe2\x9c\x93"],
+    ];
+    for m in messages {
+        req.send_multipart(m.iter().copied(), 0).unwrap();
+        assert_eq!(req.recv_multipart(0).unwrap(), m);
+    }
+    let rep = rep.finish();
+    assert_eq!(rep.code, Some(0), "{rep:?}");
+    let lines = data(&rep.lines);
+    assert_eq!(lines[0], json!({"bound": ep}));
+    assert_eq!(lines[3], json!({"recv": [{"hex": "ff0080"}]}));
+    assert_eq!(lines[4], json!({"sent": 2}));
+    assert_eq!(lines[5], json!({"recv": ["two", "frames ✓"]}));
+    assert_eq!(lines[6], json!({"sent": 3}));
+    let got: Vec<Vec<Vec<u8>>> = lines
+        .iter()
+        .filter(|v| v.get("recv").is_some())
+        .map(frames)
+        .collect();
+    let want: Vec<Vec<Vec<u8>>> = messages
+        .iter()
+        .map(|m| m.iter().map(|f| f.to_vec()).collect())
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn zmtp_req_against_libzmq_rep() {
+    let zctx = zmq::Context::new();
+    let rep = zsock(&zctx, zmq::REP);
+    rep.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&rep);
+    let req = zmtp(&[
+        "req",
+        "--connect",
+        &ep,
+        "--send",
+        "one",
+        "--send",
+        "two",
+        "--recv",
+        "2",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    for (ask, answer) in [("one", "1"), ("two", "2")] {
+        assert_eq!(rep.recv_bytes(0).unwrap(), ask.as_bytes());
+        rep.send(answer, 0).unwrap();
+    }
+    let req = req.finish();
+    assert_eq!(req.code, Some(0), "{req:?}");
+    assert_eq!(
+        req.lines,
+        [
+            json!({"sent": 1}),
+            json!({"recv": ["1"]}),
+            json!({"sent": 2}),
+            json!({"recv": ["2"]}),
+        ]
+    );
+}
+
+#[test]
+fn zmtp_router_answers_libzmq_dealer() {
+    let mut router = zmtp(&[
+        "router",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--recv",
+        "2",
+        "--send",
+        "reply",
+        "--echo",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = router.bound();
+    let zctx = zmq::Context::new();
+    let dealer = zsock(&zctx, zmq::DEALER);
+    dealer.set_identity(b"dealer-1").unwrap();
+    dealer.connect(&ep).unwrap();
+    dealer.send("hi", 0).unwrap();
+    // The echo of "hi" and the --send message, in either order.
+    let mut got = [dealer.recv_bytes(0).unwrap(), dealer.recv_bytes(0).unwrap()];
+    got.sort();
+    assert_eq!(got, [b"hi".to_vec(), b"reply".to_vec()]);
+    dealer.send_multipart(["a", "b"], 0).unwrap();
+    assert_eq!(
+        dealer.recv_multipart(0).unwrap(),
+        [b"a".to_vec(), b"b".to_vec()]
+    );
+    let router = router.finish();
+    assert_eq!(router.code, Some(0), "{router:?}");
+    let recvs: Vec<Value> = router
+        .lines
+        .iter()
+        .filter(|v| v.get("recv").is_some())
+        .cloned()
+        .collect();
+    assert_eq!(
+        recvs,
+        [
+            json!({"recv": ["dealer-1", "hi"]}),
+            json!({"recv": ["dealer-1", "a", "b"]}),
+        ]
+    );
+    assert_eq!(
+        router
+            .lines
+            .iter()
+            .filter(|v| v.get("sent").is_some())
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn zmtp_dealer_with_routing_id_to_libzmq_router() {
+    let zctx = zmq::Context::new();
+    let router = zsock(&zctx, zmq::ROUTER);
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&router);
+    let dealer = zmtp(&[
+        "dealer",
+        "--connect",
+        &ep,
+        "--routing-id",
+        "board-7",
+        "--send",
+        "status?",
+        "--recv",
+        "1",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let m = router.recv_multipart(0).unwrap();
+    assert_eq!(m, [b"board-7".to_vec(), b"status?".to_vec()]);
+    router
+        .send_multipart([&b"board-7"[..], &[0x00, 0x9f][..]], 0)
+        .unwrap();
+    let dealer = dealer.finish();
+    assert_eq!(dealer.code, Some(0), "{dealer:?}");
+    assert_eq!(
+        dealer.lines,
+        [json!({"sent": 1}), json!({"recv": [{"hex": "009f"}]})]
+    );
+}
+
+#[test]
+fn zmtp_sub_receives_from_libzmq_pub() {
+    let zctx = zmq::Context::new();
+    let publisher = zsock(&zctx, zmq::PUB);
+    publisher.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&publisher);
+    let mut sub = zmtp(&[
+        "sub",
+        "--connect",
+        &ep,
+        "--subscribe",
+        "",
+        "--recv",
+        "1",
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    // Publish until the subscriber has it (slow joiner), at most WAIT.
+    let start = Instant::now();
+    let code = loop {
+        publisher.send("news", 0).unwrap();
+        if let Some(status) = sub.child.try_wait().unwrap() {
+            break status.code();
+        }
+        assert!(start.elapsed() < WAIT, "no message reached zmtp");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0));
+    let exit = sub.finish();
+    assert_eq!(data(&exit.lines), [json!({"recv": ["news"]})]);
+    assert_monitor_ends(&exit);
+}
+
+#[test]
+fn zmtp_xpub_waits_for_a_libzmq_subscription() {
+    let mut xpub = zmtp(&[
+        "xpub",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--send",
+        "topic-1 hello",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = xpub.bound();
+    let zctx = zmq::Context::new();
+    let sub = zsock(&zctx, zmq::SUB);
+    sub.set_subscribe(b"topic-1").unwrap();
+    sub.connect(&ep).unwrap();
+    assert_eq!(sub.recv_bytes(0).unwrap(), b"topic-1 hello");
+    let xpub = xpub.finish();
+    assert_eq!(xpub.code, Some(0), "{xpub:?}");
+    assert_eq!(
+        data(&xpub.lines),
+        [
+            json!({"bound": ep}),
+            json!({"recv": ["\u{1}topic-1"]}),
+            json!({"sent": 1}),
+        ]
+    );
+}
+
+#[test]
+fn zmtp_pub_reaches_libzmq_sub() {
+    let zctx = zmq::Context::new();
+    let sub = zsock(&zctx, zmq::SUB);
+    sub.set_subscribe(b"").unwrap();
+    sub.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&sub);
+    let publisher = zmtp(&[
+        "pub",
+        "--connect",
+        &ep,
+        "--send",
+        "tick",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    // libzmq drops what a peer sent before it left unless it was read
+    // already: read while the tool runs.
+    assert_eq!(sub.recv_bytes(0).unwrap(), b"tick");
+    let publisher = publisher.finish();
+    assert_eq!(publisher.code, Some(0), "{publisher:?}");
+    assert_eq!(publisher.lines, [json!({"sent": 1})]);
+}
+
+/// Every kind of string a frame can hold comes out as the same bytes
+/// through a standard JSON parser; other bytes come out as hex.
+#[test]
+fn json_output_round_trips_any_frame() {
+    let mut specials: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"\"quoted\"".to_vec(),
+        b"back\\slash \\\" \\u0041".to_vec(),
+        b"line\nfeed\rreturn\ttab".to_vec(),
+        "é ü 中文 😀 \u{7f} \u{2028} \u{fffd}".as_bytes().to_vec(),
+        b"</script>{\"recv\":[]}".to_vec(),
+        vec![0xc3],             // truncated UTF-8
+        vec![0xed, 0xa0, 0x80], // a surrogate: not UTF-8
+        vec![0xff; 3],
+    ];
+    specials.push((0u8..0x20).collect());
+    let mut pull = zmtp(&[
+        "pull",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--recv",
+        &specials.len().to_string(),
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = pull.bound();
+    let zctx = zmq::Context::new();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.connect(&ep).unwrap();
+    for m in &specials {
+        push.send(m.as_slice(), 0).unwrap();
+    }
+    let exit = pull.finish();
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+    let got: Vec<Vec<u8>> = data(&exit.lines)
+        .iter()
+        .filter(|v| v.get("recv").is_some())
+        .map(|v| frames(v).concat())
+        .collect();
+    assert_eq!(got, specials);
+    let controls = exit.lines.last().unwrap()["recv"][0].as_str().unwrap();
+    assert_eq!(controls.chars().count(), 0x20);
+
+    // And the other way: --send text reaches libzmq unchanged.
+    let pull = zsock(&zctx, zmq::PULL);
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let text = "a \"b\" \\c\n\u{1}😀";
+    let push = zmtp(&[
+        "push",
+        "--connect",
+        &zlast(&pull),
+        "--send",
+        text,
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    assert_eq!(pull.recv_bytes(0).unwrap(), text.as_bytes());
+    let exit = push.finish();
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+}
+
+#[test]
+fn closed_stdout_ends_the_run() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zmtp"))
+        .args([
+            "pull",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--timeout",
+            CHILD_TIMEOUT,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let ep = parse(&first)["bound"].as_str().unwrap().to_owned();
+    // stdout is closed now; the next line the tool writes ends the run.
+    let zctx = zmq::Context::new();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.connect(&ep).unwrap();
+    push.send("x", 0).unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > WAIT {
+            let _ = child.kill();
+            panic!("zmtp did not notice its closed stdout");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn maxmsgsize_closes_a_connection_that_sends_more() {
+    let mut pull = zmtp(&[
+        "pull",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--maxmsgsize",
+        "64",
+        "--recv",
+        "1",
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = pull.bound();
+    let zctx = zmq::Context::new();
+    let push = zsock(&zctx, zmq::PUSH);
+    push.connect(&ep).unwrap();
+    push.send(vec![b'x'; 65], 0).unwrap();
+    let disconnected = pull.until(|v| v["event"] == "DISCONNECTED");
+    assert_eq!(disconnected["endpoint"], ep.as_str());
+    // libzmq reconnects; a message within the limit gets through.
+    push.send("ok", 0).unwrap();
+    let exit = pull.finish();
+    assert_eq!(exit.code, Some(0), "{exit:?}");
+    let recvs: Vec<Value> = data(&exit.lines)
+        .into_iter()
+        .filter(|v| v.get("recv").is_some())
+        .collect();
+    assert_eq!(recvs, [json!({"recv": ["ok"]})]);
+    assert_monitor_ends(&exit);
+}
