@@ -2,17 +2,12 @@
 //! would: blocking `send` of a borrowed buffer, `recv` of an owned message,
 //! default options (HWM 1000, 4 MiB buffers per connection).
 
-use core::time::Duration;
 use std::time::Instant;
 
-use zmtp_std::{Context, Socket, SocketType, event_id};
+use zmtp_std::{Context, Socket, SocketType};
 
 use crate::report::{Latency, Throughput};
 use crate::{Result, announce, check_size};
-
-/// How long `local_lat` waits for the requester to disconnect after the
-/// last reply.
-const PEER_GONE_WAIT: Duration = Duration::from_secs(10);
 
 fn err(what: &str) -> impl Fn(zmtp_std::Error) -> String + '_ {
     move |e| format!("{what}: {e}")
@@ -87,24 +82,13 @@ pub fn remote_thr(endpoint: &str, size: usize, count: u64) -> Result<()> {
 /// A failed bind, receive or send, a message of the wrong size.
 pub fn local_lat(endpoint: &str, size: usize, roundtrips: u64) -> Result<()> {
     let ctx = Context::new().map_err(err("context"))?;
-    let s = ctx.socket(SocketType::Rep).map_err(err("socket"))?;
-    let name = format!("inproc://bench-local-lat-{}", std::process::id());
-    let disconnected = i32::try_from(event_id::DISCONNECTED).map_err(|e| e.to_string())?;
-    s.monitor(Some(&name), disconnected)
-        .map_err(err("monitor"))?;
-    let mon = ctx.monitor_socket(&name).map_err(err("monitor socket"))?;
-    s.bind(endpoint).map_err(err("bind"))?;
-    announce(&s.last_endpoint().map_err(err("last endpoint"))?);
+    let s = bound(&ctx, SocketType::Rep, endpoint)?;
     for _ in 0..roundtrips {
         let msg = s.recv().map_err(err("recv"))?;
         one_frame(&msg, size)?;
         let parts: Vec<&[u8]> = msg.iter().map(Vec::as_slice).collect();
         s.send(&parts).map_err(err("send"))?;
     }
-    // Closing a socket that bound drops its accepted connections at once,
-    // with what they have not sent yet (`ZMQ_LINGER` is not applied to
-    // them): wait for the requester to leave, so the last reply is out.
-    let _ = mon.recv_event(Some(PEER_GONE_WAIT));
     s.close().map_err(err("close"))?;
     drop(ctx);
     Ok(())
