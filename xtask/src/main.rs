@@ -294,6 +294,10 @@ fn stage_test(ctx: &mut Ctx) {
         let cmd = ctx.cargo(&["run", "-p", "zmtp-examples", "--example", example]);
         ctx.check(&format!("example {example}"), cmd);
     }
+    // The benchmark sweep in a tiny configuration, so it cannot rot. It
+    // fails only when a stack does not deliver, never on a figure.
+    let cmd = ctx.cargo(&["run", "-p", "zmtp-bench", "--bin", "sweep", "--", "--smoke"]);
+    ctx.check("benchmark smoke run", cmd);
 }
 
 /// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
