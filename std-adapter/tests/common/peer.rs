@@ -356,6 +356,17 @@ impl Monitor {
     }
 }
 
+/// A unique `ipc://` endpoint in the temp directory (unique across the
+/// threads and processes of concurrent tests).
+#[must_use]
+pub fn ipc_endpoint(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = format!("zmtp-std-{}-{tag}-{n}", std::process::id());
+    format!("ipc://{}", std::env::temp_dir().join(name).display())
+}
+
 /// A payload of `n` bytes that differs with `seed`.
 #[must_use]
 pub fn payload(n: usize, seed: u8) -> Vec<u8> {
