@@ -199,6 +199,19 @@ impl Peer {
         }
     }
 
+    /// Receives as little as possible ahead of the application: RCVHWM 1
+    /// (and, for ours, a 4 KiB receive buffer per connection), so that a
+    /// transport holds unread input while the application does not read.
+    pub fn set_small_receive_queue(&self) {
+        match self {
+            Self::Ours(s) => {
+                s.set_rcvhwm(1).unwrap();
+                s.set_buffer_sizes(4096, 64 * 1024).unwrap();
+            }
+            Self::Libzmq(s) => s.set_rcvhwm(1).unwrap(),
+        }
+    }
+
     pub fn set_routing_id(&self, id: &[u8]) {
         match self {
             Self::Ours(s) => s.set_routing_id(id).unwrap(),
