@@ -252,8 +252,12 @@ struct ConnIo {
     write_interest: bool,
     /// No more reads: end-of-stream, or the transport failed.
     eof: bool,
-    /// The transport's errno, when it failed rather than ended.
+    /// The transport's errno, when reading failed rather than ended.
     error: Option<u32>,
+    /// A write failed: no more output, but reading goes on until the end
+    /// of the stream, so that what the peer sent before it went (its READY,
+    /// an ERROR, messages) is still processed, as libzmq's `out_event` does.
+    write_failed: bool,
     /// The core was told about the end of the transport.
     close_reported: bool,
 }
@@ -274,6 +278,7 @@ impl ConnIo {
             write_interest: false,
             eof: false,
             error: None,
+            write_failed: false,
             close_reported: false,
         }
     }
@@ -1063,6 +1068,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             .filter(|c| {
                 expired
                     || c.eof
+                    || c.write_failed
                     || (!c.has_unsent()
                         && st
                             .core
@@ -1128,7 +1134,8 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
     }
     report_end(c, core, now);
     flush(env, c, core, now);
-    again
+    // A write that failed just now leaves input to look for.
+    again || (c.write_failed && c.readable && !c.eof)
 }
 
 /// Tells the core that the transport ended, once the held-back input is
@@ -1152,7 +1159,7 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
         if !c.has_unsent() {
             c.tx_off = 0;
             c.tx_len = 0;
-            if c.error.is_some() {
+            if c.write_failed || c.error.is_some() {
                 break;
             }
             let n = core.poll_transmit(now, c.peer, &mut c.tx);
@@ -1176,10 +1183,12 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
                 break;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                // Reading stops too; the core hears of it in `report_end`.
-                c.error = Some(errno_of(&e));
-                c.eof = true;
+            Err(_) => {
+                // The peer is gone or going: drop the output, keep reading
+                // up to the end of the stream (whose error or end the core
+                // hears of in `report_end`). Readiness says when it comes.
+                c.write_failed = true;
+                c.readable = true;
                 c.tx_off = 0;
                 c.tx_len = 0;
                 break;

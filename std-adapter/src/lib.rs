@@ -69,6 +69,9 @@
 //!   names). No `inproc://` transport for sockets; `ipc://*` is not
 //!   supported. TCP names resolve to IPv4 first, IPv6 literals work without
 //!   a `ZMQ_IPV6` option.
+//! - Binding `ipc://path` removes a socket file found at `path` (a stale
+//!   one, or one another socket listens on, as libzmq does), but no other
+//!   kind of file: libzmq unlinks whatever is there.
 //! - Only ZMTP 3.x peers (libzmq also speaks ZMTP 1.0 and 2.0), NULL
 //!   mechanism only.
 //!

@@ -316,12 +316,11 @@ impl Socket {
             Transport::Tcp => {
                 let addr = endpoint::tcp_bind_addr(address)?;
                 let s = RawSocket::new(Domain::for_address(addr), Type::STREAM, None)?;
-                s.set_reuse_address(true)?;
-                s.bind(&addr.into())?;
-                s.listen(BACKLOG)?;
-                s.set_nonblocking(true)?;
-                let local = s.local_addr()?.as_socket().ok_or(Error::AddrNotAvailable)?;
                 let fd = fd_value(s.as_raw_fd());
+                // libzmq's listener has no endpoint before it listens.
+                let local = listen(&s, &addr.into())
+                    .and_then(|()| s.local_addr()?.as_socket().ok_or(Error::AddrNotAvailable))
+                    .map_err(|e| closed_after_failure(st, fd, "", e))?;
                 let l = std::net::TcpListener::from(OwnedFd::from(s));
                 (
                     Listener::Tcp(mio::net::TcpListener::from_std(l)),
@@ -335,16 +334,16 @@ impl Socket {
                 if let Some(file) = path.file() {
                     remove_stale_socket(file);
                 }
+                let addr = path.sock_addr()?;
                 let s = RawSocket::new(Domain::UNIX, Type::STREAM, None)?;
-                s.bind(&path.sock_addr()?)?;
-                s.listen(BACKLOG)?;
-                s.set_nonblocking(true)?;
                 let fd = fd_value(s.as_raw_fd());
+                let endpoint = path.endpoint();
+                listen(&s, &addr).map_err(|e| closed_after_failure(st, fd, &endpoint, e))?;
                 let l = std::os::unix::net::UnixListener::from(OwnedFd::from(s));
                 (
                     Listener::Unix(mio::net::UnixListener::from_std(l)),
                     fd,
-                    path.endpoint(),
+                    endpoint,
                     path.file().map(str::to_owned),
                 )
             }
@@ -885,6 +884,29 @@ impl Drop for Socket {
     fn drop(&mut self) {
         self.close_impl();
     }
+}
+
+/// Binds a fresh listening socket to `addr` and listens, non-blocking
+/// (TCP with `SO_REUSEADDR`, as libzmq's listener).
+fn listen(s: &RawSocket, addr: &socket2::SockAddr) -> Result<()> {
+    if addr.is_ipv4() || addr.is_ipv6() {
+        s.set_reuse_address(true)?;
+    }
+    s.bind(addr)?;
+    s.listen(BACKLOG)?;
+    s.set_nonblocking(true)?;
+    Ok(())
+}
+
+/// A bind failed once its socket existed: libzmq's listener closes that
+/// socket and records `CLOSED` (its descriptor, the listener's endpoint so
+/// far: empty for TCP, the path for IPC) before the caller records
+/// `BIND_FAILED`.
+fn closed_after_failure(st: &mut State, fd: u32, endpoint: &str, e: Error) -> Error {
+    st.core
+        .monitor_mut()
+        .record(Event::Closed { fd }, EndpointPair::bind(endpoint));
+    e
 }
 
 fn check(ok: bool) -> Result<()> {

@@ -16,8 +16,8 @@ mod common;
 #[path = "common/peer.rs"]
 mod peer;
 
-use common::{WAIT, ipc_path};
-use peer::{Ctx, Impl, Peer, payload};
+use common::WAIT;
+use peer::{Ctx, Impl, Peer, ipc_endpoint, payload};
 use std::time::{Duration, Instant};
 use zmtp_std::SocketType;
 
@@ -149,7 +149,7 @@ impl Case {
             Transport::Tcp => binder.bind("tcp://127.0.0.1:*"),
             Transport::Ipc => {
                 let tag = format!("m-{:?}-{:?}-{}", self.a, self.b, u8::from(self.ours_is_a));
-                binder.bind(&ipc_path(&tag))
+                binder.bind(&ipc_endpoint(&tag))
             }
         };
         connecter.connect(&ep);

@@ -224,6 +224,10 @@ fn bind_failed_addr_in_use() {
     let err = b.bind(&ep).unwrap_err();
     assert!(matches!(err, Error::AddrInUse), "{err:?}");
     assert_eq!(err.errno(), 98);
+    // libzmq closes the listener socket it made (no endpoint yet) first.
+    let closed = expect(&mon, "CLOSED");
+    assert!(closed.value() > 2);
+    assert_eq!(closed.endpoint(), "");
     let failed = expect(&mon, "BIND_FAILED");
     assert_eq!(failed.value(), 98);
     assert_eq!(failed.endpoint(), ep.strip_prefix("tcp://").unwrap());

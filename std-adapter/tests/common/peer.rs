@@ -199,6 +199,19 @@ impl Peer {
         }
     }
 
+    /// Receives as little as possible ahead of the application: RCVHWM 1
+    /// (and, for ours, a 4 KiB receive buffer per connection), so that a
+    /// transport holds unread input while the application does not read.
+    pub fn set_small_receive_queue(&self) {
+        match self {
+            Self::Ours(s) => {
+                s.set_rcvhwm(1).unwrap();
+                s.set_buffer_sizes(4096, 64 * 1024).unwrap();
+            }
+            Self::Libzmq(s) => s.set_rcvhwm(1).unwrap(),
+        }
+    }
+
     pub fn set_routing_id(&self, id: &[u8]) {
         match self {
             Self::Ours(s) => s.set_routing_id(id).unwrap(),
@@ -354,6 +367,17 @@ impl Monitor {
         }
         v
     }
+}
+
+/// A unique `ipc://` endpoint in the temp directory (unique across the
+/// threads and processes of concurrent tests).
+#[must_use]
+pub fn ipc_endpoint(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = format!("zmtp-std-{}-{tag}-{n}", std::process::id());
+    format!("ipc://{}", std::env::temp_dir().join(name).display())
 }
 
 /// A payload of `n` bytes that differs with `seed`.
