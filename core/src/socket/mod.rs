@@ -372,7 +372,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         let Some(p) = self.peer_mut(peer) else {
             return 0;
         };
-        p.conn.poll_transmit(now, out)
+        let n = p.conn.poll_transmit(now, out);
+        // Sending our last handshake command can complete the handshake.
+        self.process_events(peer);
+        n
     }
 
     /// Whether `peer` has output waiting.
