@@ -57,10 +57,14 @@ const READY_ROUTER: [u8; 43] = [
     0x00, 0x00, 0x00, 0x00,
 ];
 
-/// ERROR "400" as a libzmq server sends it after a ZAP 400.
-const ERROR_400: [u8; 12] = [
-    0x04, 0x0A, // COMMAND, size 10
-    0x05, b'E', b'R', b'R', b'O', b'R', // "ERROR"
+/// ERROR "400" as a libzmq PLAIN server sends it after a ZAP 400, captured
+/// from libzmq 4.3.4: its `plain_common.hpp` writes the prefix as
+/// `"\x05ERROR"`, which C++ reads as `\x5E` + "RROR" (a hex escape takes
+/// every hex digit), so the name-length byte is 0x5E and the frame is 9
+/// bytes.
+const LIBZMQ_ERROR_400: [u8; 11] = [
+    0x04, 0x09, // COMMAND, size 9
+    0x5E, b'R', b'R', b'O', b'R', // libzmq's "^RROR"
     0x03, b'4', b'0', b'0', // reason
 ];
 
@@ -277,7 +281,7 @@ fn wrong_password_400() {
     );
     assert!(!reason.should_reconnect());
     // The server sent its greeting, then only ERROR "400".
-    assert_eq!(&p.pair.b.sent[64..], &ERROR_400);
+    assert_eq!(&p.pair.b.sent[64..], &LIBZMQ_ERROR_400);
     assert_eq!(
         p.pair.a.events,
         vec![
@@ -301,7 +305,7 @@ fn internal_error_500() {
             Disconnected(DisconnectReason::AuthFailed { status: 500 })
         ]
     );
-    assert_eq!(&p.pair.b.sent[64 + 2..], b"\x05ERROR\x03500");
+    assert_eq!(&p.pair.b.sent[64 + 2..], b"\x5eRROR\x03500");
     assert_eq!(
         p.pair.a.events,
         vec![
@@ -739,6 +743,25 @@ fn client_rows() {
         (
             error_cmd(b"200"),
             vec![Disconnected(DisconnectReason::PeerError)],
+        ),
+        // libzmq's own PLAIN ERROR form, before and after WELCOME.
+        (
+            LIBZMQ_ERROR_400.to_vec(),
+            vec![
+                HandshakeFailedAuth { status: 400 },
+                Disconnected(DisconnectReason::PeerError),
+            ],
+        ),
+        (
+            welcome_then(&command(b"\x5eRROR\x03500")),
+            vec![
+                HandshakeFailedAuth { status: 500 },
+                Disconnected(DisconnectReason::PeerError),
+            ],
+        ),
+        (
+            command(b"\x5eRROR\x04500"),
+            proto(ProtocolError::ZmtpMalformedCommandError),
         ),
         // The happy path, for contrast.
         (welcome_then(&ready_router), vec![HandshakeSucceeded]),

@@ -130,7 +130,8 @@ pub struct Config {
     /// This socket's type, announced in READY and checked against the peer's.
     pub socket_type: SocketType,
     /// `ZMQ_ROUTING_ID`: the `Identity` property sent by REQ, DEALER and
-    /// ROUTER sockets (empty by default).
+    /// ROUTER sockets (empty by default), and the identity frame of our ZAP
+    /// requests (as libzmq does).
     pub routing_id: heapless::Vec<u8, 255>,
     /// The security mechanism.
     pub mechanism: MechanismConfig,

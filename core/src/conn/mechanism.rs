@@ -3,20 +3,8 @@
 //! (RFC 24), event for event as libzmq 4.3's `null_mechanism.cpp`,
 //! `plain_client.cpp` and `plain_server.cpp`.
 //!
-//! ```text
-//! NULL       Start ──READY──▶ done          (our READY waits for a ZAP 200
-//!                                            when a ZAP domain is set)
-//!
-//! PLAIN      WaitWelcome ──WELCOME──▶ WaitReady ──READY──▶ done
-//! client     (HELLO queued at start;  (INITIATE released)
-//!             INITIATE held)
-//!
-//! PLAIN      WaitHello ──HELLO──▶ WaitZap ──ZAP 200──▶ WaitInitiate ──INITIATE──▶ done
-//! server     (WELCOME, READY held)    │     (WELCOME released)       (READY released)
-//!                                     ├─ZAP 300──▶ Refused (silent until the peer or the
-//!                                     │                     handshake timer ends it)
-//!                                     └─ZAP 400/500──▶ ERROR "400"/"500", closed
-//! ```
+//! The diagram and the table of failures are in the [`super`] module
+//! documentation.
 //!
 //! The decision for one command is a pure function ([`Mech::on_command`])
 //! over the command body; the connection applies the [`Verdict`] to its
@@ -262,6 +250,17 @@ impl Mech {
         }
     }
 
+    /// The start of the ERROR command this mechanism sends after a ZAP
+    /// refusal: libzmq's PLAIN server writes `^RROR` (see
+    /// [`wire::plain::LIBZMQ_ERROR_PREFIX`]), NULL writes `\x05ERROR`.
+    pub(super) const fn error_prefix(self) -> &'static [u8] {
+        match self {
+            #[cfg(feature = "plain")]
+            Self::PlainServer(_) => wire::plain::LIBZMQ_ERROR_PREFIX,
+            _ => ERROR_PREFIX,
+        }
+    }
+
     /// Judges one handshake command (libzmq `process_handshake_command`).
     pub(super) fn on_command(self, ours: SocketType, body: &[u8]) -> Result<Verdict, Failure> {
         match self {
@@ -406,9 +405,14 @@ fn plain_client_command(
             peer,
         });
     }
-    if let Some(data) = body.strip_prefix(ERROR_PREFIX) {
-        // Both stages accept ERROR (libzmq: waiting_for_welcome or
-        // waiting_for_ready).
+    // Both stages accept ERROR (libzmq: waiting_for_welcome or
+    // waiting_for_ready). libzmq's PLAIN server sends it as `^RROR`, and
+    // that is the only form libzmq's client knows; the RFC form is accepted
+    // too.
+    if let Some(data) = body
+        .strip_prefix(wire::plain::LIBZMQ_ERROR_PREFIX)
+        .or_else(|| body.strip_prefix(ERROR_PREFIX))
+    {
         return Err(error_command(data));
     }
     Err(unexpected)

@@ -43,9 +43,42 @@
 //! ## Mechanisms
 //!
 //! NULL (RFC 23) and, with the `plain` feature, PLAIN (RFC 24) client and
-//! server; [`MechanismConfig`] picks one. The state machines and their
-//! libzmq event mapping are described in the `mechanism` module; ZAP (RFC 27)
-//! in [`zap`]. Handshake commands that depend on the peer are queued at
+//! server; [`MechanismConfig`] picks one. They follow libzmq 4.3's
+//! `null_mechanism.cpp`, `plain_client.cpp` and `plain_server.cpp` event for
+//! event; ZAP (RFC 27) is described in [`zap`].
+//!
+//! ```text
+//! NULL       Start ──READY──▶ done       (with a ZAP domain our READY waits
+//!                                          for the ZAP reply)
+//!
+//! PLAIN      WaitWelcome ──WELCOME──▶ WaitReady ──READY──▶ done
+//! client     (HELLO sent;             (INITIATE released)
+//!             INITIATE held)
+//!
+//! PLAIN      WaitHello ──HELLO──▶ WaitZap ──ZAP 200──▶ WaitInitiate ──INITIATE──▶ done
+//! server     (WELCOME and READY held)  │    (WELCOME released)        (READY released)
+//!                                      ├─ZAP 300──▶ silent until the peer or the
+//!                                      │            handshake timer ends it
+//!                                      └─ZAP 400/500──▶ ERROR, closed
+//! ```
+//!
+//! | side | what arrives | monitor event | [`DisconnectReason`] |
+//! |---|---|---|---|
+//! | PLAIN server | a command out of place (waiting for ZAP, after a 300) | `HANDSHAKE_FAILED_PROTOCOL` `ZMTP_UNSPECIFIED` | `Protocol` |
+//! | PLAIN server | a command of size ≤ 1 or ≤ its name length | `ZMTP_MALFORMED_COMMAND_UNSPECIFIED` | `Protocol` |
+//! | PLAIN server | not HELLO / not INITIATE | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | PLAIN server | HELLO with a missing or short username or password, or trailing bytes | `ZMTP_MALFORMED_COMMAND_HELLO` | `Protocol` |
+//! | PLAIN server | INITIATE with bad metadata or an incompatible Socket-Type | none | `InvalidMetadata` / `IncompatibleSocketType` |
+//! | PLAIN client | an unknown command, WELCOME or READY out of place | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | PLAIN client | WELCOME with anything after the name | `ZMTP_MALFORMED_COMMAND_WELCOME` | `Protocol` |
+//! | PLAIN client | READY with bad metadata or an incompatible Socket-Type | `ZMTP_INVALID_METADATA` | `Protocol` |
+//! | PLAIN client, NULL | a malformed ERROR | `ZMTP_MALFORMED_COMMAND_ERROR` | `Protocol` |
+//! | PLAIN client, NULL | ERROR with reason `300`, `400` or `500` | `HANDSHAKE_FAILED_AUTH` | `PeerError` |
+//! | PLAIN client, NULL | another ERROR | none | `PeerError` |
+//!
+//! None of these reconnect ([`DisconnectReason::should_reconnect`]).
+//!
+//! Handshake commands that depend on the peer are queued at
 //! [`Connection::new`] and held back until the mechanism releases them
 //! (PLAIN's INITIATE until WELCOME, a PLAIN server's WELCOME and READY until
 //! ZAP and INITIATE, NULL's READY until ZAP when a ZAP domain is set), so the
@@ -133,11 +166,13 @@ pub enum ConnEvent {
     /// The mechanism handshake finished: messages may flow. Maps to
     /// `HANDSHAKE_SUCCEEDED` (value 0).
     HandshakeSucceeded,
-    /// The handshake failed without protocol detail (peer closed, timeout).
-    /// Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this errno (Linux numbers).
+    /// The handshake failed without protocol detail (peer closed, timeout,
+    /// no ZAP handler). Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this
+    /// errno (Linux numbers).
     HandshakeFailedNoDetail {
         /// Linux errno: `EPIPE` for end-of-stream, `ETIMEDOUT` for the
-        /// handshake timer, or the transport's error.
+        /// handshake timer, `EFAULT` for a PLAIN server without a ZAP
+        /// handler, or the transport's error.
         errno: u32,
     },
     /// The peer broke the handshake protocol. Maps to
@@ -1038,7 +1073,10 @@ impl<'a> Connection<'a> {
     ///   timer fires (then `DISCONNECTED` without `NO_DETAIL`);
     /// - `400` / `500`: `HANDSHAKE_FAILED_AUTH`, an ERROR command with the
     ///   status as reason, then the connection closes
-    ///   ([`DisconnectReason::AuthFailed`]);
+    ///   ([`DisconnectReason::AuthFailed`]). A PLAIN server writes the ERROR
+    ///   as libzmq's does, `^RROR` + reason (see
+    ///   [`wire::plain::LIBZMQ_ERROR_PREFIX`]), so that libzmq clients
+    ///   report `HANDSHAKE_FAILED_AUTH`; NULL writes the RFC form;
     /// - any other status: `HANDSHAKE_FAILED_PROTOCOL`
     ///   `ZAP_INVALID_STATUS_CODE`; malformed metadata:
     ///   `ZAP_INVALID_METADATA`.
@@ -1159,7 +1197,7 @@ impl<'a> Connection<'a> {
                 });
             }
             ZapStatus::AuthenticationFailure | ZapStatus::InternalError => {
-                self.queue_error(status.as_bytes());
+                self.queue_error(self.mech.error_prefix(), status.as_bytes());
                 let code = status.code();
                 self.fail(
                     DisconnectReason::AuthFailed { status: code },
@@ -1716,7 +1754,7 @@ impl<'a> Connection<'a> {
                 self.rx.abort();
                 if let Some(reason) = f.error_reason {
                     // RFC 23: a rejecting peer SHOULD send ERROR, then close.
-                    self.queue_error(reason);
+                    self.queue_error(mechanism::ERROR_PREFIX, reason);
                 }
                 self.fail(f.reason, f.event);
             }
@@ -1725,14 +1763,14 @@ impl<'a> Connection<'a> {
 
     /// Queues a final ERROR command (sent even though the connection is
     /// closing) in place of any held handshake command.
-    fn queue_error(&mut self, reason: &[u8]) {
+    fn queue_error(&mut self, prefix: &[u8], reason: &[u8]) {
         self.tx_drop = self.tx_drop.saturating_add(self.tx_held);
         self.tx_held = 0;
         let len = u8::try_from(reason.len()).unwrap_or(u8::MAX);
         let reason = reason.get(..usize::from(len)).unwrap_or_default();
         if self
             .tx
-            .push_parts(REC_COMMAND, &[mechanism::ERROR_PREFIX, &[len], reason])
+            .push_parts(REC_COMMAND, &[prefix, &[len], reason])
             .is_ok()
         {
             self.flush_after_close = true;

@@ -22,8 +22,8 @@
 //! | reply | libzmq (`zap_client.cpp`) | here |
 //! |---|---|---|
 //! | status `200` | continue the handshake | same; `User-Id` and the reply's metadata join the peer's metadata |
-//! | status `300` | `HANDSHAKE_FAILED_AUTH` 300, no ERROR; the connection stays open, silent, until the peer or the handshake timer ends it | same |
-//! | status `400` / `500` | `HANDSHAKE_FAILED_AUTH` 400/500 and ERROR "400"/"500" | same, then the connection closes once the ERROR is out |
+//! | status `300` | `HANDSHAKE_FAILED_AUTH` 300, no ERROR; the connection stays open, silent, until the peer or the handshake timer ends it (see below) | same |
+//! | status `400` / `500` | `HANDSHAKE_FAILED_AUTH` 400/500 and ERROR "400"/"500" (PLAIN: in libzmq's `^RROR` form, see [`wire::plain::LIBZMQ_ERROR_PREFIX`]) | same, then the connection closes once the ERROR is out |
 //! | wrong frame count | `HANDSHAKE_FAILED_PROTOCOL` `ZAP_MALFORMED_REPLY` | same |
 //! | delimiter not empty | `ZAP_UNSPECIFIED` | same |
 //! | version not `1.0` | `ZAP_BAD_VERSION` | same |
@@ -32,6 +32,17 @@
 //! | metadata does not parse | `ZAP_INVALID_METADATA` | same |
 //! | no handler (PLAIN) | `HANDSHAKE_FAILED_NO_DETAIL` `EFAULT` | same, via [`Connection::handle_zap_unavailable`] |
 //! | no handler (NULL) | handshake goes on without ZAP | same |
+//!
+//!
+//! After a `300` libzmq's behaviour depends on a race: its PLAIN server
+//! tries to read the reply while it processes the HELLO, and if the reply is
+//! already there the engine sees the failed mechanism at once and closes
+//! the connection (the client then reconnects within its reconnect
+//! interval); otherwise, the usual case, the reply arrives later and the
+//! connection stays up until the client's handshake timer. This crate
+//! always behaves as in the usual case. Either way the server reports
+//! `HANDSHAKE_FAILED_AUTH` 300 and later `DISCONNECTED` without
+//! `HANDSHAKE_FAILED_NO_DETAIL`.
 //!
 //! [`Connection::poll_zap_request`]: super::Connection::poll_zap_request
 //! [`Connection::handle_zap_reply`]: super::Connection::handle_zap_reply

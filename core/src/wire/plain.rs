@@ -40,6 +40,15 @@ pub const WELCOME_BODY: &[u8] = b"\x07WELCOME";
 /// `\x08INITIATE`: the start of an INITIATE body (libzmq
 /// `initiate_prefix`).
 pub const INITIATE_PREFIX: &[u8] = b"\x08INITIATE";
+/// The first bytes of the ERROR command as libzmq's PLAIN mechanism writes
+/// and reads it: `0x5E "RROR"` (`^RROR`), not `0x05 "ERROR"`. libzmq
+/// (`plain_common.hpp`, every release up to at least 4.3.5 and its master
+/// branch) spells the prefix `"\x05ERROR"` in C++, where a hex escape takes
+/// every hex digit that follows, so it is the 5 bytes `\x5E R R O R`. Its
+/// PLAIN server therefore sends ERROR "400" as `5E 'RROR' 03 '400'` (9
+/// bytes), and its PLAIN client recognises ERROR only in that form (an RFC
+/// ERROR is an unexpected command to it). NULL and CURVE are not affected.
+pub const LIBZMQ_ERROR_PREFIX: &[u8] = b"\x5eRROR";
 /// Longest username or password: one length byte. RFC 24 username /
 /// password = short-size.
 pub const MAX_CREDENTIAL_LEN: usize = 255;
