@@ -132,7 +132,15 @@ fn connection(mode: u8, input: &[u8]) {
                 6 => c.handle_zap_reply_frames(now, &[b"", b"1.0"]),
                 _ => c.handle_zap_reply_frames(
                     now,
-                    &[b"", b"1.0", b"1", b"200", b"", b"u", b"\x01X\x00\x00\x00\x01y"],
+                    &[
+                        b"",
+                        b"1.0",
+                        b"1",
+                        b"200",
+                        b"",
+                        b"u",
+                        b"\x01X\x00\x00\x00\x01y",
+                    ],
                 ),
             };
         }
