@@ -14,6 +14,11 @@
 //! The application calls [`Socket::send`] and [`Socket::recv`], which follow
 //! the `nb` convention: `WouldBlock` means "try again after more I/O".
 //!
+//! A peer whose handshake consults ZAP (a PLAIN server, or NULL with a ZAP
+//! domain; see [`crate::conn::zap`]) raises a request that the adapter picks
+//! up with [`Socket::poll_zap_request`] and answers with
+//! [`Socket::handle_zap_reply`] (or its raw-frame and no-handler variants).
+//!
 //! | type | send | recv | when a peer's queue is full |
 //! |---|---|---|---|
 //! | PAIR | to the one peer | from the one peer | `WouldBlock` |
