@@ -8,26 +8,90 @@ use crate::wire;
 /// Capacity of [`Config::metadata_bytes`] (pre-encoded user properties).
 pub const METADATA_CAP: usize = 256;
 
-/// The security mechanism a connection uses (RFC 23 "mechanism" field).
+/// Longest PLAIN username or password, and longest ZAP domain (libzmq
+/// `options.cpp`: `ZMQ_PLAIN_USERNAME`, `ZMQ_PLAIN_PASSWORD` and
+/// `ZMQ_ZAP_DOMAIN` take at most `UCHAR_MAX` bytes; RFC 24 credentials have
+/// a one-byte length).
+pub const CREDENTIAL_CAP: usize = 255;
+
+/// The security mechanism a connection uses (RFC 23 "mechanism" field) and
+/// its role.
 ///
-/// Only NULL exists today; PLAIN and CURVE will be added as variants (their
-/// credentials live in the variant) without changing [`Config`]'s shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// As in libzmq, the role comes from the options, not from the greeting's
+/// as-server byte (which libzmq always sends as 0, and so does this crate):
+/// a PLAIN server is a socket with `ZMQ_PLAIN_SERVER` set, a PLAIN client
+/// one with `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD`. Both peers must
+/// name the same mechanism in their greetings, otherwise the handshake fails
+/// with `ZMTP_MECHANISM_MISMATCH`.
+///
+/// The PLAIN variants exist with the `plain` feature (on by default).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no allocator to box the credentials; a config exists once per socket"
+)]
 pub enum MechanismConfig {
     /// The NULL mechanism (RFC 23): no security, both sides send READY.
+    /// With a ZAP domain ([`Config::zap_domain`]) the connection asks a ZAP
+    /// handler before it sends its READY (libzmq `null_mechanism.cpp`).
     #[default]
     Null,
+    /// PLAIN client (RFC 24): sends HELLO with these credentials, then
+    /// INITIATE after the server's WELCOME.
+    #[cfg(feature = "plain")]
+    PlainClient {
+        /// `ZMQ_PLAIN_USERNAME`.
+        username: heapless::Vec<u8, CREDENTIAL_CAP>,
+        /// `ZMQ_PLAIN_PASSWORD`.
+        password: heapless::Vec<u8, CREDENTIAL_CAP>,
+    },
+    /// PLAIN server (RFC 24, `ZMQ_PLAIN_SERVER`): every client's HELLO is
+    /// handed to a ZAP handler (RFC 27) through
+    /// [`Connection::poll_zap_request`](super::Connection::poll_zap_request).
+    #[cfg(feature = "plain")]
+    PlainServer,
 }
 
 impl MechanismConfig {
     /// The mechanism as it appears in the greeting.
     #[must_use]
-    pub const fn wire(self) -> wire::Mechanism {
+    pub const fn wire(&self) -> wire::Mechanism {
         match self {
             Self::Null => wire::Mechanism::Null,
+            #[cfg(feature = "plain")]
+            Self::PlainClient { .. } | Self::PlainServer => wire::Mechanism::Plain,
         }
+    }
+
+    /// Whether this side plays the server role of its mechanism (libzmq
+    /// `options.as_server`). Always `false` for NULL.
+    #[must_use]
+    pub const fn is_server(&self) -> bool {
+        match self {
+            Self::Null => false,
+            #[cfg(feature = "plain")]
+            Self::PlainClient { .. } => false,
+            #[cfg(feature = "plain")]
+            Self::PlainServer => true,
+        }
+    }
+
+    /// A PLAIN client with these credentials.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::CredentialTooLong`] if either is longer than
+    /// [`CREDENTIAL_CAP`] bytes.
+    #[cfg(feature = "plain")]
+    pub fn plain_client(username: &[u8], password: &[u8]) -> Result<Self, ConfigError> {
+        Ok(Self::PlainClient {
+            username: heapless::Vec::from_slice(username)
+                .map_err(|_| ConfigError::CredentialTooLong)?,
+            password: heapless::Vec::from_slice(password)
+                .map_err(|_| ConfigError::CredentialTooLong)?,
+        })
     }
 }
 
@@ -66,10 +130,16 @@ pub struct Config {
     /// This socket's type, announced in READY and checked against the peer's.
     pub socket_type: SocketType,
     /// `ZMQ_ROUTING_ID`: the `Identity` property sent by REQ, DEALER and
-    /// ROUTER sockets (empty by default).
+    /// ROUTER sockets (empty by default), and the identity frame of our ZAP
+    /// requests (as libzmq does).
     pub routing_id: heapless::Vec<u8, 255>,
     /// The security mechanism.
     pub mechanism: MechanismConfig,
+    /// `ZMQ_ZAP_DOMAIN` (RFC 27): the domain sent in ZAP requests, 0 to 255
+    /// bytes, empty by default. A NULL connection consults ZAP only when it
+    /// is not empty; a PLAIN server always does (libzmq
+    /// `mechanism_base_t::zap_required`).
+    pub zap_domain: heapless::Vec<u8, CREDENTIAL_CAP>,
     /// `ZMQ_HANDSHAKE_IVL`: the handshake must complete within this time;
     /// zero disables the limit. Default 30 s.
     pub handshake_ivl: Duration,
@@ -86,7 +156,7 @@ pub struct Config {
     /// `ZMQ_RCVHWM`: messages queued per peer after receiving; 0 = only the
     /// buffer limits. Default 1000.
     pub rcvhwm: u32,
-    /// Extra READY properties (libzmq `ZMQ_METADATA`), already encoded.
+    /// Extra READY / INITIATE properties (libzmq `ZMQ_METADATA`), already encoded.
     metadata: heapless::Vec<u8, METADATA_CAP>,
 }
 
@@ -98,6 +168,7 @@ impl Config {
             socket_type,
             routing_id: heapless::Vec::new(),
             mechanism: MechanismConfig::Null,
+            zap_domain: heapless::Vec::new(),
             handshake_ivl: Duration::from_secs(30),
             heartbeat: Heartbeat::default(),
             max_msg_size: None,
@@ -120,6 +191,31 @@ impl Config {
         self.routing_id =
             heapless::Vec::from_slice(id).map_err(|_| ConfigError::InvalidRoutingId)?;
         Ok(())
+    }
+
+    /// Sets `ZMQ_ZAP_DOMAIN`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::ZapDomainTooLong`] above 255 bytes.
+    pub fn set_zap_domain(&mut self, domain: &[u8]) -> Result<(), ConfigError> {
+        self.zap_domain =
+            heapless::Vec::from_slice(domain).map_err(|_| ConfigError::ZapDomainTooLong)?;
+        Ok(())
+    }
+
+    /// Whether connections with these options ask a ZAP handler to
+    /// authenticate their peer: a PLAIN server always, NULL when
+    /// [`Config::zap_domain`] is set, a PLAIN client never.
+    #[must_use]
+    pub fn consults_zap(&self) -> bool {
+        match self.mechanism {
+            MechanismConfig::Null => !self.zap_domain.is_empty(),
+            #[cfg(feature = "plain")]
+            MechanismConfig::PlainClient { .. } => false,
+            #[cfg(feature = "plain")]
+            MechanismConfig::PlainServer => true,
+        }
     }
 
     /// Adds a user property to the READY command (libzmq `ZMQ_METADATA`;
@@ -165,6 +261,10 @@ pub enum ConfigError {
     InvalidProperty,
     /// The encoded user properties do not fit [`METADATA_CAP`].
     MetadataFull,
+    /// A PLAIN username or password above [`CREDENTIAL_CAP`] bytes.
+    CredentialTooLong,
+    /// A ZAP domain above [`CREDENTIAL_CAP`] bytes.
+    ZapDomainTooLong,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -173,6 +273,8 @@ impl core::fmt::Display for ConfigError {
             Self::InvalidRoutingId => "routing id must be 1 to 255 bytes",
             Self::InvalidProperty => "invalid property name",
             Self::MetadataFull => "user metadata does not fit",
+            Self::CredentialTooLong => "PLAIN username or password longer than 255 bytes",
+            Self::ZapDomainTooLong => "ZAP domain longer than 255 bytes",
         })
     }
 }

@@ -13,7 +13,13 @@
 //! 2. [`Connection::poll_transmit`] until it returns 0, writing what it
 //!    produced to the transport. It resumes mid-frame.
 //! 3. [`Connection::poll_event`] until `None`.
-//! 4. [`Connection::poll_timeout`], and [`Connection::handle_timeout`] once
+//! 4. [`Connection::poll_zap_request`] (only connections that consult ZAP
+//!    ever return one, see [`zap`]): answer it with
+//!    [`Connection::handle_zap_reply`], [`Connection::handle_zap_reply_frames`]
+//!    or [`Connection::handle_zap_unavailable`], now or later, then offer
+//!    the unconsumed input again (no frame is read while the answer is
+//!    outstanding).
+//! 5. [`Connection::poll_timeout`], and [`Connection::handle_timeout`] once
 //!    that instant is reached (spurious calls are harmless).
 //!
 //! When the transport reports end-of-stream or an error, call
@@ -23,16 +29,66 @@
 //!
 //! ```text
 //!            new()                     peer greeting (64 B) ok
-//!  ──────────────────▶ Greeting ─────────────────────────────▶ Handshake
-//!   queues our 10-byte     │ byte 10 seen: send major            │ READY ok (NULL)
-//!   signature; the rest    │ byte 11 seen: send the rest of      ▼
-//!   is released as the     │ the greeting; byte 64: READY       Ready ──▶ messages,
-//!   peer's bytes arrive    │                                     │        PING/PONG,
-//!                          │ bad signature, version < 3,         │        SUBSCRIBE/CANCEL
-//!                          │ mechanism mismatch, timeout,        │
-//!                          ▼ EOF, malformed command, ...         ▼ EOF, heartbeat expiry,
+//!  ──────────────────▶ Greeting ─────────────────────────────▶ Handshake ◀─┐ mechanism
+//!   queues our 10-byte     │ byte 10 seen: send major            │         │ commands,
+//!   signature; the rest    │ byte 11 seen: rest of greeting;     │ done    │ ZAP request
+//!   is released as the     │ byte 64: first handshake command    ▼         │ and reply
+//!   peer's bytes arrive    │                                    Ready ──▶ messages,
+//!                          │ bad signature, version < 3,         │        PING/PONG,
+//!                          │ mechanism mismatch, timeout,        │        SUBSCRIBE/CANCEL
+//!                          ▼ EOF, malformed command, ZAP ...     ▼ EOF, heartbeat expiry,
 //!                        Closed ◀────────────────────────────────   decode error
 //! ```
+//!
+//! ## Mechanisms
+//!
+//! NULL (RFC 23) and, with the `plain` feature, PLAIN (RFC 24) client and
+//! server; [`MechanismConfig`] picks one. They follow libzmq 4.3's
+//! `null_mechanism.cpp`, `plain_client.cpp` and `plain_server.cpp` event for
+//! event; ZAP (RFC 27) is described in [`zap`].
+//!
+//! ```text
+//! NULL       Start ──READY──▶ done       (with a ZAP domain our READY waits
+//!                                          for the ZAP reply)
+//!
+//! PLAIN      WaitWelcome ──WELCOME──▶ WaitReady ──READY──▶ done
+//! client     (HELLO sent;             (INITIATE released)
+//!             INITIATE held)
+//!
+//! PLAIN      WaitHello ──HELLO──▶ WaitZap ──ZAP 200──▶ WaitInitiate ──INITIATE──▶ done
+//! server     (WELCOME and READY held)  │    (WELCOME released)        (READY released)
+//!                                      ├─ZAP 300──▶ silent until the peer or the
+//!                                      │            handshake timer ends it
+//!                                      └─ZAP 400/500──▶ ERROR, closed
+//! ```
+//!
+//! | side | what arrives | monitor event | [`DisconnectReason`] |
+//! |---|---|---|---|
+//! | PLAIN server | a command out of place (waiting for ZAP, after a 300) | `HANDSHAKE_FAILED_PROTOCOL` `ZMTP_UNSPECIFIED` | `Protocol` |
+//! | PLAIN server | a command of size ≤ 1 or ≤ its name length | `ZMTP_MALFORMED_COMMAND_UNSPECIFIED` | `Protocol` |
+//! | PLAIN server | not HELLO / not INITIATE | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | PLAIN server | HELLO with a missing or short username or password, or trailing bytes | `ZMTP_MALFORMED_COMMAND_HELLO` | `Protocol` |
+//! | PLAIN server | INITIATE with bad metadata or an incompatible Socket-Type | none | `InvalidMetadata` / `IncompatibleSocketType` |
+//! | PLAIN client | an unknown command, WELCOME or READY out of place | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | PLAIN client | WELCOME with anything after the name | `ZMTP_MALFORMED_COMMAND_WELCOME` | `Protocol` |
+//! | PLAIN client | READY with bad metadata or an incompatible Socket-Type | `ZMTP_INVALID_METADATA` | `Protocol` |
+//! | PLAIN client, NULL | a malformed ERROR | `ZMTP_MALFORMED_COMMAND_ERROR` | `Protocol` |
+//! | PLAIN client, NULL | ERROR with reason `300`, `400` or `500` | `HANDSHAKE_FAILED_AUTH` | `PeerError` |
+//! | PLAIN client, NULL | another ERROR | none | `PeerError` |
+//!
+//! None of these reconnect ([`DisconnectReason::should_reconnect`]).
+//!
+//! Handshake commands that depend on the peer are queued at
+//! [`Connection::new`] and held back until the mechanism releases them
+//! (PLAIN's INITIATE until WELCOME, a PLAIN server's WELCOME and READY until
+//! ZAP and INITIATE, NULL's READY until ZAP when a ZAP domain is set), so the
+//! connection never needs the [`Config`] again.
+//!
+//! When the handshake succeeds, the peer's metadata is the first unit of
+//! the receive queue ([`REC_METADATA`] records): the peer's READY or
+//! INITIATE body, preceded (with [`REC_MORE`]) by a record of what a ZAP
+//! handler said. [`Connection::peer_metadata`] reads it, including the
+//! `User-Id` from the ZAP reply; [`Connection::pop_metadata`] drops it.
 //!
 //! Peers older than ZMTP 3.0 (a ZMTP 1.0 signature or a 2.0 version byte) are
 //! refused: the connection closes with [`DisconnectReason::UnsupportedVersion`]
@@ -61,9 +117,13 @@
 //! split around a half-received message that can then never complete.
 
 pub mod config;
+mod mechanism;
 mod timer;
+pub mod zap;
 
-pub use config::{Config, ConfigError, Heartbeat, MechanismConfig};
+pub use config::{CREDENTIAL_CAP, Config, ConfigError, Heartbeat, MechanismConfig};
+pub use mechanism::{PeerMetadata, USER_ID};
+pub use zap::{ZapError, ZapReply, ZapRequest, ZapRequestFrames, ZapStatus};
 
 use crate::error::ProtocolError;
 use crate::monitor::errno;
@@ -71,6 +131,7 @@ use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::time::{Duration, Instant};
 use crate::wire::{self, Flags};
+use mechanism::{Keep, Mech};
 use timer::{Timer, TimerTable};
 
 /// Record flag: another frame of the same message follows.
@@ -78,9 +139,12 @@ pub const REC_MORE: u8 = 0x01;
 /// Record flag: the record is a command frame body (receive side: a
 /// SUBSCRIBE or CANCEL command; transmit side: any command).
 pub const REC_COMMAND: u8 = 0x04;
-/// Record flag (receive side): the peer's READY (or later mechanisms' final
-/// handshake command) body, holding its metadata. Exactly one such record is
-/// queued when the handshake succeeds, ahead of any message.
+/// Record flag (receive side): the peer's metadata, queued when the
+/// handshake succeeds, ahead of any message: the body of the peer's READY
+/// (NULL, PLAIN client) or INITIATE (PLAIN server), preceded, when a ZAP
+/// handler accepted the peer, by a record (with [`REC_MORE`]) named `ZAP`
+/// holding `User-Id` and the ZAP reply's metadata. Read it with
+/// [`Connection::peer_metadata`].
 pub const REC_METADATA: u8 = 0x40;
 /// Record flag (transmit side): raw bytes sent without a frame header (the
 /// greeting).
@@ -102,18 +166,22 @@ pub enum ConnEvent {
     /// The mechanism handshake finished: messages may flow. Maps to
     /// `HANDSHAKE_SUCCEEDED` (value 0).
     HandshakeSucceeded,
-    /// The handshake failed without protocol detail (peer closed, timeout).
-    /// Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this errno (Linux numbers).
+    /// The handshake failed without protocol detail (peer closed, timeout,
+    /// no ZAP handler). Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this
+    /// errno (Linux numbers).
     HandshakeFailedNoDetail {
         /// Linux errno: `EPIPE` for end-of-stream, `ETIMEDOUT` for the
-        /// handshake timer, or the transport's error.
+        /// handshake timer, `EFAULT` for a PLAIN server without a ZAP
+        /// handler, or the transport's error.
         errno: u32,
     },
     /// The peer broke the handshake protocol. Maps to
     /// `HANDSHAKE_FAILED_PROTOCOL` with the error's code.
     HandshakeFailedProtocol(ProtocolError),
-    /// The peer sent an ERROR command whose reason is a ZAP status code
-    /// (`300`, `400` or `500`). Maps to `HANDSHAKE_FAILED_AUTH`.
+    /// Authentication failed. Maps to `HANDSHAKE_FAILED_AUTH`. Raised by
+    /// the side that asked ZAP when the handler answered `300`, `400` or
+    /// `500`, and by the other side when it receives an ERROR command whose
+    /// reason is such a status code.
     HandshakeFailedAuth {
         /// The status code.
         status: u32,
@@ -151,6 +219,16 @@ pub enum DisconnectReason {
     IncompatibleSocketType,
     /// The peer sent an ERROR command.
     PeerError,
+    /// Our ZAP handler refused the peer with this status (`400` or `500`;
+    /// an ERROR command carrying it was sent first).
+    AuthFailed {
+        /// The ZAP status code.
+        status: u32,
+    },
+    /// A PLAIN server had no ZAP handler to ask
+    /// ([`Connection::handle_zap_unavailable`]); libzmq raises
+    /// `HANDSHAKE_FAILED_NO_DETAIL` with `EFAULT`.
+    ZapUnavailable,
     /// A frame exceeded `ZMQ_MAXMSGSIZE` or the receive buffer.
     MessageTooLarge,
     /// The application closed the connection; no monitor event.
@@ -159,7 +237,8 @@ pub enum DisconnectReason {
 
 impl DisconnectReason {
     /// Whether a connecting socket should try again (libzmq reconnects after
-    /// connection and timeout errors, never after protocol errors).
+    /// connection and timeout errors, never after protocol errors, which
+    /// include authentication failures and a received ERROR).
     #[must_use]
     pub const fn should_reconnect(self) -> bool {
         matches!(
@@ -239,6 +318,17 @@ enum Rx {
     Discard { remaining: usize, ping: bool },
 }
 
+/// Where a connection's ZAP request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ZapState {
+    /// No request is out.
+    Idle,
+    /// A request waits to be picked up by [`Connection::poll_zap_request`].
+    Requested,
+    /// The driver has the request; the reply is awaited.
+    Delivered,
+}
+
 /// One ZMTP 3.x connection. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Connection<'a> {
@@ -255,10 +345,15 @@ pub struct Connection<'a> {
     peer_major: u8,
     peer_minor: u8,
     peer_socket_type: Option<SocketType>,
-    ready_received: bool,
-    /// Whether our READY went out in full (libzmq's NULL mechanism is ready
-    /// only once it has both sent and received READY).
-    ready_sent: bool,
+    /// The mechanism's handshake state.
+    mech: Mech,
+    /// The ZAP request, if one is out.
+    zap: ZapState,
+    /// The mechanism is done but our last handshake command has not gone
+    /// out yet: libzmq's mechanisms are ready only once they have produced
+    /// it, so the handshake completes (and input resumes) in
+    /// `poll_transmit`.
+    done_pending: bool,
     rx_state: Rx,
     /// Complete units (messages, commands, metadata) at the front of `rx`.
     rx_units: usize,
@@ -282,6 +377,12 @@ pub struct Connection<'a> {
     tx_msgs: u32,
     /// Whether output continues after `Closed` (a final ERROR command).
     flush_after_close: bool,
+    /// The last `tx_held` records of the transmit queue wait for the
+    /// mechanism (handshake commands queued ahead of time).
+    tx_held: u8,
+    /// Handshake records behind the greeting that the mechanism cancelled:
+    /// dropped instead of sent.
+    tx_drop: u8,
     ping_pending: bool,
     pong_pending: Option<heapless::Vec<u8, PING_CONTEXT_MAX>>,
 
@@ -291,7 +392,8 @@ pub struct Connection<'a> {
 
 impl<'a> Connection<'a> {
     /// Starts a connection over a fresh transport (just connected or
-    /// accepted): queues our greeting and READY and arms the handshake timer.
+    /// accepted): queues our greeting and our handshake commands (some held
+    /// back until the mechanism needs them) and arms the handshake timer.
     /// libzmq's staged send is kept: only the 10-byte signature may go out
     /// before the peer's first bytes arrive.
     ///
@@ -300,7 +402,7 @@ impl<'a> Connection<'a> {
     /// # Errors
     ///
     /// [`SendError::TooLarge`] if `tx_buf` cannot hold our greeting and
-    /// READY command.
+    /// handshake commands (and, when we consult ZAP, an ERROR command).
     pub fn new(
         now: Instant,
         config: &Config,
@@ -308,6 +410,7 @@ impl<'a> Connection<'a> {
         tx_buf: &'a mut [u8],
     ) -> Result<Self, SendError> {
         let mechanism = config.mechanism.wire();
+        let consults_zap = config.consults_zap();
         let mut conn = Self {
             socket_type: config.socket_type,
             mechanism,
@@ -321,8 +424,9 @@ impl<'a> Connection<'a> {
             peer_major: 0,
             peer_minor: 0,
             peer_socket_type: None,
-            ready_received: false,
-            ready_sent: false,
+            mech: Mech::new(&config.mechanism, consults_zap),
+            zap: ZapState::Idle,
+            done_pending: false,
             rx_state: Rx::Flags,
             rx_units: 0,
             rx_meta: false,
@@ -336,6 +440,8 @@ impl<'a> Connection<'a> {
             tx_allowed: wire::greeting::SIGNATURE_LEN as u64,
             tx_msgs: 0,
             flush_after_close: false,
+            tx_held: 0,
+            tx_drop: 0,
             ping_pending: false,
             pong_pending: None,
             timers: TimerTable::default(),
@@ -343,7 +449,8 @@ impl<'a> Connection<'a> {
         };
         let mut greeting = [0u8; wire::greeting::GREETING_LEN];
         // libzmq `zmtp_engine.cpp` plug_internal: the padding carries
-        // `routing_id_size + 1` whatever the socket type.
+        // `routing_id_size + 1` whatever the socket type. The as-server
+        // byte is always 0, as libzmq sends it.
         let id_len = u8::try_from(config.routing_id.len()).unwrap_or(u8::MAX);
         wire::GreetingRepr {
             major: 3,
@@ -355,7 +462,10 @@ impl<'a> Connection<'a> {
         conn.tx
             .push(REC_RAW, &greeting)
             .map_err(|_| SendError::TooLarge)?;
-        conn.queue_ready(config)?;
+        conn.queue_handshake(config)?;
+        if consults_zap && !conn.tx.fits(&[mechanism::ZAP_ERROR_LEN]) {
+            return Err(SendError::TooLarge);
+        }
         if !config.handshake_ivl.is_zero() {
             conn.timers
                 .set(Timer::Handshake, now.saturating_add(config.handshake_ivl));
@@ -363,9 +473,56 @@ impl<'a> Connection<'a> {
         Ok(conn)
     }
 
-    /// Queues the NULL mechanism's READY command (libzmq order: Socket-Type,
-    /// Identity for REQ/DEALER/ROUTER, then the user properties).
-    fn queue_ready(&mut self, config: &Config) -> Result<(), SendError> {
+    /// Queues the mechanism's handshake commands behind the greeting and
+    /// marks those that wait for the peer as held.
+    fn queue_handshake(&mut self, config: &Config) -> Result<(), SendError> {
+        match &config.mechanism {
+            MechanismConfig::Null => {
+                self.queue_properties(config, mechanism::READY_PREFIX)?;
+                if config.consults_zap() {
+                    // READY waits for the ZAP reply (libzmq
+                    // `null_mechanism_t::next_handshake_command`).
+                    self.tx_held = 1;
+                }
+            }
+            #[cfg(feature = "plain")]
+            MechanismConfig::PlainClient { username, password } => {
+                let ulen = u8::try_from(username.len()).map_err(|_| SendError::TooLarge)?;
+                let plen = u8::try_from(password.len()).map_err(|_| SendError::TooLarge)?;
+                self.tx
+                    .push_parts(
+                        REC_COMMAND,
+                        &[
+                            wire::plain::HELLO_PREFIX,
+                            &[ulen],
+                            username,
+                            &[plen],
+                            password,
+                        ],
+                    )
+                    .map_err(|_| SendError::TooLarge)?;
+                self.queue_properties(config, wire::plain::INITIATE_PREFIX)?;
+                // INITIATE waits for WELCOME.
+                self.tx_held = 1;
+            }
+            #[cfg(feature = "plain")]
+            MechanismConfig::PlainServer => {
+                self.tx
+                    .push(REC_COMMAND, wire::plain::WELCOME_BODY)
+                    .map_err(|_| SendError::TooLarge)?;
+                self.queue_properties(config, mechanism::READY_PREFIX)?;
+                // WELCOME waits for the ZAP reply, READY for INITIATE.
+                self.tx_held = 2;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a command carrying our metadata: `prefix` (`\x05READY` or
+    /// `\x08INITIATE`), then libzmq's order (`mechanism.cpp`
+    /// `add_basic_properties`): Socket-Type, Identity for REQ/DEALER/ROUTER,
+    /// then the user properties.
+    fn queue_properties(&mut self, config: &Config, prefix: &[u8]) -> Result<(), SendError> {
         let mut props = [0u8; 2 * 16 + 255 + 8];
         let len = {
             let mut w = wire::PropertiesWriter::new(&mut props);
@@ -379,7 +536,7 @@ impl<'a> Connection<'a> {
         };
         let basic = props.get(..len).ok_or(SendError::TooLarge)?;
         self.tx
-            .push_parts(REC_COMMAND, &[b"\x05READY", basic, config.metadata_bytes()])
+            .push_parts(REC_COMMAND, &[prefix, basic, config.metadata_bytes()])
             .map_err(|_| SendError::TooLarge)
     }
 
@@ -443,14 +600,7 @@ impl<'a> Connection<'a> {
     /// room.
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
-        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
-            || self.awaiting_ready_sent()
-    }
-
-    /// The peer's READY is in but ours has not gone out yet: what follows
-    /// it waits until [`Connection::poll_transmit`] completes the handshake.
-    fn awaiting_ready_sent(&self) -> bool {
-        self.phase == Phase::Handshake && self.ready_received && !self.ready_sent
+        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. }) || self.done_pending
     }
 
     // ------------------------------------------------------------------
@@ -467,7 +617,9 @@ impl<'a> Connection<'a> {
         // against a bug turning into a hang.
         let mut steps = bytes.len().saturating_mul(2).saturating_add(16);
         loop {
-            if self.phase == Phase::Closed || steps == 0 || self.awaiting_ready_sent() {
+            // While `done_pending`, what follows the peer's last handshake
+            // command waits until `poll_transmit` completes the handshake.
+            if self.phase == Phase::Closed || steps == 0 || self.done_pending {
                 break;
             }
             steps = steps.saturating_sub(1);
@@ -538,6 +690,7 @@ impl<'a> Connection<'a> {
     /// dropped too.
     pub fn close(&mut self) {
         self.flush_after_close = false;
+        self.zap = ZapState::Idle;
         if self.phase != Phase::Closed {
             self.phase = Phase::Closed;
             self.timers.stop_all();
@@ -559,7 +712,13 @@ impl<'a> Connection<'a> {
         let mut written = 0usize;
         loop {
             if self.tx_pos == 0 {
+                self.drop_cancelled();
+                // PING/PONG only in Ready, where nothing is held.
                 self.flush_control();
+                if self.tx.len() <= usize::from(self.tx_held) {
+                    // Nothing, or only held handshake commands, is left.
+                    break;
+                }
             }
             let Some((flags, body)) = self.tx.front() else {
                 break;
@@ -610,13 +769,11 @@ impl<'a> Connection<'a> {
                 if ends_message {
                     self.tx_msgs = self.tx_msgs.saturating_sub(1);
                 }
-                if flags & REC_COMMAND != 0 && self.phase == Phase::Handshake && !self.ready_sent {
-                    // Our READY is out: with the peer's READY in, the
-                    // handshake is done.
-                    self.ready_sent = true;
-                    if self.ready_received {
-                        self.mechanism_ready(now);
-                    }
+                if self.done_pending && self.tx.is_empty() {
+                    // Our last handshake command is out: the handshake is
+                    // done.
+                    self.done_pending = false;
+                    self.mechanism_ready(now);
                 }
             } else {
                 break;
@@ -632,7 +789,8 @@ impl<'a> Connection<'a> {
             return false;
         }
         let allowed = self.tx_total < self.tx_allowed;
-        allowed && (!self.tx.is_empty() || self.ping_pending || self.pong_pending.is_some())
+        let waiting = usize::from(self.tx_held).saturating_add(usize::from(self.tx_drop));
+        allowed && (self.tx.len() > waiting || self.ping_pending || self.pong_pending.is_some())
     }
 
     /// The next instant at which [`Connection::handle_timeout`] must run.
@@ -800,7 +958,7 @@ impl<'a> Connection<'a> {
             return false;
         };
         self.rx.pop();
-        if flags & REC_METADATA != 0 {
+        if flags & REC_METADATA != 0 && flags & REC_MORE == 0 {
             self.rx_meta = false;
         }
         if flags & REC_MORE == 0 {
@@ -828,6 +986,265 @@ impl<'a> Connection<'a> {
             }
             _ => {}
         }
+    }
+
+    /// The peer's metadata while it is at the front of the receive queue
+    /// (from the handshake's success until [`Connection::pop_metadata`]):
+    /// its READY / INITIATE properties and, when a ZAP handler accepted the
+    /// peer, the handler's `User-Id` and metadata.
+    #[must_use]
+    pub fn peer_metadata(&self) -> Option<PeerMetadata<'_>> {
+        if !self.rx_meta {
+            return None;
+        }
+        let mut zap = None;
+        for (flags, body) in &self.rx {
+            if flags & REC_METADATA == 0 {
+                return None;
+            }
+            let props = mechanism::record_properties(body)?;
+            if flags & REC_MORE == 0 {
+                return Some(PeerMetadata { peer: props, zap });
+            }
+            if body.starts_with(mechanism::ZAP_RECORD_PREFIX) {
+                zap = Some(props);
+            }
+        }
+        None
+    }
+
+    /// Drops the peer's metadata unit from the front of the receive queue
+    /// (every [`REC_METADATA`] record). Returns whether there was one.
+    pub fn pop_metadata(&mut self) -> bool {
+        if !self.rx_meta {
+            return false;
+        }
+        while let Some((flags, _)) = self.front_frame() {
+            if flags & REC_METADATA == 0 {
+                break;
+            }
+            self.pop_frame();
+            if flags & REC_MORE == 0 {
+                return true;
+            }
+        }
+        false
+    }
+
+    // ------------------------------------------------------------------
+    // ZAP (RFC 27)
+    // ------------------------------------------------------------------
+
+    /// The ZAP request this connection raised, once: `Some` the first time
+    /// it is polled, then `None` until another request is raised. `config`
+    /// is the [`Config`] the connection was made with (it supplies the
+    /// domain and identity frames). See [`zap`].
+    #[must_use]
+    pub fn poll_zap_request<'c>(&'c mut self, config: &'c Config) -> Option<ZapRequest<'c>> {
+        if self.zap != ZapState::Requested || self.phase == Phase::Closed {
+            return None;
+        }
+        self.zap = ZapState::Delivered;
+        self.zap_request(config)
+    }
+
+    /// The ZAP request waiting for its reply, however often it was polled.
+    #[must_use]
+    pub fn zap_request<'c>(&'c self, config: &'c Config) -> Option<ZapRequest<'c>> {
+        if self.zap == ZapState::Idle || self.phase == Phase::Closed {
+            return None;
+        }
+        let mut credentials: [&[u8]; zap::ZAP_MAX_CREDENTIALS] = [&[], &[]];
+        let mut credential_count = 0;
+        if self.mech.holds_credentials() {
+            let (_, hello) = self.rx.front()?;
+            let hello = wire::plain::HelloRepr::parse(hello).ok()?;
+            credentials = [hello.username, hello.password];
+            credential_count = 2;
+        }
+        Some(ZapRequest {
+            domain: &config.zap_domain,
+            identity: &config.routing_id,
+            mechanism: self.mechanism.name(),
+            credentials,
+            credential_count,
+        })
+    }
+
+    /// Whether a ZAP request waits for its reply.
+    #[must_use]
+    pub fn is_zap_pending(&self) -> bool {
+        self.zap != ZapState::Idle && self.phase != Phase::Closed
+    }
+
+    /// Answers the pending ZAP request (RFC 27; libzmq `zap_client.cpp`
+    /// `receive_and_process_zap_reply` from the status check on):
+    ///
+    /// - `200`: the handshake goes on; `User-Id` and the reply's metadata
+    ///   become part of the peer's metadata;
+    /// - `300`: `HANDSHAKE_FAILED_AUTH` 300; nothing is sent and the
+    ///   connection stays open until the peer closes it or the handshake
+    ///   timer fires (then `DISCONNECTED` without `NO_DETAIL`);
+    /// - `400` / `500`: `HANDSHAKE_FAILED_AUTH`, an ERROR command with the
+    ///   status as reason, then the connection closes
+    ///   ([`DisconnectReason::AuthFailed`]). A PLAIN server writes the ERROR
+    ///   as libzmq's does, `^RROR` + reason (see
+    ///   [`wire::plain::LIBZMQ_ERROR_PREFIX`]), so that libzmq clients
+    ///   report `HANDSHAKE_FAILED_AUTH`; NULL writes the RFC form;
+    /// - any other status: `HANDSHAKE_FAILED_PROTOCOL`
+    ///   `ZAP_INVALID_STATUS_CODE`; malformed metadata:
+    ///   `ZAP_INVALID_METADATA`.
+    ///
+    /// Offer the unconsumed input again afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if no request is pending (the reply is
+    /// ignored).
+    pub fn handle_zap_reply(&mut self, now: Instant, reply: &ZapReply<'_>) -> Result<(), ZapError> {
+        if !self.is_zap_pending() {
+            return Err(ZapError::NoRequest);
+        }
+        self.last_now = now;
+        self.zap = ZapState::Idle;
+        match zap::check_reply(reply, self.socket_type) {
+            Ok((status, props)) => self.zap_status(status, reply.user_id, props),
+            Err(e) => self.fail(
+                DisconnectReason::Protocol(e),
+                Some(ConnEvent::HandshakeFailedProtocol(e)),
+            ),
+        }
+        Ok(())
+    }
+
+    /// Answers the pending ZAP request with the handler's raw reply frames,
+    /// checked as libzmq does (exactly [`zap::ZAP_REPLY_FRAMES`] frames,
+    /// empty delimiter, version `1.0`, request id `1`, see
+    /// [`ZapReply::from_frames`]); a failed check raises
+    /// `HANDSHAKE_FAILED_PROTOCOL` with its `ZAP_*` code and closes the
+    /// connection. A well-formed reply is handled as
+    /// [`Connection::handle_zap_reply`].
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if no request is pending.
+    pub fn handle_zap_reply_frames(
+        &mut self,
+        now: Instant,
+        frames: &[&[u8]],
+    ) -> Result<(), ZapError> {
+        if !self.is_zap_pending() {
+            return Err(ZapError::NoRequest);
+        }
+        match ZapReply::from_frames(frames) {
+            Ok(reply) => self.handle_zap_reply(now, &reply),
+            Err(e) => {
+                self.zap = ZapState::Idle;
+                self.fail(
+                    DisconnectReason::Protocol(e),
+                    Some(ConnEvent::HandshakeFailedProtocol(e)),
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// No ZAP handler can answer the pending request (libzmq: nothing is
+    /// bound at `inproc://zeromq.zap.01`). A PLAIN server then fails with
+    /// `HANDSHAKE_FAILED_NO_DETAIL` `EFAULT` and closes
+    /// ([`DisconnectReason::ZapUnavailable`]); a NULL connection goes on
+    /// without ZAP, as libzmq does unless `ZMQ_ZAP_ENFORCE_DOMAIN` is set.
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if no request is pending.
+    pub fn handle_zap_unavailable(&mut self, now: Instant) -> Result<(), ZapError> {
+        if !self.is_zap_pending() {
+            return Err(ZapError::NoRequest);
+        }
+        self.last_now = now;
+        self.zap = ZapState::Idle;
+        match self.mech {
+            Mech::Null { ready_received, .. } => {
+                self.mech = Mech::Null {
+                    ready_received,
+                    zap: mechanism::NullZap::Clear,
+                };
+                self.tx_held = self.tx_held.saturating_sub(1);
+            }
+            #[cfg(feature = "plain")]
+            _ => self.fail(
+                DisconnectReason::ZapUnavailable,
+                Some(ConnEvent::HandshakeFailedNoDetail {
+                    errno: errno::EFAULT,
+                }),
+            ),
+        }
+        Ok(())
+    }
+
+    /// Applies a valid ZAP status (libzmq `handle_zap_status_code`).
+    fn zap_status(&mut self, status: ZapStatus, user_id: &[u8], props: wire::Properties<'_>) {
+        match status {
+            ZapStatus::Ok => {
+                let Some((next, release)) = self.mech.zap_passed() else {
+                    return;
+                };
+                if self.mech.holds_credentials() {
+                    // The HELLO has served its purpose.
+                    self.rx.pop();
+                }
+                if !self.push_zap_record(user_id, props) {
+                    self.fail(DisconnectReason::MessageTooLarge, None);
+                    return;
+                }
+                self.mech = next;
+                self.tx_held = self.tx_held.saturating_sub(release);
+            }
+            ZapStatus::TemporaryFailure => {
+                if self.mech.holds_credentials() {
+                    self.rx.pop();
+                }
+                self.mech = self.mech.zap_refused();
+                self.push_event(ConnEvent::HandshakeFailedAuth {
+                    status: status.code(),
+                });
+            }
+            ZapStatus::AuthenticationFailure | ZapStatus::InternalError => {
+                self.queue_error(self.mech.error_prefix(), status.as_bytes());
+                let code = status.code();
+                self.fail(
+                    DisconnectReason::AuthFailed { status: code },
+                    Some(ConnEvent::HandshakeFailedAuth { status: code }),
+                );
+            }
+        }
+    }
+
+    /// Queues what a ZAP handler said about the peer as the first metadata
+    /// record: `\x03ZAP`, `User-Id`, then the reply's properties. Returns
+    /// `false` if it does not fit the receive queue.
+    fn push_zap_record(&mut self, user_id: &[u8], props: wire::Properties<'_>) -> bool {
+        let Some(value_len) = u32::try_from(user_id.len())
+            .ok()
+            .filter(|&l| l <= wire::metadata::MAX_VALUE_LEN)
+        else {
+            return false;
+        };
+        let name_len = [u8::try_from(USER_ID.len()).unwrap_or(u8::MAX)];
+        self.rx
+            .push_parts(
+                REC_METADATA | REC_MORE,
+                &[
+                    mechanism::ZAP_RECORD_PREFIX,
+                    &name_len,
+                    USER_ID,
+                    &value_len.to_be_bytes(),
+                    user_id,
+                    props.as_bytes(),
+                ],
+            )
+            .is_ok()
     }
 
     /// Ends the connection and hands the caller's buffers back
@@ -923,6 +1340,9 @@ impl<'a> Connection<'a> {
         self.tx_allowed = u64::MAX;
         self.phase = Phase::Handshake;
         self.rx_state = Rx::Flags;
+        if self.mech.asks_zap_at_start() {
+            self.zap = ZapState::Requested;
+        }
     }
 
     // ------------------------------------------------------------------
@@ -934,6 +1354,10 @@ impl<'a> Connection<'a> {
     fn input_frame(&mut self, now: Instant, bytes: &[u8]) -> Option<usize> {
         match self.rx_state {
             Rx::Flags => {
+                if self.zap != ZapState::Idle {
+                    // No frame is read while the ZAP reply is awaited.
+                    return None;
+                }
                 let &b = bytes.first()?;
                 // libzmq `v2_decoder.cpp` flags_ready reads only MORE, LONG
                 // and COMMAND: reserved bits are ignored, not rejected. A
@@ -1095,7 +1519,14 @@ impl<'a> Connection<'a> {
             0
         };
         if self.rx.begin(rec_flags, size).is_err() {
-            if !handshaking && !self.rx_at_msg_start && self.rx_units == 0 {
+            if handshaking {
+                // Behind a kept ZAP record the queue may lack room for a
+                // command that would fit an empty one: nothing can be read
+                // to make room.
+                self.fail(DisconnectReason::MessageTooLarge, None);
+                return false;
+            }
+            if !self.rx_at_msg_start && self.rx_units == 0 {
                 // Only this message's first frames are queued and nothing
                 // can be read to make room: it is larger than the queue.
                 self.fail(DisconnectReason::MessageTooLarge, None);
@@ -1303,7 +1734,7 @@ impl<'a> Connection<'a> {
     }
 
     // ------------------------------------------------------------------
-    // Internals: the NULL mechanism (RFC 23 §NULL)
+    // Internals: the mechanism handshake
     // ------------------------------------------------------------------
 
     /// A whole handshake frame is in the receive queue's reservation.
@@ -1311,35 +1742,76 @@ impl<'a> Connection<'a> {
         let Some((_, body)) = self.rx.reserved() else {
             return;
         };
-        let outcome = null_mechanism(self.socket_type, self.ready_received, body);
-        match outcome {
-            NullOutcome::Ready { peer } => {
-                self.ready_received = true;
-                self.peer_socket_type = peer;
-                // Keep the READY body for the socket layer (routing id and
-                // metadata): one unit ahead of every message.
-                if self.rx.commit() {
+        match self.mech.on_command(self.socket_type, body) {
+            Ok(v) => {
+                self.mech = v.next;
+                match v.keep {
+                    Keep::Drop => self.rx.abort(),
+                    Keep::Metadata => {
+                        let _ = self.rx.commit();
+                    }
+                    Keep::Credentials => {
+                        // Kept at the front of the receive queue (hidden:
+                        // it is no unit) for the ZAP request.
+                        let _ = self.rx.commit();
+                        self.zap = ZapState::Requested;
+                    }
+                }
+                self.tx_held = self.tx_held.saturating_sub(v.release);
+                if v.done {
+                    self.peer_socket_type = v.peer;
+                    // The metadata (this record, after a ZAP record if
+                    // any) is one unit ahead of every message.
                     self.rx_units = self.rx_units.saturating_add(1);
                     self.rx_meta = true;
-                }
-                if self.ready_sent {
-                    self.mechanism_ready(now);
+                    if self.tx.is_empty() {
+                        self.mechanism_ready(now);
+                    } else {
+                        // libzmq's mechanisms are ready only once they have
+                        // produced their last command (NULL: READY sent and
+                        // received; PLAIN server: READY after INITIATE).
+                        self.done_pending = true;
+                    }
                 }
             }
-            NullOutcome::Fail {
-                reason,
-                event,
-                send_error,
-            } => {
+            Err(f) => {
                 self.rx.abort();
-                if send_error {
+                if let Some(reason) = f.error_reason {
                     // RFC 23: a rejecting peer SHOULD send ERROR, then close.
-                    let _ = self
-                        .tx
-                        .push_parts(REC_COMMAND, &[b"\x05ERROR", b"\x13Invalid socket type"]);
-                    self.flush_after_close = true;
+                    self.queue_error(mechanism::ERROR_PREFIX, reason);
                 }
-                self.fail(reason, event);
+                self.fail(f.reason, f.event);
+            }
+        }
+    }
+
+    /// Queues a final ERROR command (sent even though the connection is
+    /// closing) in place of any held handshake command.
+    fn queue_error(&mut self, prefix: &[u8], reason: &[u8]) {
+        self.tx_drop = self.tx_drop.saturating_add(self.tx_held);
+        self.tx_held = 0;
+        let len = u8::try_from(reason.len()).unwrap_or(u8::MAX);
+        let reason = reason.get(..usize::from(len)).unwrap_or_default();
+        if self
+            .tx
+            .push_parts(REC_COMMAND, &[prefix, &[len], reason])
+            .is_ok()
+        {
+            self.flush_after_close = true;
+        }
+    }
+
+    /// Drops cancelled handshake commands from the front of the transmit
+    /// queue. They sit right behind the greeting (the only raw record),
+    /// since nothing else is queued during the handshake.
+    fn drop_cancelled(&mut self) {
+        while self.tx_drop > 0 {
+            match self.tx.front() {
+                Some((flags, _)) if flags & REC_RAW == 0 => {
+                    self.tx.pop();
+                    self.tx_drop = self.tx_drop.saturating_sub(1);
+                }
+                _ => break,
             }
         }
     }
@@ -1363,7 +1835,10 @@ impl<'a> Connection<'a> {
         if self.phase == Phase::Closed {
             return;
         }
-        let handshaking = matches!(self.phase, Phase::Greeting | Phase::Handshake);
+        // libzmq `stream_engine_base_t::error`: no NO_DETAIL once the
+        // mechanism has given up (its status is `error`).
+        let handshaking =
+            matches!(self.phase, Phase::Greeting | Phase::Handshake) && !self.mech.is_errored();
         if let Some(e) = event {
             self.push_event(e);
         } else if handshaking {
@@ -1378,6 +1853,7 @@ impl<'a> Connection<'a> {
         }
         self.push_event(ConnEvent::Disconnected(reason));
         self.phase = Phase::Closed;
+        self.zap = ZapState::Idle;
         self.timers.stop_all();
         self.ping_pending = false;
         self.pong_pending = None;
@@ -1398,78 +1874,4 @@ fn command_name(body: &[u8]) -> Option<&[u8]> {
         return None;
     }
     r.take(usize::from(len))
-}
-
-/// What the NULL mechanism makes of one handshake frame.
-enum NullOutcome {
-    Ready {
-        peer: Option<SocketType>,
-    },
-    Fail {
-        reason: DisconnectReason,
-        event: Option<ConnEvent>,
-        send_error: bool,
-    },
-}
-
-/// libzmq `null_mechanism.cpp` process_handshake_command, event for event.
-fn null_mechanism(ours: SocketType, ready_received: bool, body: &[u8]) -> NullOutcome {
-    let protocol = |e: ProtocolError| NullOutcome::Fail {
-        reason: DisconnectReason::Protocol(e),
-        event: Some(ConnEvent::HandshakeFailedProtocol(e)),
-        send_error: false,
-    };
-    if ready_received {
-        return protocol(ProtocolError::ZmtpUnexpectedCommand);
-    }
-    if let Some(props) = body.strip_prefix(b"\x05READY") {
-        let Ok(props) = wire::Properties::parse(props) else {
-            // libzmq: malformed metadata closes without a handshake event.
-            return NullOutcome::Fail {
-                reason: DisconnectReason::InvalidMetadata,
-                event: None,
-                send_error: false,
-            };
-        };
-        let peer = match props.get_exact(b"Socket-Type") {
-            None => None,
-            Some(name) => {
-                if !ours.accepts_peer_name(name) {
-                    // libzmq: no handshake event, just DISCONNECTED.
-                    return NullOutcome::Fail {
-                        reason: DisconnectReason::IncompatibleSocketType,
-                        event: None,
-                        send_error: true,
-                    };
-                }
-                SocketType::from_name(name)
-            }
-        };
-        return NullOutcome::Ready { peer };
-    }
-    if let Some(data) = body.strip_prefix(b"\x05ERROR") {
-        let mut r = wire::Reader::new(data);
-        let reason = r.u8().and_then(|len| r.take(usize::from(len)));
-        let Some(reason) = reason else {
-            return protocol(ProtocolError::ZmtpMalformedCommandError);
-        };
-        let event = zap_status(reason).map(|status| ConnEvent::HandshakeFailedAuth { status });
-        return NullOutcome::Fail {
-            reason: DisconnectReason::PeerError,
-            event,
-            send_error: false,
-        };
-    }
-    protocol(ProtocolError::ZmtpUnexpectedCommand)
-}
-
-/// libzmq `mechanism_base.cpp` handle_error_reason: a 3-character reason
-/// `300`, `400` or `500` is a ZAP status.
-fn zap_status(reason: &[u8]) -> Option<u32> {
-    match reason {
-        b"300" => Some(300),
-        b"400" => Some(400),
-        b"500" => Some(500),
-        _ => None,
-    }
 }

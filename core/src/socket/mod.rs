@@ -14,6 +14,11 @@
 //! The application calls [`Socket::send`] and [`Socket::recv`], which follow
 //! the `nb` convention: `WouldBlock` means "try again after more I/O".
 //!
+//! A peer whose handshake consults ZAP (a PLAIN server, or NULL with a ZAP
+//! domain; see [`crate::conn::zap`]) raises a request that the adapter picks
+//! up with [`Socket::poll_zap_request`] and answers with
+//! [`Socket::handle_zap_reply`] (or its raw-frame and no-handler variants).
+//!
 //! | type | send | recv | when a peer's queue is full |
 //! |---|---|---|---|
 //! | PAIR | to the one peer | from the one peer | `WouldBlock` |
@@ -49,7 +54,9 @@ mod pattern;
 
 pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
 
-use crate::conn::{Config, ConnEvent, Connection, DisconnectReason, REC_METADATA};
+use crate::conn::{
+    Config, ConnEvent, Connection, DisconnectReason, ZapError, ZapReply, ZapRequest,
+};
 use crate::monitor::{EndpointPair, Event, Monitor};
 use crate::queue::{MsgRing, TopicSet};
 use crate::socket_type::SocketType;
@@ -439,6 +446,77 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         None
     }
 
+    /// The next ZAP request raised by a peer's handshake (each request is
+    /// returned once; see [`Connection::poll_zap_request`]). Answer it with
+    /// [`Socket::handle_zap_reply`], [`Socket::handle_zap_reply_frames`] or
+    /// [`Socket::handle_zap_unavailable`], then offer that peer's
+    /// unconsumed input again. The request's address frame is the peer's
+    /// transport address, which the adapter adds.
+    pub fn poll_zap_request(&mut self) -> Option<(PeerHandle, ZapRequest<'_>)> {
+        let config = &self.config;
+        for (i, slot) in self.peers.iter_mut().enumerate() {
+            let Some(p) = slot else { continue };
+            if let Some(req) = p.conn.poll_zap_request(config) {
+                let h = u8::try_from(i).ok()?;
+                return Some((PeerHandle(h), req));
+            }
+        }
+        None
+    }
+
+    /// Answers `peer`'s ZAP request (see [`Connection::handle_zap_reply`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if the peer has no pending request (or no
+    /// longer exists).
+    pub fn handle_zap_reply(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        reply: &ZapReply<'_>,
+    ) -> Result<(), ZapError> {
+        let p = self.peer_mut(peer).ok_or(ZapError::NoRequest)?;
+        let r = p.conn.handle_zap_reply(now, reply);
+        self.process_events(peer);
+        r
+    }
+
+    /// Answers `peer`'s ZAP request with raw reply frames (see
+    /// [`Connection::handle_zap_reply_frames`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if the peer has no pending request.
+    pub fn handle_zap_reply_frames(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        frames: &[&[u8]],
+    ) -> Result<(), ZapError> {
+        let p = self.peer_mut(peer).ok_or(ZapError::NoRequest)?;
+        let r = p.conn.handle_zap_reply_frames(now, frames);
+        self.process_events(peer);
+        r
+    }
+
+    /// No ZAP handler can answer `peer`'s request (see
+    /// [`Connection::handle_zap_unavailable`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ZapError::NoRequest`] if the peer has no pending request.
+    pub fn handle_zap_unavailable(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+    ) -> Result<(), ZapError> {
+        let p = self.peer_mut(peer).ok_or(ZapError::NoRequest)?;
+        let r = p.conn.handle_zap_unavailable(now);
+        self.process_events(peer);
+        r
+    }
+
     /// A peer's connection, for inspection.
     #[must_use]
     pub fn peer(&self, peer: PeerHandle) -> Option<&Connection<'a>> {
@@ -540,17 +618,12 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         let mut identity: heapless::Vec<u8, 255> = heapless::Vec::new();
         {
             let Some(p) = self.peer_mut(peer) else { return };
-            if let Some((flags, body)) = p.conn.front_frame()
-                && flags & REC_METADATA != 0
+            if let Some(meta) = p.conn.peer_metadata()
+                && let Some(id) = meta.properties().get_exact(wire::metadata::IDENTITY)
             {
-                let props = body.get(6..).unwrap_or_default();
-                if let Ok(props) = wire::Properties::parse(props)
-                    && let Some(id) = props.get_exact(b"Identity")
-                {
-                    identity = heapless::Vec::from_slice(id).unwrap_or_default();
-                }
-                p.conn.pop_frame();
+                identity = heapless::Vec::from_slice(id).unwrap_or_default();
             }
+            p.conn.pop_metadata();
         }
         match socket_type {
             SocketType::Router if cfg!(feature = "router") => {

@@ -8,6 +8,7 @@
 //! | [`frame`] | "Framing" | flags, short and long size fields, whole frames |
 //! | [`command`] | "Commands", "The NULL Security Mechanism", "Connection Heartbeating", "Subscription" | READY, ERROR, SUBSCRIBE, CANCEL, PING, PONG |
 //! | [`metadata`] | "The NULL Security Mechanism" (metadata grammar), "Connection Metadata" | READY / INITIATE property lists |
+//! | [`plain`] | RFC 24 "ZMTP PLAIN" | HELLO, WELCOME, INITIATE |
 //!
 //! Everything here is pure and stateless: no clock, no configuration, no
 //! state machine. Parsers borrow from the input (zero-copy) and emitters write
@@ -22,6 +23,7 @@ pub mod command;
 pub mod frame;
 pub mod greeting;
 pub mod metadata;
+pub mod plain;
 pub mod reader;
 pub mod writer;
 
