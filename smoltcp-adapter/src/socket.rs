@@ -823,86 +823,95 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
         }
     }
 
+    /// Attaches slot `index`'s buffers to the core as a connection with
+    /// `pair`, records `event` (ACCEPTED or CONNECTED, with libzmq's order:
+    /// after the engine is attached) and pumps it once. Returns `false` when
+    /// the core refused the connection (the slot's buffers are then gone).
+    fn attach_slot(
+        &mut self,
+        index: usize,
+        event: Event,
+        pair: EndpointPair<EP>,
+        now: Instant,
+        tcp: &mut tcp::Socket<'a>,
+    ) -> bool {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return false;
+        };
+        let (Event::Accepted { fd } | Event::Connected { fd }) = event else {
+            return false;
+        };
+        let attached = match slot.bufs.take() {
+            Some(bufs) => self.socket.attach(now, bufs, fd, pair.clone()).ok(),
+            None => None,
+        };
+        let Some(peer) = attached else {
+            return false;
+        };
+        slot.state = State::Attached { peer };
+        self.socket.monitor_mut().record(event, pair);
+        Self::pump(&mut self.socket, peer, now, tcp);
+        true
+    }
+
     /// A listening slot's connection is established: attach it and record
     /// ACCEPTED.
     fn accepted(&mut self, index: usize, fd: u32, now: Instant, tcp: &mut tcp::Socket<'a>) {
-        let Some(slot) = self.slots.get_mut(index) else {
+        if self.slots.get(index).is_none() {
             return;
-        };
+        }
         let (Some(local), Some(remote)) = (tcp.local_endpoint(), tcp.remote_endpoint()) else {
             tcp.abort();
             return;
         };
         let pair = EndpointPair::bind_pair(&endpoint::tcp(local), &endpoint::tcp(remote));
-        let attached = match slot.bufs.take() {
-            Some(bufs) => self.socket.attach(now, bufs, fd, pair.clone()).ok(),
-            None => None,
-        };
-        match attached {
-            Some(peer) => {
-                slot.state = State::Attached { peer };
-                self.socket
-                    .monitor_mut()
-                    .record(Event::Accepted { fd }, pair);
-                Self::pump(&mut self.socket, peer, now, tcp);
-            }
-            None => {
-                tcp.abort();
+        if !self.attach_slot(index, Event::Accepted { fd }, pair, now, tcp) {
+            tcp.abort();
+            if let Some(slot) = self.slots.get_mut(index) {
                 slot.state = State::Broken;
-                let listener = self.listener;
-                self.socket.monitor_mut().record_with(
-                    Event::AcceptFailed {
-                        errno: errno::ENOBUFS,
-                    },
-                    || match listener {
-                        Some(ep) => EndpointPair::bind(&endpoint::tcp_listen(ep)),
-                        None => EndpointPair::bind(""),
-                    },
-                );
-                warn!("zmtp-smoltcp: accepted connection refused by the core");
             }
+            let listener = self.listener;
+            self.socket.monitor_mut().record_with(
+                Event::AcceptFailed {
+                    errno: errno::ENOBUFS,
+                },
+                || match listener {
+                    Some(ep) => EndpointPair::bind(&endpoint::tcp_listen(ep)),
+                    None => EndpointPair::bind(""),
+                },
+            );
+            warn!("zmtp-smoltcp: accepted connection refused by the core");
         }
     }
 
     /// A connecting slot's connection is established: attach it and record
     /// CONNECTED.
     fn connected(&mut self, index: usize, fd: u32, now: Instant, tcp: &mut tcp::Socket<'a>) {
-        let Some(slot) = self.slots.get_mut(index) else {
+        let Some(Role::Connect { remote, .. }) = self.slots.get(index).map(|slot| &slot.role)
+        else {
             return;
         };
-        let Role::Connect { remote, .. } = slot.role else {
-            return;
-        };
+        let remote = *remote;
         let Some(local) = tcp.local_endpoint() else {
             tcp.abort();
             return;
         };
         let pair = EndpointPair::connect_pair(&endpoint::tcp(local), &endpoint::tcp(remote));
-        let attached = match slot.bufs.take() {
-            Some(bufs) => self.socket.attach(now, bufs, fd, pair.clone()).ok(),
-            None => None,
-        };
-        match attached {
-            Some(peer) => {
-                slot.state = State::Attached { peer };
-                self.socket
-                    .monitor_mut()
-                    .record(Event::Connected { fd }, pair);
-                Self::pump(&mut self.socket, peer, now, tcp);
-            }
-            None => {
-                // The connecter closes its socket and gives up: without
-                // buffers it cannot carry a connection.
-                tcp.abort();
-                slot.state = State::Broken;
-                slot.role = Role::Free;
-                self.socket
-                    .monitor_mut()
-                    .record_with(Event::Closed { fd }, || {
-                        EndpointPair::connect(&endpoint::tcp(remote))
-                    });
-                warn!("zmtp-smoltcp: connection refused by the core");
-            }
+        if !self.attach_slot(index, Event::Connected { fd }, pair, now, tcp) {
+            let Some(slot) = self.slots.get_mut(index) else {
+                return;
+            };
+            // The connecter closes its socket and gives up: without
+            // buffers it cannot carry a connection.
+            tcp.abort();
+            slot.state = State::Broken;
+            slot.role = Role::Free;
+            self.socket
+                .monitor_mut()
+                .record_with(Event::Closed { fd }, || {
+                    EndpointPair::connect(&endpoint::tcp(remote))
+                });
+            warn!("zmtp-smoltcp: connection refused by the core");
         }
     }
 
