@@ -19,6 +19,7 @@ use zmtp_core::monitor::{
 };
 use zmtp_core::socket::{PeerBuffers, PeerHandle, Socket};
 use zmtp_core::{Instant, SocketType};
+use zmtp_examples::matches_flow;
 
 type DemoSocket<'a> = Socket<'a, 2, 32, 64>;
 
@@ -100,23 +101,6 @@ fn drain(name: &str, s: &mut DemoSocket<'_>) -> Vec<MonitorEvent<64>> {
         events.push(e);
     }
     events
-}
-
-/// Checks `got` against `expected`, where a name ending in `?` is optional.
-fn matches_flow(got: &[&str], expected: &[&str]) -> bool {
-    let mut i = 0;
-    for want in expected {
-        let (name, optional) = match want.strip_suffix('?') {
-            Some(n) => (n, true),
-            None => (*want, false),
-        };
-        if got.get(i) == Some(&name) {
-            i += 1;
-        } else if !optional {
-            return false;
-        }
-    }
-    i == got.len()
 }
 
 fn main() -> ExitCode {

@@ -16,6 +16,7 @@
 use core::time::Duration;
 use std::process::ExitCode;
 
+use zmtp_examples::matches_flow;
 use zmtp_std::{Context, Error, MonitorSocket, Socket, SocketType};
 
 /// How long to wait for any single event or message.
@@ -42,22 +43,6 @@ fn drain(name: &str, monitor: &MonitorSocket) -> Vec<&'static str> {
                 return names;
             }
         }
-    }
-}
-
-/// Whether `got` is `expected`, where a name ending in `?` may be absent
-/// and `...` stands for any events (as in the man page's flows).
-fn matches_flow(got: &[&str], expected: &[&str]) -> bool {
-    match expected.split_first() {
-        None => got.is_empty(),
-        Some((&"...", rest)) => (0..=got.len()).any(|i| matches_flow(&got[i..], rest)),
-        Some((want, rest)) => match want.strip_suffix('?') {
-            Some(name) => {
-                (got.first() == Some(&name) && matches_flow(&got[1..], rest))
-                    || matches_flow(got, rest)
-            }
-            None => got.first() == Some(want) && matches_flow(&got[1..], rest),
-        },
     }
 }
 
