@@ -411,9 +411,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// Runs every peer's expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for i in 0..PEERS {
-            let Ok(h) = u8::try_from(i) else { break };
-            let handle = PeerHandle(h);
+        for handle in Self::slot_handles() {
             if let Some(p) = self.peer_mut(handle) {
                 p.conn.handle_timeout(now);
                 self.process_events(handle);
@@ -567,17 +565,20 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         self.peers.get_mut(peer.index())?.as_mut()
     }
 
-    /// Turns a peer's connection events into monitor events and pattern
-    /// state changes.
+    /// Every slot's handle, attached or not (`PEERS` is at most 255).
+    pub(crate) fn slot_handles() -> impl Iterator<Item = PeerHandle> {
+        (0..PEERS).filter_map(|i| u8::try_from(i).ok().map(PeerHandle))
+    }
+
     /// [`Socket::process_events`] for every peer.
     fn process_all_events(&mut self) {
-        for i in 0..PEERS {
-            if let Ok(h) = u8::try_from(i) {
-                self.process_events(PeerHandle(h));
-            }
+        for peer in Self::slot_handles() {
+            self.process_events(peer);
         }
     }
 
+    /// Turns a peer's connection events into monitor events and pattern
+    /// state changes.
     fn process_events(&mut self, peer: PeerHandle) {
         loop {
             let Some(p) = self.peer_mut(peer) else { return };
