@@ -1109,10 +1109,7 @@ impl<'a> Connection<'a> {
         self.zap = ZapState::Idle;
         match zap::check_reply(reply, self.socket_type) {
             Ok((status, props)) => self.zap_status(status, reply.user_id, props),
-            Err(e) => self.fail(
-                DisconnectReason::Protocol(e),
-                Some(ConnEvent::HandshakeFailedProtocol(e)),
-            ),
+            Err(e) => self.fail_protocol(e),
         }
         Ok(())
     }
@@ -1140,10 +1137,7 @@ impl<'a> Connection<'a> {
             Ok(reply) => self.handle_zap_reply(now, &reply),
             Err(e) => {
                 self.zap = ZapState::Idle;
-                self.fail(
-                    DisconnectReason::Protocol(e),
-                    Some(ConnEvent::HandshakeFailedProtocol(e)),
-                );
+                self.fail_protocol(e);
                 Ok(())
             }
         }
@@ -1284,12 +1278,7 @@ impl<'a> Connection<'a> {
                 }
                 Err(wire::Error::Truncated) => {}
                 Err(_) => {
-                    self.fail(
-                        DisconnectReason::UnsupportedVersion,
-                        Some(ConnEvent::HandshakeFailedProtocol(
-                            ProtocolError::ZmtpUnspecified,
-                        )),
-                    );
+                    self.refuse_version();
                     return n;
                 }
             }
@@ -1297,12 +1286,7 @@ impl<'a> Connection<'a> {
         if before <= sig && self.greeting_got > sig {
             let major = self.greeting.get(sig).copied().unwrap_or(0);
             if major < 3 {
-                self.fail(
-                    DisconnectReason::UnsupportedVersion,
-                    Some(ConnEvent::HandshakeFailedProtocol(
-                        ProtocolError::ZmtpUnspecified,
-                    )),
-                );
+                self.refuse_version();
                 return n;
             }
             // ... the rest of its greeting after the major ...
@@ -1316,23 +1300,13 @@ impl<'a> Connection<'a> {
 
     fn finish_greeting(&mut self, _now: Instant) {
         let Ok(repr) = wire::GreetingRepr::parse(&self.greeting) else {
-            self.fail(
-                DisconnectReason::UnsupportedVersion,
-                Some(ConnEvent::HandshakeFailedProtocol(
-                    ProtocolError::ZmtpUnspecified,
-                )),
-            );
+            self.refuse_version();
             return;
         };
         self.peer_major = repr.major;
         self.peer_minor = repr.minor;
         if repr.mechanism != self.mechanism {
-            self.fail(
-                DisconnectReason::Protocol(ProtocolError::ZmtpMechanismMismatch),
-                Some(ConnEvent::HandshakeFailedProtocol(
-                    ProtocolError::ZmtpMechanismMismatch,
-                )),
-            );
+            self.fail_protocol(ProtocolError::ZmtpMechanismMismatch);
             return;
         }
         // ... and its first handshake command only once the peer's whole
@@ -1831,6 +1805,25 @@ impl<'a> Connection<'a> {
     /// given) and then `Disconnected`. During the greeting or handshake, a
     /// non-protocol failure raises `HANDSHAKE_FAILED_NO_DETAIL` first, as
     /// libzmq's `stream_engine_base_t::error` does.
+    /// Closes on a protocol violation: `HANDSHAKE_FAILED_PROTOCOL(e)`, then
+    /// `DISCONNECTED`; no reconnect.
+    fn fail_protocol(&mut self, e: ProtocolError) {
+        self.fail(
+            DisconnectReason::Protocol(e),
+            Some(ConnEvent::HandshakeFailedProtocol(e)),
+        );
+    }
+
+    /// Refuses a peer older than ZMTP 3.0 (see the module docs).
+    fn refuse_version(&mut self) {
+        self.fail(
+            DisconnectReason::UnsupportedVersion,
+            Some(ConnEvent::HandshakeFailedProtocol(
+                ProtocolError::ZmtpUnspecified,
+            )),
+        );
+    }
+
     fn fail(&mut self, reason: DisconnectReason, event: Option<ConnEvent>) {
         if self.phase == Phase::Closed {
             return;
