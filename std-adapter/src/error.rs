@@ -54,8 +54,10 @@ pub enum Error {
     Io(io::Error),
 }
 
-/// `ENODEV` (Linux number; the core's errno table does not need it).
-const ENODEV: u32 = 19;
+/// The errno of an operating-system error, as the core's Linux numbers.
+pub(crate) fn os_errno(e: &io::Error) -> Option<u32> {
+    e.raw_os_error().and_then(|n| u32::try_from(n).ok())
+}
 
 impl Error {
     /// The errno libzmq reports in the same case (Linux numbers).
@@ -68,7 +70,7 @@ impl Error {
             Self::IncompatibleProtocol => errno::ENOCOMPATPROTO,
             Self::AddrInUse => errno::EADDRINUSE,
             Self::AddrNotAvailable => errno::EADDRNOTAVAIL,
-            Self::NoDevice => ENODEV,
+            Self::NoDevice => errno::ENODEV,
             Self::NotFound => errno::ENOENT,
             Self::NameTooLong => errno::ENAMETOOLONG,
             Self::NotSupported => errno::ENOTSUP,
@@ -76,7 +78,7 @@ impl Error {
             Self::MessageTooLarge => errno::EMSGSIZE,
             Self::OutOfMemory => errno::ENOMEM,
             Self::Terminated => errno::ETERM,
-            Self::Io(e) => return e.raw_os_error().unwrap_or(5), // EIO
+            Self::Io(e) => os_errno(e).unwrap_or(errno::EIO),
         };
         i32::try_from(n).unwrap_or(i32::MAX)
     }
@@ -86,11 +88,7 @@ impl Error {
     #[must_use]
     pub fn name(&self) -> Option<&'static str> {
         match self {
-            Self::NoDevice => Some("ENODEV"),
-            Self::Io(e) => e
-                .raw_os_error()
-                .and_then(|n| u32::try_from(n).ok())
-                .and_then(errno::name),
+            Self::Io(e) => os_errno(e).and_then(errno::name),
             other => u32::try_from(other.errno()).ok().and_then(errno::name),
         }
     }
@@ -102,7 +100,7 @@ impl Error {
         if e.kind() == io::ErrorKind::WouldBlock {
             return Self::WouldBlock;
         }
-        let Some(n) = e.raw_os_error().and_then(|n| u32::try_from(n).ok()) else {
+        let Some(n) = os_errno(&e) else {
             return Self::Io(e);
         };
         match n {
@@ -113,7 +111,7 @@ impl Error {
             errno::ENAMETOOLONG => Self::NameTooLong,
             errno::ENOMEM => Self::OutOfMemory,
             errno::EPROTONOSUPPORT => Self::ProtocolNotSupported,
-            ENODEV => Self::NoDevice,
+            errno::ENODEV => Self::NoDevice,
             _ => Self::Io(e),
         }
     }

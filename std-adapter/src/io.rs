@@ -28,6 +28,7 @@ use zmtp_core::socket::{PeerBuffers, PeerHandle};
 use zmtp_core::{Duration, Instant, SocketType};
 
 use crate::endpoint::{Target, resolve_tcp, tcp_string, unix_string};
+use crate::error::os_errno;
 use crate::monitor::{EP, Registry};
 use crate::socket::{CoreSocket, SocketShared, State, random_u32};
 use crate::sync::lock;
@@ -168,9 +169,7 @@ pub(crate) fn fd_value(fd: RawFd) -> u32 {
 
 /// The errno of an I/O error (Linux numbers), `EIO` if it has none.
 fn errno_of(e: &io::Error) -> u32 {
-    e.raw_os_error()
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(errno::EIO)
+    os_errno(e).unwrap_or(errno::EIO)
 }
 
 /// Zeroed memory that lives for the rest of the process (`calloc`'d, so
@@ -746,12 +745,7 @@ fn start_attempt(env: &mut Env, sock: &mut SockIo, sid: u64, eid: u64, now: Inst
                 }
             }
         }
-        Err(e)
-            if matches!(
-                e.raw_os_error().and_then(|n| u32::try_from(n).ok()),
-                Some(errno::EINPROGRESS | errno::EINTR)
-            ) =>
-        {
+        Err(e) if matches!(os_errno(&e), Some(errno::EINPROGRESS | errno::EINTR)) => {
             st.core.monitor_mut().record(
                 Event::ConnectDelayed {
                     errno: errno::EINPROGRESS,

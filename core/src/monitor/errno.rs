@@ -31,6 +31,9 @@ pub const EACCES: u32 = 13;
 /// Bad address (Linux `EFAULT`). libzmq reports it in
 /// `HANDSHAKE_FAILED_NO_DETAIL` when a ZAP handler is required but missing.
 pub const EFAULT: u32 = 14;
+/// No such device (Linux `ENODEV`; libzmq's BIND_FAILED value for an unknown
+/// interface name).
+pub const ENODEV: u32 = 19;
 /// Invalid argument (Linux `EINVAL`).
 pub const EINVAL: u32 = 22;
 /// Too many open files in the system (Linux `ENFILE`).
@@ -110,6 +113,7 @@ pub const fn name(errno: u32) -> Option<&'static str> {
         ENOMEM => "ENOMEM",
         EACCES => "EACCES",
         EFAULT => "EFAULT",
+        ENODEV => "ENODEV",
         EINVAL => "EINVAL",
         ENFILE => "ENFILE",
         EMFILE => "EMFILE",
