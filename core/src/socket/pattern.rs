@@ -663,8 +663,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(open) = self.xpub_open {
             self.drain_subscriptions(open);
         }
-        for peer in Self::slot_handles() {
-            self.drain_subscriptions(peer);
+        for i in 0..PEERS {
+            if let Ok(h) = u8::try_from(i) {
+                self.drain_subscriptions(PeerHandle(h));
+            }
         }
         Ok((r, info))
     }
