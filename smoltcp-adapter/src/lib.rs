@@ -119,6 +119,18 @@
 //! file descriptor, Linux errno numbers where it reports errno) and
 //! endpoint strings. The core raises `HANDSHAKE_*` and `DISCONNECTED`.
 //!
+//! ## Authentication (PLAIN, ZAP)
+//!
+//! Security mechanisms are the core's (`Config::mechanism`). A handshake
+//! that consults ZAP (RFC 27: a PLAIN server always, a NULL socket with a
+//! ZAP domain) waits for an answer. With [`Options::zap_handler`] set, the
+//! application is the handler: it takes each request from
+//! [`ZmtpSocket::poll_zap_request`] (the peer's IP address for the address
+//! frame is filled in) and answers through the core socket
+//! (`handle_zap_reply`, `handle_zap_reply_frames`); the connection's input
+//! waits in its TCP ring meanwhile. Without it (the default), the adapter
+//! answers like libzmq with nothing bound at `inproc://zeromq.zap.01`.
+//!
 //! ## Randomness
 //!
 //! [`ZmtpSocket::new`] takes a `u32` seed for a small xorshift generator
@@ -149,7 +161,9 @@ pub mod time;
 
 pub use publisher::{MonitorPublisher, NotXPub};
 pub use resources::{Resources, SlotBuffers};
-pub use socket::{BindError, ConnectError, Drive, NotFound, Options, ZmtpSocket, poll};
+pub use socket::{
+    BindError, ConnectError, Drive, NotFound, Options, ZapAddress, ZapQuery, ZmtpSocket, poll,
+};
 
 /// The smoltcp this crate is built against.
 pub use smoltcp;

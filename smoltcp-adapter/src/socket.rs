@@ -41,13 +41,16 @@
 //! **errno** values are Linux numbers ([`zmtp_core::monitor::errno`]): a
 //! peer's FIN is `EPIPE`, a reset or a smoltcp timeout `ECONNRESET`.
 
+use core::fmt::Write as _;
+
 use smoltcp::iface::{Interface, SocketHandle, SocketSet};
 use smoltcp::phy::Device;
 use smoltcp::socket::tcp;
 use smoltcp::time::{Duration as NetDuration, Instant as NetInstant};
-use smoltcp::wire::{IpEndpoint, IpListenEndpoint};
+use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 use zmtp_core::Instant;
 use zmtp_core::conn::DisconnectReason;
+use zmtp_core::conn::ZapRequest;
 use zmtp_core::monitor::{EndpointPair, Event, errno};
 use zmtp_core::reconnect::{Backoff, DEFAULT_RECONNECT_IVL_MAX_MS, DEFAULT_RECONNECT_IVL_MS};
 use zmtp_core::socket::{AttachError, PeerBuffers, PeerHandle, Socket};
@@ -97,6 +100,15 @@ pub struct Options {
     /// `handle_base + 1 + i` (see the [module docs](self)). Default 3, the
     /// first descriptor after stdin, stdout and stderr.
     pub handle_base: u32,
+    /// Whether the application answers ZAP requests (libzmq: a handler is
+    /// bound at `inproc://zeromq.zap.01`). When `true`, handshakes that
+    /// consult ZAP wait until the application answers the request from
+    /// [`ZmtpSocket::poll_zap_request`]. When `false` (the default, like
+    /// libzmq with no handler bound) every request is answered "no
+    /// handler" at once: a PLAIN server then fails its handshakes with
+    /// HANDSHAKE_FAILED_NO_DETAIL `EFAULT`, and a NULL socket with a ZAP
+    /// domain goes on without authentication.
+    pub zap_handler: bool,
 }
 
 impl Default for Options {
@@ -107,6 +119,7 @@ impl Default for Options {
             connect_timeout: None,
             close_linger: NetDuration::from_millis(1000),
             handle_base: 3,
+            zap_handler: false,
         }
     }
 }
@@ -191,6 +204,24 @@ impl core::fmt::Display for NotFound {
 
 impl core::error::Error for NotFound {}
 
+/// The text form of a peer's IP address (libzmq's ZAP address frame: the
+/// address without the port, e.g. `127.0.0.1` or `::1`).
+pub type ZapAddress = heapless::String<45>;
+
+/// A ZAP request from [`ZmtpSocket::poll_zap_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct ZapQuery<'s> {
+    /// The connection waiting for the answer.
+    pub peer: PeerHandle,
+    /// The request: domain, identity, mechanism and credentials. Its
+    /// RFC 27 frames are `request.frames(address.as_bytes())`.
+    pub request: ZapRequest<'s>,
+    /// The peer's IP address, for the request's address frame.
+    pub address: ZapAddress,
+}
+
 /// What a slot is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -238,6 +269,9 @@ struct Slot<'a> {
     bufs: Option<PeerBuffers<'a>>,
     role: Role,
     state: State,
+    /// The peer's address while a connection is attached (the address
+    /// frame of a ZAP request).
+    remote: Option<IpAddress>,
 }
 
 /// The role of a slot that no connecter uses any more: it joins the
@@ -397,6 +431,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                 bufs: Some(b.peer),
                 role: Role::Free,
                 state: State::Idle,
+                remote: None,
             }
         });
         Ok(Self {
@@ -421,6 +456,37 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
     /// input comes in.
     pub fn socket_mut(&mut self) -> &mut Socket<'a, PEERS, EVENTS, EP> {
         &mut self.socket
+    }
+
+    /// The next ZAP request of a handshake (RFC 27), with the peer's IP
+    /// address for the request's address frame, when
+    /// [`Options::zap_handler`] is set. Each request is returned once.
+    ///
+    /// Answer it through [`ZmtpSocket::socket_mut`] with the core's
+    /// `handle_zap_reply`, `handle_zap_reply_frames` or
+    /// `handle_zap_unavailable` for `query.peer`, then call
+    /// [`ZmtpSocket::poll`]: the peer's bytes that arrived meanwhile stay in
+    /// the TCP receive ring and are read on that poll. A request left
+    /// unanswered holds its handshake until the handshake timer
+    /// (`Config::handshake_ivl`) ends the connection, as a libzmq handler
+    /// that never replies does.
+    pub fn poll_zap_request(&mut self) -> Option<ZapQuery<'_>> {
+        let (peer, request) = self.socket.poll_zap_request()?;
+        let mut address = ZapAddress::new();
+        let remote = self
+            .slots
+            .iter()
+            .find(|s| s.state == State::Attached { peer })
+            .and_then(|s| s.remote);
+        if let Some(ip) = remote {
+            // 45 bytes hold any IPv4 or IPv6 address's text form.
+            let _ = write!(address, "{ip}");
+        }
+        Some(ZapQuery {
+            peer,
+            request,
+            address,
+        })
     }
 
     /// The transport options.
@@ -793,6 +859,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                 let unread = wait_reads && self.socket.peer(peer).is_some_and(|c| c.has_message());
                 if (flushed && !unread) || now >= deadline {
                     slot.bufs = self.socket.detach(peer);
+                    slot.remote = None;
                     tcp.close();
                     slot.state = if slot.bufs.is_none() {
                         State::Broken
@@ -832,6 +899,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
         index: usize,
         event: Event,
         pair: EndpointPair<EP>,
+        remote: IpAddress,
         now: Instant,
         tcp: &mut tcp::Socket<'a>,
     ) -> bool {
@@ -849,6 +917,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             return false;
         };
         slot.state = State::Attached { peer };
+        slot.remote = Some(remote);
         self.socket.monitor_mut().record(event, pair);
         Self::pump(&mut self.socket, peer, now, tcp);
         true
@@ -865,7 +934,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             return;
         };
         let pair = EndpointPair::bind_pair(&endpoint::tcp(local), &endpoint::tcp(remote));
-        if !self.attach_slot(index, Event::Accepted { fd }, pair, now, tcp) {
+        if !self.attach_slot(index, Event::Accepted { fd }, pair, remote.addr, now, tcp) {
             tcp.abort();
             if let Some(slot) = self.slots.get_mut(index) {
                 slot.state = State::Broken;
@@ -897,7 +966,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             return;
         };
         let pair = EndpointPair::connect_pair(&endpoint::tcp(local), &endpoint::tcp(remote));
-        if !self.attach_slot(index, Event::Connected { fd }, pair, now, tcp) {
+        if !self.attach_slot(index, Event::Connected { fd }, pair, remote.addr, now, tcp) {
             let Some(slot) = self.slots.get_mut(index) else {
                 return;
             };
@@ -1109,6 +1178,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
         for i in 0..PEERS {
             self.service_slot(i, now, iface, sockets);
         }
+        if !self.options.zap_handler {
+            self.answer_zap_unavailable(now);
+        }
         self.handle_closes(now);
         // A second pass flushes the last output of what just closed and
         // frees the slots that are done.
@@ -1116,6 +1188,19 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             self.service_slot(i, now, iface, sockets);
         }
         self.handle_closes(now);
+    }
+
+    /// No ZAP handler: every pending request gets libzmq's "nothing bound
+    /// at `inproc://zeromq.zap.01`" answer. The second service pass then
+    /// reads the input the requests held back.
+    fn answer_zap_unavailable(&mut self, now: Instant) {
+        // At most one request per peer is pending.
+        for _ in 0..PEERS {
+            let Some((peer, _)) = self.socket.poll_zap_request() else {
+                break;
+            };
+            let _ = self.socket.handle_zap_unavailable(now, peer);
+        }
     }
 
     fn next_deadline(&self, now: NetInstant, sockets: &SocketSet<'a>) -> Option<NetInstant> {

@@ -593,14 +593,17 @@ impl<'a> Connection<'a> {
 
     /// Whether input is held back because the receive queue is full (by
     /// `ZMQ_RCVHWM` or by bytes), or because a multi-frame message waits for
-    /// it to empty (see the module documentation): the driver should offer
-    /// its unconsumed bytes again after the application read something. A
-    /// frame whose bytes were all consumed already (an empty frame, a short
-    /// SUBSCRIBE) moves in by itself when [`Connection::pop_frame`] makes
-    /// room.
+    /// it to empty (see the module documentation), or because a ZAP request
+    /// waits for its answer: the driver should offer its unconsumed bytes
+    /// again after the application read something or answered the request.
+    /// A frame whose bytes were all consumed already (an empty frame, a
+    /// short SUBSCRIBE) moves in by itself when [`Connection::pop_frame`]
+    /// makes room.
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
-        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. }) || self.done_pending
+        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
+            || self.done_pending
+            || self.is_zap_pending()
     }
 
     // ------------------------------------------------------------------
