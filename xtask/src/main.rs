@@ -404,6 +404,19 @@ fn stage_fuzz(ctx: &mut Ctx) {
 /// and RAM, and checks the core's flash against [`size::FLASH_BUDGET`].
 fn stage_size(ctx: &mut Ctx) {
     ensure_targets(ctx);
+    let mut lint = Command::new("cargo");
+    lint.args([
+        "clippy",
+        "--release",
+        "--bins",
+        "--features",
+        "plain",
+        "--",
+        "-D",
+        "warnings",
+    ])
+    .current_dir(ctx.root.join("examples").join("firmware"));
+    ctx.check("clippy (size firmware)", lint);
     match build_size_report(ctx) {
         Ok(report) => {
             print!("{}", report.table());
@@ -429,7 +442,20 @@ fn build_size_report(ctx: &mut Ctx) -> Result<size::Report, String> {
     let dir = ctx.root.join("examples").join("firmware");
     let mut cmd = Command::new("cargo");
     cmd.args(["build", "--release", "--bins"]).current_dir(&dir);
-    let built = exec::run(&mut cmd);
+    // The mechanism variants are built on their own: features unify across
+    // a build, and the NULL DEALER must not link them.
+    let mut plain = Command::new("cargo");
+    plain
+        .args([
+            "build",
+            "--release",
+            "--bin",
+            "size-plain",
+            "--features",
+            "plain",
+        ])
+        .current_dir(&dir);
+    let built = exec::run(&mut cmd) && exec::run(&mut plain);
     ctx.tally.check("size firmware build", built);
     if !built {
         return Err("the size firmware did not build".to_owned());

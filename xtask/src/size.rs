@@ -118,6 +118,8 @@ pub(crate) fn symbol_size(elf: &[u8], needle: &str) -> Option<u64> {
 pub(crate) struct Report {
     pub(crate) baseline: Footprint,
     pub(crate) dealer: Footprint,
+    /// The DEALER with PLAIN (client and server) and a ZAP handler.
+    pub(crate) plain: Footprint,
     pub(crate) connection: u64,
     pub(crate) socket_one_peer: u64,
     pub(crate) peer_slot: u64,
@@ -128,6 +130,11 @@ impl Report {
     /// Flash the core adds to the empty firmware.
     pub(crate) fn core_flash(&self) -> u64 {
         self.dealer.flash.saturating_sub(self.baseline.flash)
+    }
+
+    /// Flash the PLAIN mechanism adds to the NULL DEALER.
+    pub(crate) fn plain_flash(&self) -> u64 {
+        self.plain.flash.saturating_sub(self.dealer.flash)
     }
 
     /// Whether the core fits [`FLASH_BUDGET`].
@@ -160,6 +167,11 @@ impl Report {
         );
         let _ = writeln!(
             out,
+            "| flash added by PLAIN (client and server, a ZAP handler in the firmware; feature `plain`) | {} |",
+            self.plain_flash()
+        );
+        let _ = writeln!(
+            out,
             "| RAM, `Connection` state (excluding its rx/tx buffers) | {} |",
             self.connection
         );
@@ -189,6 +201,7 @@ pub(crate) fn read_report(dir: &Path) -> Result<Report, String> {
         |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("cannot read {name}: {e}"));
     let baseline = read("size-baseline")?;
     let dealer = read("size-dealer")?;
+    let plain = read("size-plain")?;
     let layout = read("size-layout")?;
     let fp = |elf: &[u8], name: &str| {
         footprint(elf).ok_or_else(|| format!("{name} is not a little-endian ELF32 file"))
@@ -202,6 +215,7 @@ pub(crate) fn read_report(dir: &Path) -> Result<Report, String> {
     Ok(Report {
         baseline: fp(&baseline, "size-baseline")?,
         dealer: fp(&dealer, "size-dealer")?,
+        plain: fp(&plain, "size-plain")?,
         connection: sym("ZMTP_LAYOUT_CONNECTION")?,
         socket_one_peer: one,
         peer_slot: two.saturating_sub(one),
@@ -293,6 +307,10 @@ mod tests {
                 flash: 1000 + FLASH_BUDGET,
                 ram: 0,
             },
+            plain: Footprint {
+                flash: 3000 + FLASH_BUDGET,
+                ram: 0,
+            },
             connection: 1,
             socket_one_peer: 1,
             peer_slot: 1,
@@ -300,5 +318,7 @@ mod tests {
         };
         assert!(r.within_budget());
         assert!(r.table().contains(&format!("**{FLASH_BUDGET}**")));
+        assert_eq!(r.plain_flash(), 2000);
+        assert!(r.table().contains("| 2000 |"));
     }
 }

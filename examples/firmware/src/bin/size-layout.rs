@@ -29,5 +29,7 @@ static ZMTP_LAYOUT_MONITOR_EVENT: [u8; size_of::<MonitorEvent<48>>()] =
 
 #[entry]
 fn main() -> ! {
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
