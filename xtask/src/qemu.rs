@@ -12,8 +12,8 @@
 //! 3. Its flash and RAM, and ZeroMQ's share (`fw-server` minus
 //!    `fw-baseline`, read from the ELF section headers like the size
 //!    report), printed.
-//! 4. The host tests `tests/tests/qemu_*.rs` with `ZMTP_FW_SERVER_ELF` and
-//!    `ZMTP_FW_CLIENT_ELF` pointing at the ELF files, counted from
+//! 4. The host tests `tests/tests/qemu_*.rs` with `ZMTP_FW_SERVER_ELF`,
+//!    `ZMTP_FW_CLIENT_ELF` and `ZMTP_FW_SECURE_ELF` pointing at the ELF files, counted from
 //!    libtest's summary lines. A test that says `skipped:` here counts as a
 //!    failure: this stage is where they must run.
 
@@ -30,11 +30,12 @@ const DEFMT_PRINT_VERSION: &str = "1.2.0";
 /// The firmware directory, relative to the workspace root.
 const FIRMWARE_DIR: &str = "examples/firmware/qemu";
 /// The host test targets (files `tests/tests/<name>.rs`).
-const TESTS: [&str; 2] = ["qemu_server", "qemu_client"];
+const TESTS: [&str; 3] = ["qemu_server", "qemu_client", "qemu_secure"];
 /// Environment variables naming the firmware ELF files for the tests.
-const ELF_VARS: [(&str, &str); 2] = [
+const ELF_VARS: [(&str, &str); 3] = [
     ("ZMTP_FW_SERVER_ELF", "fw-server"),
     ("ZMTP_FW_CLIENT_ELF", "fw-client"),
+    ("ZMTP_FW_SECURE_ELF", "fw-secure"),
 ];
 
 /// The stage (see the module docs).
@@ -184,6 +185,7 @@ fn size_table(elves: &Elves) -> Result<String, String> {
     let base = read("fw-baseline")?;
     let server = read("fw-server")?;
     let client = read("fw-client")?;
+    let secure = read("fw-secure")?;
     let mut out = format!(
         "| measured on `{TARGET}`, opt-level \"z\", LTO | flash | RAM (static) |\n|---|---:|---:|\n"
     );
@@ -199,6 +201,10 @@ fn size_table(elves: &Elves) -> Result<String, String> {
         (
             "`fw-client`: REQ connecting out and the remote monitor",
             client,
+        ),
+        (
+            "`fw-secure`: REP as a PLAIN server, a ZAP handler, the remote monitor",
+            secure,
         ),
     ] {
         out.push_str(&format!("| {name} | {} | {} |\n", fp.flash, fp.ram));

@@ -26,6 +26,8 @@ use zmtp_core::monitor::{Event, decode_v2};
 pub(crate) const SERVER_ELF_VAR: &str = "ZMTP_FW_SERVER_ELF";
 /// The `fw-client` ELF.
 pub(crate) const CLIENT_ELF_VAR: &str = "ZMTP_FW_CLIENT_ELF";
+/// The variable naming the `fw-secure` ELF file.
+pub(crate) const SECURE_ELF_VAR: &str = "ZMTP_FW_SECURE_ELF";
 /// The QEMU binary (default `qemu-system-arm`).
 pub(crate) const QEMU_VAR: &str = "ZMTP_QEMU";
 /// The defmt decoder (default `defmt-print`).

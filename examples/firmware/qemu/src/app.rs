@@ -116,7 +116,20 @@ pub fn zmq_socket<'a>(
     options: Options,
     seed: u32,
 ) -> Zmq<'a> {
-    let mut core = Socket::new(Config::new(ty), aux);
+    zmq_socket_with(Config::new(ty), aux, slots, sockets, options, seed)
+}
+
+/// [`zmq_socket`] with a whole core configuration (a security mechanism,
+/// a ZAP domain).
+pub fn zmq_socket_with<'a>(
+    config: Config,
+    aux: &'a mut [u8],
+    slots: [SlotBuffers<'a>; PEERS],
+    sockets: &mut SocketSet<'a>,
+    options: Options,
+    seed: u32,
+) -> Zmq<'a> {
+    let mut core = Socket::new(config, aux);
     if core
         .monitor_mut()
         .start("inproc://monitor", EventMask::ALL_V2, EventVersion::V2)
