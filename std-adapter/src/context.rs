@@ -19,6 +19,8 @@ pub(crate) struct ContextInner {
     commands: mpsc::Sender<Command>,
     waker: mio::Waker,
     pub(crate) registry: Arc<Registry>,
+    /// The ZAP endpoint.
+    pub(crate) zap: Arc<crate::zap::Broker>,
     next_id: AtomicU64,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -78,7 +80,14 @@ impl Context {
         let waker = mio::Waker::new(poll.registry(), WAKER)?;
         let (tx, rx) = mpsc::channel();
         let registry = Arc::new(Registry::default());
-        let io = Io::new(poll, rx, Clock::new(), Arc::clone(&registry));
+        let zap = Arc::new(crate::zap::Broker::default());
+        let io = Io::new(
+            poll,
+            rx,
+            Clock::new(),
+            Arc::clone(&registry),
+            Arc::clone(&zap),
+        );
         let thread = std::thread::Builder::new()
             .name("zmtp-io".to_owned())
             .spawn(move || io.run())?;
@@ -87,6 +96,7 @@ impl Context {
                 commands: tx,
                 waker,
                 registry,
+                zap,
                 next_id: AtomicU64::new(1),
                 thread: Mutex::new(Some(thread)),
             }),

@@ -73,6 +73,11 @@ pub(crate) enum Command {
     Close { sid: u64, linger: i32 },
     /// The context is gone: exit once every socket finished closing.
     Shutdown,
+    /// The answer to a connection's ZAP request.
+    Zap {
+        key: crate::zap::Key,
+        answer: crate::zap::Answer,
+    },
 }
 
 /// A bound listener.
@@ -127,6 +132,18 @@ impl Stream {
                 .local_addr()
                 .map(|a| unix_string(&a))
                 .unwrap_or_else(|_| "ipc://".to_owned()),
+        }
+    }
+
+    /// The peer's address as libzmq puts it in ZAP requests: the IP
+    /// address without the port; empty for IPC.
+    fn peer_ip(&self) -> String {
+        match self {
+            Self::Tcp(s) => s
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            Self::Unix(_) => String::new(),
         }
     }
 
@@ -310,6 +327,7 @@ struct Env {
     poll: Poll,
     clock: Clock,
     registry: Arc<Registry>,
+    zap: Arc<crate::zap::Broker>,
     tokens: HashMap<Token, (u64, Slot)>,
     next_token: usize,
     dirty: BTreeSet<u64>,
@@ -357,12 +375,14 @@ impl Io {
         commands: Receiver<Command>,
         clock: Clock,
         registry: Arc<Registry>,
+        zap: Arc<crate::zap::Broker>,
     ) -> Self {
         Self {
             env: Env {
                 poll,
                 clock,
                 registry,
+                zap,
                 tokens: HashMap::new(),
                 next_token: 0,
                 dirty: BTreeSet::new(),
@@ -546,6 +566,12 @@ impl Io {
                     }
                 }
                 Command::Shutdown => self.shutdown = true,
+                Command::Zap { key, answer } => {
+                    if let Some(sock) = self.sockets.get_mut(&key.sid) {
+                        zap_answer(sock, Token(key.conn), &answer, now);
+                        self.env.dirty.insert(key.sid);
+                    }
+                }
             }
         }
     }
@@ -1040,6 +1066,14 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             env.dirty.insert(sid);
         }
     }
+    let (zap_handler, zap_answered) =
+        crate::zap::dispatch(&env.zap, sid, &mut st.core, now, |peer| {
+            let c = sock.conns.values().find(|c| c.peer == peer)?;
+            Some((c.token.0, c.stream.peer_ip()))
+        });
+    if zap_answered {
+        env.dirty.insert(sid);
+    }
     while let Some((peer, reason)) = st.core.poll_closed() {
         on_closed(env, sock, &mut st, peer, reason, now);
     }
@@ -1085,7 +1119,20 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
     st.drain_monitor();
     drop(st);
     shared.cond.notify_all();
+    if let Some(h) = zap_handler {
+        crate::zap::wake(&h);
+    }
     finished
+}
+
+/// The answer to a connection's ZAP request arrived.
+fn zap_answer(sock: &mut SockIo, token: Token, answer: &crate::zap::Answer, now: Instant) {
+    let Some(peer) = sock.conns.get(&token).map(|c| c.peer) else {
+        return;
+    };
+    let mut st = lock(&sock.shared.state);
+    crate::zap::apply(&mut st.core, now, peer, answer);
+    st.drain_monitor();
 }
 
 /// One connection's turn: held-back input, reads, writes. Returns whether
@@ -1094,7 +1141,7 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
     if !c.rx.is_empty() {
         let used = core.handle_input(now, c.peer, &c.rx);
         c.rx.drain(..used.min(c.rx.len()));
-        if !c.rx.is_empty() && !core.is_rx_blocked(c.peer) {
+        if !c.rx.is_empty() && !crate::zap::holds_input(core, c.peer) {
             // The connection closed; nothing more will be consumed.
             c.rx.clear();
         }
@@ -1113,7 +1160,7 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
             Ok(n) => {
                 let chunk = env.read_buf.get(..n).unwrap_or_default();
                 let used = core.handle_input(now, c.peer, chunk);
-                if used < n && core.is_rx_blocked(c.peer) {
+                if used < n && crate::zap::holds_input(core, c.peer) {
                     c.rx.extend_from_slice(chunk.get(used..).unwrap_or_default());
                 }
                 flush(env, c, core, now);

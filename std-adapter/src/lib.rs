@@ -82,9 +82,11 @@ mod endpoint;
 mod error;
 mod io;
 mod monitor;
+mod security;
 mod socket;
 mod sync;
 mod time;
+mod zap;
 
 pub use context::Context;
 pub use error::{Error, Result};
@@ -92,6 +94,7 @@ pub use monitor::{CONSUMER_QUEUE_CAP, MonitorMessage, MonitorSocket};
 pub use socket::Socket;
 pub use zmtp_core::SocketType;
 pub use zmtp_core::monitor::{EndpointSide, Event, event_id};
+pub use zmtp_core::wire::Mechanism;
 
 /// Connections per socket at most (the core's `PEERS`).
 pub const MAX_PEERS: usize = 64;
@@ -100,5 +103,9 @@ pub const MAX_PEERS: usize = 64;
 pub const CORE_EVENTS: usize = 1024;
 /// Default receive and transmit buffer size per connection: 4 MiB each.
 pub const DEFAULT_BUFFER_SIZE: usize = 4 * 1024 * 1024;
+/// ZAP requests a context's handler holds at most, waiting to be received
+/// or answered; a request that finds the queue full is answered as if no
+/// handler were bound.
+pub const ZAP_QUEUE_CAP: usize = 1024;
 /// SUB/XSUB subscription store, XPUB subscription message queue (bytes).
 const AUX_BUFFER: usize = 1024 * 1024;

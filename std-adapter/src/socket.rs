@@ -81,7 +81,7 @@ pub(crate) struct State {
     pub(crate) core: Box<CoreSocket>,
     pub(crate) opts: Options,
     endpoints: Vec<EndpointEntry>,
-    last_endpoint: String,
+    pub(crate) last_endpoint: String,
     /// The active monitor's inproc name and endpoint queue.
     monitor: Option<(String, Arc<Channel>)>,
     closing: bool,
@@ -89,9 +89,26 @@ pub(crate) struct State {
     /// The I/O thread waits for the application to read: it holds input
     /// the core could not take yet, or closed peers keep unread messages.
     pub(crate) io_waiting: bool,
+    /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set.
+    pub(crate) credentials: crate::security::Credentials,
 }
 
 impl State {
+    /// Records an endpoint for `unbind`.
+    pub(crate) fn add_endpoint(&mut self, id: u64, endpoint: &str) {
+        self.endpoints.push(EndpointEntry {
+            id,
+            endpoint: endpoint.to_owned(),
+        });
+    }
+
+    /// Forgets an endpoint; returns whether it was there.
+    pub(crate) fn remove_endpoint(&mut self, endpoint: &str) -> bool {
+        let before = self.endpoints.len();
+        self.endpoints.retain(|e| e.endpoint != endpoint);
+        self.endpoints.len() != before
+    }
+
     /// Moves the core's queued monitor events to the monitor's endpoint.
     pub(crate) fn drain_monitor(&mut self) {
         let m = self.core.monitor_mut();
@@ -192,8 +209,8 @@ fn map_monitor(e: MonitorError) -> Error {
 /// Options apply to connections made after they are set (libzmq applies
 /// most of them at `bind`/`connect` time).
 pub struct Socket {
-    shared: Arc<SocketShared>,
-    ctx: Arc<ContextInner>,
+    pub(crate) shared: Arc<SocketShared>,
+    pub(crate) ctx: Arc<ContextInner>,
     socket_type: SocketType,
     closed: bool,
 }
@@ -228,6 +245,7 @@ impl Socket {
                 closing: false,
                 closed: false,
                 io_waiting: false,
+                credentials: crate::security::Credentials::default(),
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -243,7 +261,7 @@ impl Socket {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         lock(&self.shared.state)
     }
 
@@ -291,13 +309,26 @@ impl Socket {
     /// endpoint without its scheme) before returning. The resolved endpoint
     /// becomes [`Socket::last_endpoint`].
     ///
+    /// `inproc://zeromq.zap.01` is the one inproc endpoint a socket can
+    /// bind: a REP or ROUTER socket bound there becomes its context's ZAP
+    /// handler (RFC 27, as in libzmq; no monitor event). Its `recv` returns
+    /// the authentication requests of the context's PLAIN servers (and of
+    /// NULL sockets with a [`Socket::set_zap_domain`]), its `send` answers
+    /// them; see the crate documentation.
+    ///
     /// # Errors
     ///
     /// [`Error::Invalid`] for a malformed endpoint,
-    /// [`Error::ProtocolNotSupported`] for another transport,
-    /// [`Error::NoDevice`] for a host that is not numeric or `*`,
-    /// [`Error::AddrInUse`] and other bind errors from the system.
+    /// [`Error::ProtocolNotSupported`] for another transport (and any other
+    /// inproc name), [`Error::NoDevice`] for a host that is not numeric or
+    /// `*`, [`Error::AddrInUse`] and other bind errors from the system
+    /// (and when another socket already serves ZAP),
+    /// [`Error::IncompatibleProtocol`] when a socket that is neither REP
+    /// nor ROUTER binds the ZAP endpoint.
     pub fn bind(&self, endpoint: &str) -> Result<()> {
+        if endpoint == crate::zap::ENDPOINT {
+            return self.bind_zap();
+        }
         let (transport, address) = endpoint::split(endpoint)?;
         let mut st = self.lock();
         let result = self.bind_locked(&mut st, transport, address);
@@ -413,6 +444,9 @@ impl Socket {
     /// [`Error::Invalid`] / [`Error::ProtocolNotSupported`] for a malformed
     /// endpoint.
     pub fn unbind(&self, endpoint: &str) -> Result<()> {
+        if endpoint == crate::zap::ENDPOINT {
+            return self.unbind_zap();
+        }
         self.term_endpoint(endpoint)
     }
 
@@ -490,6 +524,9 @@ impl Socket {
     }
 
     fn send_wait(&self, parts: &[&[u8]], w: &Wait) -> Result<()> {
+        if self.reply_zap(parts) {
+            return Ok(());
+        }
         let mut st = self.lock();
         loop {
             match st.core.send(parts) {
@@ -541,7 +578,7 @@ impl Socket {
     fn recv_wait(&self, w: &Wait) -> Result<Vec<Vec<u8>>> {
         let mut st = self.lock();
         loop {
-            match try_recv(&mut st) {
+            match self.take_zap().unwrap_or_else(|| try_recv(&mut st)) {
                 Ok(msg) => {
                     // The I/O thread waits for this read, or reading
                     // closed a peer (a command that moved in).
@@ -864,6 +901,7 @@ impl Socket {
             return;
         }
         self.closed = true;
+        self.release_zap();
         let linger = {
             let mut st = self.lock();
             if st.closing {
