@@ -938,7 +938,6 @@ fn parity_malformed_zap_replies() {
     std::thread::scope(|sc| {
         for (what, policy, code) in cases {
             sc.spawn(move || {
-                eprintln!("case {what}");
                 let o = parity(what, |imp| {
                     scenario(
                         imp,

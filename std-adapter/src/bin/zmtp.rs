@@ -7,6 +7,8 @@
 mod args;
 #[path = "zmtp/json.rs"]
 mod json;
+#[path = "zmtp/zap.rs"]
+mod zap;
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
@@ -201,6 +203,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let deadline = deadline.flatten();
 
     let ctx = Context::new().map_err(|e| Failure::Runtime(format!("context: {e}")))?;
+    let handler = if cli.zap_allow.is_empty() {
+        None
+    } else {
+        Some(zap::Handler::start(&ctx, cli.zap_allow.clone()).map_err(Failure::Runtime)?)
+    };
     let sock = ctx
         .socket(cli.socket_type)
         .map_err(|e| Failure::Runtime(format!("socket: {e}")))?;
@@ -227,6 +234,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let linger = effective_linger(cli.linger.unwrap_or(-1), deadline);
     let _ = sock.set_linger(linger);
     let _ = sock.close();
+    if let Some(h) = handler {
+        h.stop();
+    }
     drop(ctx);
     printer.finish();
     result
@@ -281,6 +291,35 @@ fn apply_options(cli: &Cli, sock: &Socket) -> Result<(), Failure> {
     set("heartbeat-ttl", cli.heartbeat_ttl, |v| {
         sock.set_heartbeat_ttl(v)
     })?;
+    if cli.plain_server {
+        sock.set_plain_server(true)
+            .map_err(|e| Failure::Usage(format!("--plain-server: {e}")))?;
+        if cli.zap_allow.is_empty() {
+            eprintln!(
+                "zmtp: note: --plain-server without --zap-allow: no ZAP handler, every client fails"
+            );
+        }
+    }
+    if let Some(u) = &cli.plain_username {
+        sock.set_plain_username(u.as_bytes())
+            .map_err(|e| Failure::Usage(format!("--plain-username: {e}")))?;
+    }
+    if let Some(p) = &cli.plain_password {
+        sock.set_plain_password(p.as_bytes())
+            .map_err(|e| Failure::Usage(format!("--plain-password: {e}")))?;
+    }
+    if let Some(d) = &cli.zap_domain {
+        sock.set_zap_domain(d.as_bytes())
+            .map_err(|e| Failure::Usage(format!("--zap-domain: {e}")))?;
+    }
+    if !cli.zap_allow.is_empty()
+        && !cli.plain_server
+        && cli.zap_domain.as_deref().is_none_or(str::is_empty)
+    {
+        eprintln!(
+            "zmtp: note: --zap-allow without --plain-server or --zap-domain: nothing asks the ZAP handler"
+        );
+    }
     for topic in &cli.subscribe {
         sock.set_subscribe(topic.as_bytes())
             .map_err(|e| Failure::Usage(format!("--subscribe {topic:?}: {e}")))?;

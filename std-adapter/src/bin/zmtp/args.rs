@@ -54,6 +54,17 @@ SOCKET TYPES
   For REQ and REP a queued --send message takes the turn before --echo.
   Write --send=TEXT (with '=') for a text that starts with '-'.
 
+SECURITY
+  --plain-server makes the socket a PLAIN server: every client is checked by a ZAP handler
+  (RFC 27). --zap-allow USER:PASS (repeatable) runs one inside the tool that accepts exactly
+  those credentials (the User-Id is USER) and answers 400 to every other request, NULL
+  ones included: a NULL socket with --zap-domain and --zap-allow accepts no peer. Without
+  --zap-allow nothing answers, and every PLAIN client fails (HANDSHAKE_FAILED_NO_DETAIL,
+  EFAULT, as libzmq). --plain-username/--plain-password make a PLAIN client. A rejected
+  handshake shows as a HANDSHAKE_FAILED_AUTH (400) or HANDSHAKE_FAILED_PROTOCOL event line
+  with --monitor; the client does not retry after a 400, and the run ends at --timeout
+  (exit status 1 if --recv or --send were not done).
+
 EXIT STATUS
   0  success (including --timeout when nothing was left to do)
   1  runtime failure: a failed bind (after its BIND_FAILED event), a failed send or
@@ -65,9 +76,12 @@ EXAMPLES
   zmtp rep --bind tcp://127.0.0.1:5555 --echo
   zmtp req --connect tcp://127.0.0.1:5555 --send hello --recv 1 --timeout 5000
   zmtp sub --connect tcp://127.0.0.1:5556 --subscribe \"\" --recv 3 --monitor
-  zmtp push --connect ipc:///tmp/sink --send job1 --send job2";
+  zmtp push --connect ipc:///tmp/sink --send job1 --send job2
+  zmtp rep --bind tcp://127.0.0.1:5555 --echo --plain-server --zap-allow admin:secret
+  zmtp req --connect tcp://127.0.0.1:5555 --plain-username admin --plain-password secret \\
+      --send hello --recv 1 --timeout 5000";
 
-/// A scriptable ZeroMQ peer (ZMTP 3.x, NULL security) for testing boards and
+/// A scriptable ZeroMQ peer (ZMTP 3.x, NULL or PLAIN security) for testing boards and
 /// services from a terminal, speaking JSON lines.
 #[derive(Debug, Parser)]
 #[command(
@@ -166,6 +180,26 @@ pub(crate) struct Cli {
     /// ZMQ_HEARTBEAT_TTL: time to live announced in our PINGs (0 to 6553599)
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(i32).range(0..=6_553_599))]
     pub(crate) heartbeat_ttl: Option<i32>,
+
+    /// ZMQ_PLAIN_SERVER: authenticate clients with PLAIN (checked by --zap-allow)
+    #[arg(long, conflicts_with_all = ["plain_username", "plain_password"])]
+    pub(crate) plain_server: bool,
+
+    /// ZMQ_PLAIN_USERNAME: be a PLAIN client with this username (1 to 255 bytes)
+    #[arg(long, value_name = "U", value_parser = parse_credential)]
+    pub(crate) plain_username: Option<String>,
+
+    /// ZMQ_PLAIN_PASSWORD: be a PLAIN client with this password (1 to 255 bytes)
+    #[arg(long, value_name = "P", value_parser = parse_credential)]
+    pub(crate) plain_password: Option<String>,
+
+    /// ZMQ_ZAP_DOMAIN: the domain of ZAP requests; with NULL security, authenticate every peer (0 to 255 bytes)
+    #[arg(long, value_name = "D", value_parser = parse_domain)]
+    pub(crate) zap_domain: Option<String>,
+
+    /// Run a ZAP handler accepting PLAIN clients with these credentials only (repeatable); everything else gets 400
+    #[arg(long, value_name = "USER:PASS", value_parser = parse_user_pass)]
+    pub(crate) zap_allow: Vec<(String, String)>,
 }
 
 fn parse_type(s: &str) -> Result<SocketType, String> {
@@ -174,6 +208,34 @@ fn parse_type(s: &str) -> Result<SocketType, String> {
          xpub, xsub, push, pull"
             .to_owned()
     })
+}
+
+fn parse_credential(s: &str) -> Result<String, String> {
+    if (1..=255).contains(&s.len()) {
+        Ok(s.to_owned())
+    } else {
+        Err("a PLAIN username or password has 1 to 255 bytes".to_owned())
+    }
+}
+
+fn parse_domain(s: &str) -> Result<String, String> {
+    if s.len() <= 255 {
+        Ok(s.to_owned())
+    } else {
+        Err("a ZAP domain has at most 255 bytes".to_owned())
+    }
+}
+
+/// `USER:PASS`, split at the first `:` (a username cannot contain one;
+/// the password may).
+fn parse_user_pass(s: &str) -> Result<(String, String), String> {
+    let (user, pass) = s
+        .split_once(':')
+        .ok_or_else(|| "expected USER:PASS".to_owned())?;
+    if user.len() > 255 || pass.len() > 255 {
+        return Err("a PLAIN username or password has at most 255 bytes".to_owned());
+    }
+    Ok((user.to_owned(), pass.to_owned()))
 }
 
 fn parse_routing_id(s: &str) -> Result<String, String> {
@@ -302,6 +364,55 @@ mod tests {
             &["req", "--routing-id", ""],
             &["req", "--sndhwm", "x"],
             &["req", "--frobnicate"],
+            &["req", "--plain-username", ""],
+            &["req", "--zap-allow", "nocolon"],
+            &["rep", "--plain-server", "--plain-password", "p"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn security_values() {
+        let cli = parse(&[
+            "rep",
+            "--bind",
+            "tcp://*:0",
+            "--plain-server",
+            "--zap-domain",
+            "",
+            "--zap-allow",
+            "admin:se:cret",
+            "--zap-allow",
+            "guest:",
+        ])
+        .unwrap();
+        assert!(cli.plain_server);
+        assert_eq!(cli.zap_domain.as_deref(), Some(""));
+        assert_eq!(
+            cli.zap_allow,
+            [
+                ("admin".to_owned(), "se:cret".to_owned()),
+                ("guest".to_owned(), String::new())
+            ]
+        );
+        let cli = parse(&[
+            "req",
+            "--connect",
+            "tcp://127.0.0.1:1",
+            "--plain-username",
+            "u",
+            "--plain-password",
+            "p",
+        ])
+        .unwrap();
+        assert_eq!(cli.plain_username.as_deref(), Some("u"));
+        assert_eq!(cli.plain_password.as_deref(), Some("p"));
+        let long = "x".repeat(256);
+        for bad in [
+            &["req", "--plain-password", long.as_str()][..],
+            &["req", "--zap-domain", long.as_str()],
+            &["rep", "--zap-allow", &format!("{long}:p")],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
@@ -330,6 +441,12 @@ mod tests {
             "--heartbeat-ivl",
             "--heartbeat-timeout",
             "--heartbeat-ttl",
+            "--plain-server",
+            "--plain-username",
+            "--plain-password",
+            "--zap-domain",
+            "--zap-allow",
+            "SECURITY",
             "MONITOR_STOPPED",
             "EXIT STATUS",
         ] {
