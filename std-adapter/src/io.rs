@@ -136,14 +136,15 @@ impl Stream {
     }
 
     /// The peer's address as libzmq puts it in ZAP requests: the IP
-    /// address without the port; empty for IPC.
+    /// address without the port, `localhost` for IPC (`getnameinfo` of a
+    /// Unix socket address).
     fn peer_ip(&self) -> String {
         match self {
             Self::Tcp(s) => s
                 .peer_addr()
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default(),
-            Self::Unix(_) => String::new(),
+            Self::Unix(_) => "localhost".to_owned(),
         }
     }
 
