@@ -53,6 +53,57 @@
 //! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed
 //! once they are read (or when the socket closes).
 //!
+//! ## Security: PLAIN and ZAP
+//!
+//! A socket is a PLAIN server after [`Socket::set_plain_server`], a PLAIN
+//! client after [`Socket::set_plain_username`] /
+//! [`Socket::set_plain_password`] (libzmq's `ZMQ_PLAIN_*` options, with
+//! their getters and [`Socket::mechanism`]). A PLAIN server asks the
+//! context's ZAP handler (RFC 27) about every client, as a NULL socket with
+//! a [`Socket::set_zap_domain`] does about every peer. The handler is
+//! served as in libzmq: a REP or ROUTER socket of the same context bound to
+//! `inproc://zeromq.zap.01` receives the requests (an empty delimiter,
+//! `1.0`, request id `1`, the domain, the peer's IP address, the server
+//! socket's own routing id, the mechanism, then the username and password)
+//! and sends the 7-frame replies; handler code written for libzmq ports
+//! over:
+//!
+//! ```
+//! use zmtp_std::{Context, SocketType};
+//!
+//! let ctx = Context::new()?;
+//! let zap = ctx.socket(SocketType::Rep)?;
+//! zap.bind("inproc://zeromq.zap.01")?;
+//! std::thread::spawn(move || {
+//!     while let Ok(req) = zap.recv() {
+//!         // "1.0", id, domain, address, identity, mechanism, user, password
+//!         let ok = req.get(6..8) == Some(&[b"admin".to_vec(), b"secret".to_vec()][..]);
+//!         let status: &[u8] = if ok { b"200" } else { b"400" };
+//!         let id = req.get(1).cloned().unwrap_or_default();
+//!         let _ = zap.send(&[b"1.0", &id, status, b"", b"admin", b""]);
+//!     }
+//! });
+//! let server = ctx.socket(SocketType::Rep)?;
+//! server.set_plain_server(true)?;
+//! server.bind("tcp://127.0.0.1:*")?;
+//! let client = ctx.socket(SocketType::Req)?;
+//! client.set_plain_username(b"admin")?;
+//! client.set_plain_password(b"secret")?;
+//! client.connect(&server.last_endpoint()?)?;
+//! client.send(&[b"hello"])?;
+//! assert_eq!(server.recv()?, vec![b"hello".to_vec()]);
+//! # Ok::<(), zmtp_std::Error>(())
+//! ```
+//!
+//! The reply goes back to the connection it answers, checked as libzmq
+//! checks it: a malformed reply fails the handshake with libzmq's `ZAP_*`
+//! protocol error, 300/400/500 with `HANDSHAKE_FAILED_AUTH`. Without a
+//! handler a PLAIN server fails every client with
+//! `HANDSHAKE_FAILED_NO_DETAIL` `EFAULT` and a NULL socket goes on without
+//! ZAP, as in libzmq. The I/O thread never waits for the handler: requests
+//! queue for it, at most [`ZAP_QUEUE_CAP`] waiting to be received or
+//! answered.
+//!
 //! ## Differences from libzmq
 //!
 //! - Only connections whose handshake finished take messages (libzmq's
@@ -72,8 +123,19 @@
 //! - Binding `ipc://path` removes a socket file found at `path` (a stale
 //!   one, or one another socket listens on, as libzmq does), but no other
 //!   kind of file: libzmq unlinks whatever is there.
-//! - Only ZMTP 3.x peers (libzmq also speaks ZMTP 1.0 and 2.0), NULL
-//!   mechanism only.
+//! - Only ZMTP 3.x peers (libzmq also speaks ZMTP 1.0 and 2.0), NULL and
+//!   PLAIN mechanisms (no CURVE yet).
+//! - ZAP: the handler must be a REP or ROUTER socket (libzmq takes any type
+//!   bound at `inproc://zeromq.zap.01`); a ROUTER handler sees a fresh
+//!   routing id per request (libzmq: one per connection's session). When the
+//!   handler closes or unbinds, the requests it has not answered fail at
+//!   once as without a handler (libzmq leaves them waiting for the
+//!   handshake timer). A request that finds [`ZAP_QUEUE_CAP`] requests
+//!   queued is answered as without a handler (libzmq's queue is unbounded).
+//!   Over IPC the request's address is `localhost`, as libzmq 4.3.4 built
+//!   without `SO_PEERCRED` sends it (builds with it append
+//!   `:uid:gid:pid`). A peer's `User-Id` is not exposed (no per-message
+//!   metadata).
 //!
 //! Unix only (Unix domain sockets, file descriptors as monitor values).
 
