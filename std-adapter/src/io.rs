@@ -1067,11 +1067,14 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             env.dirty.insert(sid);
         }
     }
-    let (zap_handler, zap_answered) =
+    let (zap_handler, zap_answered) = if st.credentials.may_ask_zap {
         crate::zap::dispatch(&env.zap, sid, &mut st.core, now, |peer| {
             let c = sock.conns.values().find(|c| c.peer == peer)?;
             Some((c.token.0, c.stream.peer_ip()))
-        });
+        })
+    } else {
+        (None, false)
+    };
     if zap_answered {
         env.dirty.insert(sid);
     }

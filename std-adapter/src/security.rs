@@ -16,6 +16,10 @@ use crate::zap::{self, Answer, Take};
 pub(crate) struct Credentials {
     username: Vec<u8>,
     password: Vec<u8>,
+    /// The socket was ever a PLAIN server or had a ZAP domain: its
+    /// connections may ask ZAP (the I/O thread looks for requests only
+    /// then).
+    pub(crate) may_ask_zap: bool,
 }
 
 /// Checks a credential or domain length (libzmq: at most `UCHAR_MAX`).
@@ -46,7 +50,9 @@ impl Socket {
     ///
     /// None; kept fallible like libzmq's `setsockopt`.
     pub fn set_plain_server(&self, server: bool) -> Result<()> {
-        self.lock().core.config_mut().mechanism = if server {
+        let mut st = self.lock();
+        st.credentials.may_ask_zap |= server;
+        st.core.config_mut().mechanism = if server {
             MechanismConfig::PlainServer
         } else {
             MechanismConfig::Null
@@ -120,11 +126,13 @@ impl Socket {
     ///
     /// [`Error::Invalid`] above 255 bytes.
     pub fn set_zap_domain(&self, domain: &[u8]) -> Result<()> {
-        self.lock()
-            .core
+        let mut st = self.lock();
+        st.core
             .config_mut()
             .set_zap_domain(domain)
-            .map_err(|_| Error::Invalid)
+            .map_err(|_| Error::Invalid)?;
+        st.credentials.may_ask_zap |= !domain.is_empty();
+        Ok(())
     }
 
     /// `ZMQ_ZAP_DOMAIN`.

@@ -188,6 +188,23 @@ impl Drop for Handler {
     }
 }
 
+/// Events up to and including the first `name` (the events so far in the
+/// failure message).
+#[track_caller]
+fn until(mon: &Monitor, name: &str) -> Vec<Ev> {
+    let mut v = Vec::new();
+    loop {
+        let Some(e) = mon.within(peer::EVENT_WAIT) else {
+            panic!("no {name} within {:?}; so far {v:?}", peer::EVENT_WAIT);
+        };
+        let done = e.name() == name;
+        v.push(e);
+        if done {
+            return v;
+        }
+    }
+}
+
 /// Events up to and including the first `name` with `value`.
 #[track_caller]
 fn until_value(mon: &Monitor, name: &str, value: u32) -> Vec<Ev> {
@@ -208,6 +225,24 @@ fn assert_no_handshake(mon: &Monitor) {
     while let Some(e) = mon.within(end.saturating_duration_since(Instant::now())) {
         assert!(
             !e.name().starts_with("HANDSHAKE"),
+            "unexpected {e:?} ({})",
+            e.name()
+        );
+        if Instant::now() >= end {
+            break;
+        }
+    }
+}
+
+/// As [`assert_no_handshake`], but `HANDSHAKE_FAILED_NO_DETAIL` `EPIPE`
+/// (the peer closed) is allowed.
+#[track_caller]
+fn assert_no_handshake_but_eof(mon: &Monitor) {
+    let end = Instant::now() + QUIET;
+    while let Some(e) = mon.within(end.saturating_duration_since(Instant::now())) {
+        let eof = e.name() == "HANDSHAKE_FAILED_NO_DETAIL" && e.value == 32;
+        assert!(
+            eof || !e.name().starts_with("HANDSHAKE"),
             "unexpected {e:?} ({})",
             e.name()
         );
@@ -456,8 +491,15 @@ fn status_exchange(client: Impl, server: Impl, kind: SocketType, code: u32) {
         }
         300 => {
             until_value(&smon, "HANDSHAKE_FAILED_AUTH", 300);
-            // No ERROR for 300: the client hears nothing.
-            assert_no_handshake(&cmon);
+            // No ERROR for 300: the client hears nothing. A libzmq server
+            // closes at once when the reply was there before it finished
+            // with the HELLO (a race in libzmq): then the client sees the
+            // end of the stream.
+            if server == Impl::Libzmq {
+                assert_no_handshake_but_eof(&cmon);
+            } else {
+                assert_no_handshake(&cmon);
+            }
         }
         _ => {
             until_value(&smon, "HANDSHAKE_FAILED_AUTH", code);
@@ -679,8 +721,8 @@ fn scenario(
     c.handshake_ivl(1000);
     let cmon = c.monitor(&ctx, "client", ALL);
     c.connect(&ep);
-    let server_events = smon.until(server_until);
-    let client_events = cmon.until(client_until);
+    let server_events = until(&smon, server_until);
+    let client_events = until(&cmon, client_until);
     Sides {
         server: server_events,
         client: client_events,
@@ -736,7 +778,7 @@ fn parity_server_statuses() {
         for (policy_code, want) in [("400", 400), ("500", 500), ("300", 300)] {
             sc.spawn(move || {
                 let o = parity(&format!("server, ZAP {policy_code}"), |imp| {
-                    scenario(
+                    let mut sides = scenario(
                         imp,
                         Impl::Libzmq,
                         plain_server,
@@ -744,7 +786,21 @@ fn parity_server_statuses() {
                         Some(status(policy_code)),
                         "DISCONNECTED",
                         "DISCONNECTED",
-                    )
+                    );
+                    if policy_code == "300" {
+                        // After a 300 the client either times out its
+                        // handshake (EAGAIN) or, when libzmq's server saw
+                        // the reply before it finished with the HELLO (a
+                        // race in libzmq; ours always waits), sees the
+                        // connection end (EPIPE).
+                        for e in &mut sides.client {
+                            if e.name() == "HANDSHAKE_FAILED_NO_DETAIL" {
+                                assert!([11, 32].contains(&e.value), "{e:?}");
+                                e.value = 0;
+                            }
+                        }
+                    }
+                    sides
                 });
                 assert!(
                     o.server
@@ -917,23 +973,36 @@ fn parity_mechanism_mismatch_server_side() {
     );
 }
 
+/// A PLAIN server without a ZAP handler: `HANDSHAKE_FAILED_NO_DETAIL`
+/// `EFAULT`. libzmq then usually closes the connection, but not always:
+/// its engine reads the failed HELLO's `errno`, and when that happens to
+/// be `EAGAIN` (nothing sets it on that path) it stops reading instead, and
+/// the connection lasts until the client's handshake timer. The server's
+/// events are compared up to the `EFAULT`; ours always closes, so the
+/// client sees `EPIPE` where libzmq's stuck case gives it `EAGAIN`.
 #[test]
 fn parity_no_handler() {
     let o = parity("PLAIN server without a ZAP handler", |imp| {
-        scenario(
+        let mut sides = scenario(
             imp,
             Impl::Libzmq,
             plain_server,
             admin_password,
             None,
+            "HANDSHAKE_FAILED_NO_DETAIL",
             "DISCONNECTED",
-            "DISCONNECTED",
-        )
+        );
+        for e in &mut sides.client {
+            if e.name() == "HANDSHAKE_FAILED_NO_DETAIL" {
+                assert!([11, 32].contains(&e.value), "{e:?}");
+                e.value = 0;
+            }
+        }
+        sides
     });
-    assert!(
-        o.server
-            .iter()
-            .any(|e| e.name() == "HANDSHAKE_FAILED_NO_DETAIL" && e.value == EFAULT),
+    assert_eq!(
+        last(&o.server),
+        ("HANDSHAKE_FAILED_NO_DETAIL", EFAULT),
         "{:?}",
         o.server
     );
