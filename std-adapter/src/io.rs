@@ -1145,7 +1145,7 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
     if !c.rx.is_empty() {
         let used = core.handle_input(now, c.peer, &c.rx);
         c.rx.drain(..used.min(c.rx.len()));
-        if !c.rx.is_empty() && !crate::zap::holds_input(core, c.peer) {
+        if !c.rx.is_empty() && !core.is_rx_blocked(c.peer) {
             // The connection closed; nothing more will be consumed.
             c.rx.clear();
         }
@@ -1164,7 +1164,7 @@ fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> b
             Ok(n) => {
                 let chunk = env.read_buf.get(..n).unwrap_or_default();
                 let used = core.handle_input(now, c.peer, chunk);
-                if used < n && crate::zap::holds_input(core, c.peer) {
+                if used < n && core.is_rx_blocked(c.peer) {
                     c.rx.extend_from_slice(chunk.get(used..).unwrap_or_default());
                 }
                 flush(env, c, core, now);

@@ -279,10 +279,3 @@ pub(crate) fn apply(core: &mut CoreSocket, now: Instant, peer: PeerHandle, answe
         Answer::Unavailable => core.handle_zap_unavailable(now, peer),
     };
 }
-
-/// Whether `peer` holds back input the driver must offer again: a full
-/// receive queue, or a ZAP request waiting for its answer (the core stops
-/// reading frames then, but does not count that as blocked).
-pub(crate) fn holds_input(core: &CoreSocket, peer: PeerHandle) -> bool {
-    core.is_rx_blocked(peer) || core.peer(peer).is_some_and(|c| c.is_zap_pending())
-}
