@@ -33,6 +33,7 @@ const EFAULT: u32 = 14;
 /// libzmq's protocol error codes (zmq.h).
 const MECHANISM_MISMATCH: u32 = 0x1100_0002;
 const MALFORMED_HELLO: u32 = 0x1000_0013;
+const ZAP_UNSPECIFIED: u32 = 0x2000_0000;
 const ZAP_MALFORMED_REPLY: u32 = 0x2000_0001;
 const ZAP_BAD_REQUEST_ID: u32 = 0x2000_0002;
 const ZAP_BAD_VERSION: u32 = 0x2000_0003;
@@ -130,6 +131,12 @@ struct Handler {
 
 impl Handler {
     fn start(ctx: &Ctx, imp: Impl, kind: SocketType, policy: Policy) -> Self {
+        Self::start_with(ctx, imp, kind, false, policy)
+    }
+
+    /// `raw`: a ROUTER handler's policy also writes the delimiter (its
+    /// reply follows the routing id directly).
+    fn start_with(ctx: &Ctx, imp: Impl, kind: SocketType, raw: bool, policy: Policy) -> Self {
         let sock = Peer::new(ctx, imp, kind);
         sock.bind(ZAP);
         let stop = Arc::new(AtomicBool::new(false));
@@ -143,7 +150,7 @@ impl Handler {
                 };
                 seen2.lock().unwrap().push(msg.clone());
                 let (envelope, body) = if kind == SocketType::Router {
-                    msg.split_at(2)
+                    msg.split_at(if raw { 1 } else { 2 })
                 } else {
                     msg.split_at(0)
                 };
@@ -699,7 +706,6 @@ fn admin_wrong(p: &Peer) {
 /// of its implementation following `policy`, if any) and a client of
 /// `client` (set up by `cli`, no reconnect, handshake limit 1 s). Events
 /// until the server's `server_until` and the client's `client_until`.
-#[allow(clippy::too_many_arguments)]
 fn scenario(
     server: Impl,
     client: Impl,
@@ -709,8 +715,32 @@ fn scenario(
     server_until: &str,
     client_until: &str,
 ) -> Sides {
+    let handler = policy.map(|p| (SocketType::Rep, false, p));
+    scenario_with(
+        server,
+        client,
+        srv,
+        cli,
+        handler,
+        server_until,
+        client_until,
+    )
+}
+
+/// [`scenario`] with the handler's type and envelope (see
+/// [`Handler::start_with`]).
+#[allow(clippy::too_many_arguments)]
+fn scenario_with(
+    server: Impl,
+    client: Impl,
+    srv: Setup,
+    cli: Setup,
+    handler: Option<(SocketType, bool, Policy)>,
+    server_until: &str,
+    client_until: &str,
+) -> Sides {
     let ctx = Ctx::new();
-    let _h = policy.map(|p| Handler::start(&ctx, server, SocketType::Rep, p));
+    let _h = handler.map(|(kind, raw, p)| Handler::start_with(&ctx, server, kind, raw, p));
     let s = Peer::new(&ctx, server, SocketType::Dealer);
     srv(&s);
     let smon = s.monitor(&ctx, "server", ALL);
@@ -1187,6 +1217,106 @@ fn parity_reconnect_after_auth_failure() {
                     assert_eq!(za.len(), 1, "no retry after {code}, {what}");
                 }
             });
+        }
+    });
+}
+
+/// A ROUTER handler whose reply has a non-empty delimiter:
+/// `ZAP_UNSPECIFIED` (REP handlers cannot produce it).
+#[test]
+fn parity_zap_reply_bad_delimiter() {
+    let o = parity("ROUTER handler, bad delimiter", |imp| {
+        scenario_with(
+            imp,
+            Impl::Libzmq,
+            plain_server,
+            admin_password,
+            Some((
+                SocketType::Router,
+                true,
+                raw(&[b"x", b"1.0", b"1", b"200", b"OK", b"user", b""]),
+            )),
+            "DISCONNECTED",
+            "DISCONNECTED",
+        )
+    });
+    assert_eq!(
+        last(&o.server[..o.server.len() - 1]),
+        ("HANDSHAKE_FAILED_PROTOCOL", ZAP_UNSPECIFIED),
+        "{:?}",
+        o.server
+    );
+    // A ROUTER handler writing the reply properly is accepted.
+    let o = parity("ROUTER handler, raw reply", |imp| {
+        scenario_with(
+            imp,
+            Impl::Libzmq,
+            plain_server,
+            admin_password,
+            Some((
+                SocketType::Router,
+                true,
+                raw(&[b"", b"1.0", b"1", b"200", b"OK", b"user", b""]),
+            )),
+            "HANDSHAKE_SUCCEEDED",
+            "HANDSHAKE_SUCCEEDED",
+        )
+    });
+    assert_eq!(last(&o.client), ("HANDSHAKE_SUCCEEDED", 0));
+}
+
+fn domain(p: &Peer) {
+    p.zap_domain("global");
+}
+
+/// NULL sockets with a ZAP domain ask the handler too: 200 lets the peer
+/// in, 400 and 500 send it an ERROR, both sides as libzmq, with either
+/// side ours.
+#[test]
+fn parity_null_with_domain() {
+    std::thread::scope(|sc| {
+        for code in ["200", "400", "500"] {
+            for side in ["server", "client"] {
+                sc.spawn(move || {
+                    let until = if code == "200" {
+                        "HANDSHAKE_SUCCEEDED"
+                    } else {
+                        "DISCONNECTED"
+                    };
+                    let o = parity(&format!("NULL with a domain, {code}, {side} side"), |imp| {
+                        let (server, client) = if side == "server" {
+                            (imp, Impl::Libzmq)
+                        } else {
+                            (Impl::Libzmq, imp)
+                        };
+                        let mut sides =
+                            scenario(server, client, domain, nothing, Some(status(code)), until, until);
+                        if side == "client" {
+                            // When the server's greeting and its ERROR
+                            // reach our NULL client in one read, the core
+                            // fails before its READY is out; libzmq's NULL
+                            // server, still waiting for that READY, then
+                            // reports the end of the stream as NO_DETAIL
+                            // EPIPE. Not compared.
+                            sides.server.retain(|e| {
+                                !(e.name() == "HANDSHAKE_FAILED_NO_DETAIL" && e.value == 32)
+                            });
+                        }
+                        sides
+                    });
+                    if code != "200" {
+                        let want: u32 = code.parse().unwrap();
+                        for events in [&o.server, &o.client] {
+                            assert!(
+                                events
+                                    .iter()
+                                    .any(|e| e.name() == "HANDSHAKE_FAILED_AUTH" && e.value == want),
+                                "{code} {side}: {events:?}"
+                            );
+                        }
+                    }
+                });
+            }
         }
     });
 }
