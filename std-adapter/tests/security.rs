@@ -1,9 +1,26 @@
 //! PLAIN and ZAP in zmtp-std against libzmq 4.3.4 (the `zmq` crate): the
 //! socket options, ZAP handlers served on `inproc://zeromq.zap.01` (REP and
-//! ROUTER, ours and libzmq's), interop in both roles with every ZAP status,
-//! and monitor parity: each scenario runs once with a libzmq socket and
-//! once with ours on the side under test, the other side being the same
-//! libzmq socket in both runs, and the events of both sides must match.
+//! ROUTER, ours and libzmq's; the request frames compared with libzmq's
+//! over TCP and IPC), interop in both roles with every ZAP status, many
+//! connections authenticating at once, a handler that goes away with
+//! requests outstanding, and monitor parity: each scenario runs once with
+//! a libzmq socket and once with ours on the side under test, the other
+//! side being the same libzmq socket in both runs, and the events of both
+//! sides must match (descriptors and ports replaced).
+//!
+//! Parity scenarios: ZAP 300/400/500 (both sides), a wrong password, NULL
+//! vs PLAIN, malformed HELLOs from a raw peer, malformed ZAP replies (frame
+//! count, delimiter, version, request id, status, metadata), no handler,
+//! NULL sockets with a ZAP domain, and reconnection after a failure.
+//!
+//! Where libzmq itself is racy the comparison allows both of its outcomes,
+//! each case says why: a 300 answered before libzmq's PLAIN server finished
+//! with the HELLO, libzmq's PLAIN server without a handler that sometimes
+//! stops reading instead of closing, and the NULL/PLAIN greeting race.
+//! Differences of the core are documented where they are masked: the errno
+//! of a handshake timeout (ETIMEDOUT; libzmq EAGAIN) and our NULL client
+//! failing before its READY is out when a ZAP ERROR comes with the
+//! server's greeting.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -1210,9 +1227,10 @@ fn parity_reconnect_after_auth_failure() {
                         assert_eq!(later, &a[0], "{what}");
                     }
                 }
-                assert!(oa.len().abs_diff(za.len()) <= 1, "attempts, {what}");
+                assert!(oa.len().abs_diff(za.len()) <= 2, "attempts, {what}");
                 if code == "300" {
                     assert!(za.len() >= 2, "libzmq retries after 300, {what}");
+                    assert!(oa.len() >= 2, "ours retries after 300, {what}");
                 } else {
                     assert_eq!(za.len(), 1, "no retry after {code}, {what}");
                 }
