@@ -136,15 +136,15 @@ impl Stream {
     }
 
     /// The peer's address as libzmq puts it in ZAP requests: the IP
-    /// address without the port, `localhost` for IPC (`getnameinfo` of a
-    /// Unix socket address).
+    /// address without the port; for IPC `localhost` (`getnameinfo` of a
+    /// Unix socket address) and, on Linux, the peer's `:uid:gid:pid`.
     fn peer_ip(&self) -> String {
         match self {
             Self::Tcp(s) => s
                 .peer_addr()
                 .map(|a| a.ip().to_string())
                 .unwrap_or_default(),
-            Self::Unix(_) => "localhost".to_owned(),
+            Self::Unix(s) => crate::zap::unix_peer_address(s),
         }
     }
 

@@ -63,8 +63,11 @@
 //! a [`Socket::set_zap_domain`] does about every peer. The handler is
 //! served as in libzmq: a REP or ROUTER socket of the same context bound to
 //! `inproc://zeromq.zap.01` receives the requests (an empty delimiter,
-//! `1.0`, request id `1`, the domain, the peer's IP address, the server
-//! socket's own routing id, the mechanism, then the username and password)
+//! `1.0`, request id `1`, the domain, the peer's address, the server
+//! socket's own routing id, the mechanism, then the username and password;
+//! the address is the IP address without the port, or for IPC
+//! `localhost:uid:gid:pid` from `SO_PEERCRED` as libzmq's Linux build
+//! writes it)
 //! and sends the 7-frame replies; handler code written for libzmq ports
 //! over:
 //!
@@ -132,10 +135,7 @@
 //!   once as without a handler (libzmq leaves them waiting for the
 //!   handshake timer). A request that finds [`ZAP_QUEUE_CAP`] requests
 //!   queued is answered as without a handler (libzmq's queue is unbounded).
-//!   Over IPC the request's address is `localhost`, as libzmq 4.3.4 built
-//!   without `SO_PEERCRED` sends it (builds with it append
-//!   `:uid:gid:pid`). A peer's `User-Id` is not exposed (no per-message
-//!   metadata).
+//!   A peer's `User-Id` is not exposed (no per-message metadata).
 //!
 //! Unix only (Unix domain sockets, file descriptors as monitor values).
 

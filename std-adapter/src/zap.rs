@@ -279,3 +279,26 @@ pub(crate) fn apply(core: &mut CoreSocket, now: Instant, peer: PeerHandle, answe
         Answer::Unavailable => core.handle_zap_unavailable(now, peer),
     };
 }
+
+/// An IPC peer's address in a ZAP request, as libzmq builds it on Linux
+/// (`stream_engine_base.cpp` with `ZMQ_HAVE_SO_PEERCRED`): `localhost`,
+/// then `:uid:gid:pid` from `SO_PEERCRED`.
+#[cfg(target_os = "linux")]
+pub(crate) fn unix_peer_address(s: &mio::net::UnixStream) -> String {
+    match rustix::net::sockopt::socket_peercred(s) {
+        Ok(c) => format!(
+            "localhost:{}:{}:{}",
+            c.uid.as_raw(),
+            c.gid.as_raw(),
+            c.pid.as_raw_nonzero()
+        ),
+        Err(_) => "localhost".to_owned(),
+    }
+}
+
+/// An IPC peer's address in a ZAP request where `SO_PEERCRED` does not
+/// exist: `localhost`, as libzmq builds without it.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn unix_peer_address(_: &mio::net::UnixStream) -> String {
+    "localhost".to_owned()
+}

@@ -32,6 +32,8 @@
 mod common;
 #[path = "common/peer.rs"]
 mod peer;
+#[path = "common/pyzmq.rs"]
+mod pyzmq;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -459,12 +461,15 @@ fn requests_as_libzmq() {
             assert_eq!(r[0][0], 0, "{imp:?}");
             assert_eq!(r[1], b"", "{imp:?}");
             assert_eq!(r[2..], want[..], "{imp:?} ROUTER");
-            // Over IPC the address is "localhost" (libzmq 4.3.4 as the zmq
-            // crate builds it; builds with SO_PEERCRED add the peer's
-            // credentials).
+            // Over IPC: "localhost", and the peer's credentials where
+            // libzmq is built with SO_PEERCRED (its own build on Linux; not
+            // the zmq crate's, see `ipc_address_as_libzmq_435`).
             let ipc = first_request(imp, SocketType::Rep, plain, &peer::ipc_endpoint("zap"));
             let mut want_ipc = want.clone();
-            want_ipc[3] = b"localhost".to_vec();
+            want_ipc[3] = match imp {
+                Impl::Libzmq => b"localhost".to_vec(),
+                Impl::Ours => ipc_address().into_bytes(),
+            };
             assert_eq!(ipc, want_ipc, "{imp:?} IPC");
         }
     }
@@ -1337,4 +1342,64 @@ fn parity_null_with_domain() {
             }
         }
     });
+}
+
+/// libzmq's address of an IPC peer in this process, with SO_PEERCRED.
+fn ipc_address() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let me = std::fs::metadata("/proc/self").unwrap();
+    format!("localhost:{}:{}:{}", me.uid(), me.gid(), std::process::id())
+}
+
+/// A pyzmq PLAIN server (PULL, on `argv[1]`) with an accepting ZAP handler
+/// that prints the first request's address frame once a message came.
+const PY_IPC_SERVER: &str = r#"
+import sys, zmq
+ctx = zmq.Context()
+zap = ctx.socket(zmq.REP)
+zap.bind("inproc://zeromq.zap.01")
+zap.RCVTIMEO = 10000
+s = ctx.socket(zmq.PULL)
+s.plain_server = True
+s.RCVTIMEO = 10000
+s.bind(sys.argv[1])
+print("bound", flush=True)
+req = zap.recv_multipart()
+zap.send_multipart([b"1.0", req[1], b"200", b"OK", b"", b""])
+s.recv()
+print(req[3].decode(), flush=True)
+for x in (s, zap):
+    x.close(0)
+ctx.term()
+"#;
+
+/// Over IPC libzmq 4.3.5 as pyzmq bundles it (built with SO_PEERCRED)
+/// names our client `localhost:uid:gid:pid`, and so do we.
+#[test]
+fn ipc_address_as_libzmq_435() {
+    use std::io::BufRead;
+    let python = match pyzmq::python() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("skipped: pyzmq comparison: {e}");
+            return;
+        }
+    };
+    let ep = peer::ipc_endpoint("py-zap");
+    let mut child = std::process::Command::new(python)
+        .args(["-c", PY_IPC_SERVER, &ep])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "bound");
+    let ctx = zmtp_std::Context::new().unwrap();
+    let c = ctx.socket(SocketType::Push).unwrap();
+    c.set_plain_username(b"admin").unwrap();
+    c.set_plain_password(b"secret").unwrap();
+    c.connect(&ep).unwrap();
+    common::send(&c, &[b"x"]);
+    let address = lines.next().unwrap().unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(address, ipc_address());
 }
