@@ -302,3 +302,125 @@ pub(crate) fn unix_peer_address(s: &mio::net::UnixStream) -> String {
 pub(crate) fn unix_peer_address(_: &mio::net::UnixStream) -> String {
     "localhost".to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::Context;
+
+    fn key(conn: usize) -> Key {
+        Key { sid: 99, conn }
+    }
+
+    fn request(tag: &str) -> Vec<Vec<u8>> {
+        vec![Vec::new(), b"1.0".to_vec(), tag.as_bytes().to_vec()]
+    }
+
+    fn take(b: &Broker, sid: u64) -> Vec<Vec<u8>> {
+        match b.take(sid) {
+            Take::Request(m) => m,
+            Take::Fsm => panic!("EFSM"),
+            Take::Nothing => panic!("nothing"),
+        }
+    }
+
+    #[test]
+    fn rep_strips_the_delimiter_and_alternates() {
+        let ctx = Context::new().unwrap();
+        let s = ctx.socket(SocketType::Rep).unwrap();
+        let sid = s.shared.id;
+        let b = Broker::default();
+        assert!(b.submit(key(1), request("a")).is_none(), "no handler");
+        b.bind(&s.shared, SocketType::Rep, 0).unwrap();
+        assert!(b.serves(sid) && !b.serves(sid + 1));
+        assert!(matches!(b.take(sid), Take::Nothing));
+        assert!(b.submit(key(1), request("a")).is_some());
+        assert!(b.submit(key(2), request("b")).is_some());
+        assert_eq!(take(&b, sid), [b"1.0".to_vec(), b"a".to_vec()]);
+        // REP answers before it takes the next request.
+        assert!(matches!(b.take(sid), Take::Fsm));
+        let (k, frames) = b.reply(sid, &[b"1.0", b"1", b"200"]).unwrap();
+        assert_eq!(k, key(1));
+        assert_eq!(
+            frames,
+            [
+                b"".to_vec(),
+                b"1.0".to_vec(),
+                b"1".to_vec(),
+                b"200".to_vec()
+            ]
+        );
+        // Nothing to answer now: the send is the socket's own.
+        assert!(b.reply(sid, &[b"x"]).is_none());
+        assert_eq!(take(&b, sid)[1], b"b");
+        // Unbinding hands back what was not answered (received or not).
+        assert!(b.submit(key(3), request("c")).is_some());
+        let mut left = b.unbind(sid);
+        left.sort_by_key(|k| k.conn);
+        assert_eq!(left, [key(2), key(3)]);
+        assert!(!b.serves(sid));
+        assert!(b.submit(key(4), request("d")).is_none());
+    }
+
+    #[test]
+    fn router_routes_by_generated_ids() {
+        let ctx = Context::new().unwrap();
+        let s = ctx.socket(SocketType::Router).unwrap();
+        let sid = s.shared.id;
+        let b = Broker::default();
+        b.bind(&s.shared, SocketType::Router, 0xFFFF_FFFF).unwrap();
+        assert!(b.submit(key(1), request("a")).is_some());
+        assert!(b.submit(key(2), request("b")).is_some());
+        let a = take(&b, sid);
+        let c = take(&b, sid);
+        assert_eq!(a[0], [0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        assert_eq!(c[0], [0, 0, 0, 0, 0], "the counter wraps");
+        assert_eq!(a[1..], request("a")[..]);
+        // Answered in any order; an unknown id is the socket's own send.
+        let (k, frames) = b.reply(sid, &[&c[0], b"", b"reply"]).unwrap();
+        assert_eq!((k, frames), (key(2), vec![Vec::new(), b"reply".to_vec()]));
+        assert!(b.reply(sid, &[&c[0], b""]).is_none());
+        assert!(b.reply(sid, &[b"other", b""]).is_none());
+        assert_eq!(b.reply(sid, &[&a[0]]).unwrap(), (key(1), Vec::new()));
+    }
+
+    #[test]
+    fn one_handler_of_rep_or_router() {
+        let ctx = Context::new().unwrap();
+        let b = Broker::default();
+        let dealer = ctx.socket(SocketType::Dealer).unwrap();
+        assert!(matches!(
+            b.bind(&dealer.shared, SocketType::Dealer, 0),
+            Err(Error::IncompatibleProtocol)
+        ));
+        let rep = ctx.socket(SocketType::Rep).unwrap();
+        let router = ctx.socket(SocketType::Router).unwrap();
+        b.bind(&rep.shared, SocketType::Rep, 0).unwrap();
+        assert!(matches!(
+            b.bind(&router.shared, SocketType::Router, 0),
+            Err(Error::AddrInUse)
+        ));
+        // Another socket's unbind changes nothing.
+        assert!(b.unbind(router.shared.id).is_empty());
+        assert!(b.serves(rep.shared.id));
+    }
+
+    #[test]
+    fn the_queue_is_bounded() {
+        let ctx = Context::new().unwrap();
+        let s = ctx.socket(SocketType::Router).unwrap();
+        let b = Broker::default();
+        b.bind(&s.shared, SocketType::Router, 0).unwrap();
+        for i in 0..crate::ZAP_QUEUE_CAP {
+            assert!(b.submit(key(i), request("x")).is_some(), "{i}");
+        }
+        assert!(b.submit(key(usize::MAX), request("x")).is_none());
+        // Received but unanswered requests still count.
+        let r = take(&b, s.shared.id);
+        assert!(b.submit(key(usize::MAX), request("x")).is_none());
+        b.reply(s.shared.id, &[&r[0]]).unwrap();
+        assert!(b.submit(key(usize::MAX), request("x")).is_some());
+    }
+}
