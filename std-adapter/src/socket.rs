@@ -89,7 +89,8 @@ pub(crate) struct State {
     /// The I/O thread waits for the application to read: it holds input
     /// the core could not take yet, or closed peers keep unread messages.
     pub(crate) io_waiting: bool,
-    /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set.
+    /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set, and whether the
+    /// socket's connections may ask ZAP.
     pub(crate) credentials: crate::security::Credentials,
 }
 
