@@ -37,6 +37,8 @@
 mod common;
 #[path = "common/peer.rs"]
 mod peer;
+#[path = "common/pyzmq.rs"]
+mod pyzmq;
 
 use common::{QUIET, WAIT};
 use peer::{Ctx, Ev, Impl, Monitor, Peer, ipc_endpoint};
@@ -355,7 +357,7 @@ fn c_reconnect_backoff_with_nothing_listening() {
         ipc_endpoint("c-missing"),
     ];
     // Every run waits through the same back-off: run them side by side.
-    let python = pyzmq_python();
+    let python = pyzmq::python();
     let runs: Vec<_> = endpoints
         .iter()
         .map(|ep| {
@@ -428,9 +430,6 @@ fn c_reconnect_backoff_with_nothing_listening() {
     }
 }
 
-/// The pyzmq version whose wheels bundle libzmq 4.3.5.
-const PYZMQ: &str = "27.3.0";
-
 /// The reconnect scenario of [`refused`] with pyzmq, as a script printing
 /// one JSON object per event.
 const PY_REFUSED: &str = r#"
@@ -458,69 +457,6 @@ s.close()
 m.close()
 ctx.term()
 "#;
-
-/// A Python interpreter with pyzmq [`PYZMQ`], in a virtual environment
-/// under the target directory (made once, then reused).
-fn pyzmq_python() -> Result<std::path::PathBuf, String> {
-    use std::process::Command;
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join(format!("pyzmq-{PYZMQ}-venv"));
-    let python = venv.join("bin").join("python");
-    let works = |py: &std::path::Path| {
-        Command::new(py)
-            .args(["-c", "import zmq"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if works(&python) {
-        return Ok(python);
-    }
-    // Build it beside the final place, then move it there in one step so
-    // that a concurrent run never sees half an environment.
-    let tmp = root.join(format!("pyzmq-{PYZMQ}-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let out = Command::new("python3")
-        .arg("-m")
-        .arg("venv")
-        .arg(&tmp)
-        .output()
-        .map_err(|e| format!("python3 not available: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let out = Command::new(tmp.join("bin").join("pip"))
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--timeout",
-            "30",
-            &format!("pyzmq=={PYZMQ}"),
-        ])
-        .output()
-        .map_err(|e| format!("pip not available: {e}"))?;
-    if !out.status.success() {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(format!(
-            "pip install pyzmq=={PYZMQ} failed (no registry?): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    // Its interpreter finds the packages relative to its own place, so the
-    // moved environment works (its pip script would not, and is not used).
-    if std::fs::rename(&tmp, &venv).is_err() && !works(&python) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err("could not place the virtual environment".to_owned());
-    }
-    if works(&python) {
-        Ok(python)
-    } else {
-        Err("pyzmq does not import".to_owned())
-    }
-}
 
 /// Runs [`PY_REFUSED`] for `ep`.
 fn pyzmq_refused(python: &std::path::Path, ep: &str) -> Run {
