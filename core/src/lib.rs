@@ -57,6 +57,7 @@ pub mod socket;
 pub mod socket_type;
 pub mod time;
 pub mod wire;
+pub mod z85;
 
 pub use error::ProtocolError;
 pub use socket_type::SocketType;

@@ -52,6 +52,28 @@ pub enum MechanismConfig {
     /// [`Connection::poll_zap_request`](super::Connection::poll_zap_request).
     #[cfg(feature = "plain")]
     PlainServer,
+    /// CURVE client (RFC 25/26, `ZMQ_CURVE_SERVERKEY` set): our long-term
+    /// key pair and the server's long-term public key, raw 32-byte keys
+    /// (see [`MechanismConfig::curve_client_z85`] for the text form). A
+    /// CURVE connection needs random bytes: make it with
+    /// [`Connection::new_with_rng`](super::Connection::new_with_rng).
+    #[cfg(feature = "curve")]
+    CurveClient {
+        /// `ZMQ_CURVE_PUBLICKEY`: our long-term public key C.
+        public_key: [u8; 32],
+        /// `ZMQ_CURVE_SECRETKEY`: our long-term secret key c.
+        secret_key: [u8; 32],
+        /// `ZMQ_CURVE_SERVERKEY`: the server's long-term public key S.
+        server_key: [u8; 32],
+    },
+    /// CURVE server (`ZMQ_CURVE_SERVER`): our long-term secret key. Every
+    /// client's long-term public key is handed to a ZAP handler (see
+    /// [`Config::consults_zap`]).
+    #[cfg(feature = "curve")]
+    CurveServer {
+        /// `ZMQ_CURVE_SECRETKEY`: our long-term secret key s.
+        secret_key: [u8; 32],
+    },
 }
 
 impl MechanismConfig {
@@ -62,6 +84,8 @@ impl MechanismConfig {
             Self::Null => wire::Mechanism::Null,
             #[cfg(feature = "plain")]
             Self::PlainClient { .. } | Self::PlainServer => wire::Mechanism::Plain,
+            #[cfg(feature = "curve")]
+            Self::CurveClient { .. } | Self::CurveServer { .. } => wire::Mechanism::Curve,
         }
     }
 
@@ -75,7 +99,66 @@ impl MechanismConfig {
             Self::PlainClient { .. } => false,
             #[cfg(feature = "plain")]
             Self::PlainServer => true,
+            #[cfg(feature = "curve")]
+            Self::CurveClient { .. } => false,
+            #[cfg(feature = "curve")]
+            Self::CurveServer { .. } => true,
         }
+    }
+
+    /// A CURVE client: our key pair (public `public_key`, secret
+    /// `secret_key`) and the server's public key, all raw.
+    #[cfg(feature = "curve")]
+    #[must_use]
+    pub const fn curve_client(
+        public_key: [u8; 32],
+        secret_key: [u8; 32],
+        server_key: [u8; 32],
+    ) -> Self {
+        Self::CurveClient {
+            public_key,
+            secret_key,
+            server_key,
+        }
+    }
+
+    /// A CURVE client from Z85 keys (40 characters each), as libzmq's
+    /// `ZMQ_CURVE_PUBLICKEY` / `_SECRETKEY` / `_SERVERKEY` take them.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidKey`] if a key is not 40 valid Z85 characters.
+    #[cfg(feature = "curve")]
+    pub fn curve_client_z85(
+        public_key: &[u8],
+        secret_key: &[u8],
+        server_key: &[u8],
+    ) -> Result<Self, ConfigError> {
+        let key = |t: &[u8]| crate::z85::decode_key(t).map_err(|_| ConfigError::InvalidKey);
+        Ok(Self::curve_client(
+            key(public_key)?,
+            key(secret_key)?,
+            key(server_key)?,
+        ))
+    }
+
+    /// A CURVE server with this long-term secret key (raw).
+    #[cfg(feature = "curve")]
+    #[must_use]
+    pub const fn curve_server(secret_key: [u8; 32]) -> Self {
+        Self::CurveServer { secret_key }
+    }
+
+    /// A CURVE server from its Z85 secret key (40 characters).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidKey`] if the key is not 40 valid Z85 characters.
+    #[cfg(feature = "curve")]
+    pub fn curve_server_z85(secret_key: &[u8]) -> Result<Self, ConfigError> {
+        crate::z85::decode_key(secret_key)
+            .map(Self::curve_server)
+            .map_err(|_| ConfigError::InvalidKey)
     }
 
     /// A PLAIN client with these credentials.
@@ -140,6 +223,16 @@ pub struct Config {
     /// is not empty; a PLAIN server always does (libzmq
     /// `mechanism_base_t::zap_required`).
     pub zap_domain: heapless::Vec<u8, CREDENTIAL_CAP>,
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN` (off by default, as in libzmq). Off, a
+    /// CURVE server asks ZAP even without a domain and accepts every client
+    /// when no handler answers ([`Connection::handle_zap_unavailable`],
+    /// libzmq's "Stonehouse" pattern); on, it asks ZAP only when
+    /// [`Config::zap_domain`] is set and then fails without a handler
+    /// (`HANDSHAKE_FAILED_NO_DETAIL` `EFAULT`). A NULL connection with a
+    /// domain fails the same way without a handler when it is on.
+    ///
+    /// [`Connection::handle_zap_unavailable`]: super::Connection::handle_zap_unavailable
+    pub zap_enforce_domain: bool,
     /// `ZMQ_HANDSHAKE_IVL`: the handshake must complete within this time;
     /// zero disables the limit. Default 30 s.
     pub handshake_ivl: Duration,
@@ -169,6 +262,7 @@ impl Config {
             routing_id: heapless::Vec::new(),
             mechanism: MechanismConfig::Null,
             zap_domain: heapless::Vec::new(),
+            zap_enforce_domain: false,
             handshake_ivl: Duration::from_secs(30),
             heartbeat: Heartbeat::default(),
             max_msg_size: None,
@@ -206,7 +300,9 @@ impl Config {
 
     /// Whether connections with these options ask a ZAP handler to
     /// authenticate their peer: a PLAIN server always, NULL when
-    /// [`Config::zap_domain`] is set, a PLAIN client never.
+    /// [`Config::zap_domain`] is set, a CURVE server when the domain is set
+    /// or [`Config::zap_enforce_domain`] is off (libzmq
+    /// `curve_server.cpp`), a client never.
     #[must_use]
     pub fn consults_zap(&self) -> bool {
         match self.mechanism {
@@ -215,6 +311,12 @@ impl Config {
             MechanismConfig::PlainClient { .. } => false,
             #[cfg(feature = "plain")]
             MechanismConfig::PlainServer => true,
+            #[cfg(feature = "curve")]
+            MechanismConfig::CurveClient { .. } => false,
+            #[cfg(feature = "curve")]
+            MechanismConfig::CurveServer { .. } => {
+                !self.zap_enforce_domain || !self.zap_domain.is_empty()
+            }
         }
     }
 
@@ -265,6 +367,8 @@ pub enum ConfigError {
     CredentialTooLong,
     /// A ZAP domain above [`CREDENTIAL_CAP`] bytes.
     ZapDomainTooLong,
+    /// A CURVE key that is not 40 characters of Z85.
+    InvalidKey,
 }
 
 impl core::fmt::Display for ConfigError {
@@ -275,6 +379,7 @@ impl core::fmt::Display for ConfigError {
             Self::MetadataFull => "user metadata does not fit",
             Self::CredentialTooLong => "PLAIN username or password longer than 255 bytes",
             Self::ZapDomainTooLong => "ZAP domain longer than 255 bytes",
+            Self::InvalidKey => "CURVE key is not 40 characters of Z85",
         })
     }
 }

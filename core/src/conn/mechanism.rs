@@ -23,6 +23,10 @@ pub(super) const ERROR_PREFIX: &[u8] = b"\x05ERROR";
 /// said about the peer (`User-Id` and the reply's metadata). Not a ZMTP
 /// command: it never leaves the receive queue.
 pub(super) const ZAP_RECORD_PREFIX: &[u8] = b"\x03ZAP";
+/// A record that ends the metadata unit of a CURVE server when no ZAP
+/// handler was there to answer (no properties, not the peer's).
+#[cfg_attr(not(feature = "curve"), allow(dead_code))]
+pub(super) const NO_ZAP_RECORD: &[u8] = b"\x00";
 /// Body length of an ERROR carrying a ZAP status (`\x05ERROR\x03400`).
 pub(super) const ZAP_ERROR_LEN: usize = 10;
 /// The `User-Id` metadata property set from a ZAP reply (libzmq
@@ -68,6 +72,34 @@ pub(super) enum ServerStage {
     Refused,
 }
 
+/// CURVE client stages (libzmq `curve_client_t::state`).
+#[cfg(feature = "curve")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(super) enum CurveClientStage {
+    /// HELLO sent; waiting for WELCOME.
+    WaitWelcome,
+    /// INITIATE sent; waiting for READY.
+    WaitReady,
+}
+
+/// CURVE server stages (libzmq `curve_server_t` states).
+#[cfg(feature = "curve")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub(super) enum CurveServerStage {
+    /// Waiting for HELLO.
+    WaitHello,
+    /// WELCOME sent; waiting for INITIATE.
+    WaitInitiate,
+    /// INITIATE opened; the ZAP request is out.
+    WaitZap,
+    /// READY queued: nothing more is expected in the handshake.
+    Done,
+    /// The ZAP handler said 300.
+    Refused,
+}
+
 /// The mechanism state of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -85,6 +117,12 @@ pub(super) enum Mech {
     /// PLAIN server.
     #[cfg(feature = "plain")]
     PlainServer(ServerStage),
+    /// CURVE client (its keys live in the connection's CURVE state).
+    #[cfg(feature = "curve")]
+    CurveClient(CurveClientStage),
+    /// CURVE server.
+    #[cfg(feature = "curve")]
+    CurveServer(CurveServerStage),
 }
 
 /// What to do with the body of the command just judged.
@@ -132,7 +170,7 @@ impl Failure {
     }
 
     /// Close without a handshake event (only `DISCONNECTED`).
-    const fn silent(reason: DisconnectReason) -> Self {
+    pub(super) const fn silent(reason: DisconnectReason) -> Self {
         Self {
             reason,
             event: None,
@@ -170,6 +208,10 @@ impl Mech {
             MechanismConfig::PlainClient { .. } => Self::PlainClient(ClientStage::WaitWelcome),
             #[cfg(feature = "plain")]
             MechanismConfig::PlainServer => Self::PlainServer(ServerStage::WaitHello),
+            #[cfg(feature = "curve")]
+            MechanismConfig::CurveClient { .. } => Self::CurveClient(CurveClientStage::WaitWelcome),
+            #[cfg(feature = "curve")]
+            MechanismConfig::CurveServer { .. } => Self::CurveServer(CurveServerStage::WaitHello),
         }
     }
 
@@ -186,6 +228,10 @@ impl Mech {
             Self::PlainClient(_) => false,
             #[cfg(feature = "plain")]
             Self::PlainServer(stage) => matches!(stage, ServerStage::Refused),
+            #[cfg(feature = "curve")]
+            Self::CurveClient(_) => false,
+            #[cfg(feature = "curve")]
+            Self::CurveServer(stage) => matches!(stage, CurveServerStage::Refused),
         }
     }
 
@@ -232,6 +278,10 @@ impl Mech {
             Self::PlainServer(ServerStage::WaitZap) => {
                 Some((Self::PlainServer(ServerStage::WaitInitiate), 1))
             }
+            #[cfg(feature = "curve")]
+            Self::CurveServer(CurveServerStage::WaitZap) => {
+                Some((Self::CurveServer(CurveServerStage::Done), 0))
+            }
             _ => None,
         }
     }
@@ -247,6 +297,10 @@ impl Mech {
             Self::PlainServer(_) => Self::PlainServer(ServerStage::Refused),
             #[cfg(feature = "plain")]
             other @ Self::PlainClient(_) => other,
+            #[cfg(feature = "curve")]
+            Self::CurveServer(_) => Self::CurveServer(CurveServerStage::Refused),
+            #[cfg(feature = "curve")]
+            other @ Self::CurveClient(_) => other,
         }
     }
 
@@ -272,6 +326,12 @@ impl Mech {
             Self::PlainClient(stage) => plain_client_command(ours, stage, body),
             #[cfg(feature = "plain")]
             Self::PlainServer(stage) => plain_server_command(ours, stage, body),
+            // The connection runs CURVE's commands itself (they need its
+            // keys and buffers); nothing reaches this arm.
+            #[cfg(feature = "curve")]
+            Self::CurveClient(_) | Self::CurveServer(_) => {
+                Err(Failure::protocol(ProtocolError::ZmtpUnspecified))
+            }
         }
     }
 }
@@ -279,7 +339,7 @@ impl Mech {
 /// Reads metadata as libzmq `mechanism_t::parse_metadata` does: a malformed
 /// list or an incompatible Socket-Type is refused (`Err(true)` for the
 /// latter); a missing Socket-Type passes.
-fn peer_metadata(ours: SocketType, props: &[u8]) -> Result<Option<SocketType>, bool> {
+pub(super) fn peer_metadata(ours: SocketType, props: &[u8]) -> Result<Option<SocketType>, bool> {
     let props = Properties::parse(props).map_err(|_| false)?;
     match props.get_exact(wire::metadata::SOCKET_TYPE) {
         None => Ok(None),
@@ -292,7 +352,7 @@ fn peer_metadata(ours: SocketType, props: &[u8]) -> Result<Option<SocketType>, b
 /// malformed → `MALFORMED_COMMAND_ERROR`; a `300`/`400`/`500` reason →
 /// `HANDSHAKE_FAILED_AUTH` (`mechanism_base_t::handle_error_reason`); then
 /// the connection closes without reconnecting.
-fn error_command(data: &[u8]) -> Failure {
+pub(super) fn error_command(data: &[u8]) -> Failure {
     let mut r = wire::Reader::new(data);
     let reason = r.u8().and_then(|len| r.take(usize::from(len)));
     let Some(reason) = reason else {

@@ -117,6 +117,8 @@
 //! split around a half-received message that can then never complete.
 
 pub mod config;
+#[cfg(feature = "curve")]
+pub mod curve;
 mod mechanism;
 mod timer;
 pub mod zap;
@@ -125,12 +127,17 @@ pub use config::{CREDENTIAL_CAP, Config, ConfigError, Heartbeat, MechanismConfig
 pub use mechanism::{PeerMetadata, USER_ID};
 pub use zap::{ZapError, ZapReply, ZapRequest, ZapRequestFrames, ZapStatus};
 
+#[cfg(feature = "curve")]
+pub use curve::{CurveKeypair, public_key as curve_public_key};
+
 use crate::error::ProtocolError;
 use crate::monitor::errno;
 use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::time::{Duration, Instant};
 use crate::wire::{self, Flags};
+#[cfg(feature = "curve")]
+use mechanism::{CurveClientStage, CurveServerStage};
 use mechanism::{Keep, Mech};
 use timer::{Timer, TimerTable};
 
@@ -149,6 +156,11 @@ pub const REC_METADATA: u8 = 0x40;
 /// Record flag (transmit side): raw bytes sent without a frame header (the
 /// greeting).
 const REC_RAW: u8 = 0x80;
+/// Record flag (transmit side): a CURVE MESSAGE command carrying a frame
+/// whose own flags ([`REC_MORE`], [`REC_COMMAND`]) are kept beside this one
+/// for the `ZMQ_SNDHWM` count; on the wire it is a command.
+#[cfg(feature = "curve")]
+const REC_SEALED: u8 = 0x08;
 
 /// Bytes of a post-handshake command kept for inspection: enough for the name
 /// and a PING's TTL and 16-byte context.
@@ -267,6 +279,9 @@ pub enum SendError {
     TooLarge,
     /// More than [`MAX_PARTS`] frames.
     TooManyParts,
+    /// A CURVE connection needs random bytes: it must be made with
+    /// `Connection::new_with_rng` (feature `curve`).
+    NoEntropy,
 }
 
 impl core::fmt::Display for SendError {
@@ -276,6 +291,7 @@ impl core::fmt::Display for SendError {
             Self::Full => "send queue full",
             Self::TooLarge => "message larger than the transmit buffer",
             Self::TooManyParts => "too many message parts",
+            Self::NoEntropy => "a CURVE connection needs a random number generator",
         })
     }
 }
@@ -388,6 +404,15 @@ pub struct Connection<'a> {
 
     timers: TimerTable,
     events: heapless::Deque<ConnEvent, 4>,
+    /// A missing ZAP handler fails the handshake (`ZMQ_ZAP_ENFORCE_DOMAIN`
+    /// with a domain set).
+    zap_strict: bool,
+    /// This connection asks ZAP ([`Config::consults_zap`]).
+    #[cfg(feature = "curve")]
+    consults_zap: bool,
+    /// CURVE keys, nonces and our metadata (inactive for other mechanisms).
+    #[cfg(feature = "curve")]
+    curve: curve::CurveState,
 }
 
 impl<'a> Connection<'a> {
@@ -402,12 +427,52 @@ impl<'a> Connection<'a> {
     /// # Errors
     ///
     /// [`SendError::TooLarge`] if `tx_buf` cannot hold our greeting and
-    /// handshake commands (and, when we consult ZAP, an ERROR command).
+    /// handshake commands (and, when we consult ZAP, an ERROR command);
+    /// [`SendError::NoEntropy`] for a CURVE mechanism, which needs
+    /// [`Connection::new_with_rng`].
     pub fn new(
         now: Instant,
         config: &Config,
         rx_buf: &'a mut [u8],
         tx_buf: &'a mut [u8],
+    ) -> Result<Self, SendError> {
+        #[cfg(feature = "curve")]
+        if config.mechanism.wire() == wire::Mechanism::Curve {
+            return Err(SendError::NoEntropy);
+        }
+        Self::new_inner(now, config, rx_buf, tx_buf, |_| {})
+    }
+
+    /// As [`Connection::new`], for any mechanism including CURVE: a CURVE
+    /// connection draws from `rng`, before this returns, every random byte
+    /// it will need (its transient key pair, a server's cookie key and
+    /// nonces, see [`curve`] for what a board must supply). Other
+    /// mechanisms do not touch `rng`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::TooLarge`] as [`Connection::new`] (a CURVE client's
+    /// transmit buffer must hold its HELLO and INITIATE, a server's its
+    /// WELCOME and READY).
+    #[cfg(feature = "curve")]
+    pub fn new_with_rng(
+        now: Instant,
+        config: &Config,
+        rx_buf: &'a mut [u8],
+        tx_buf: &'a mut [u8],
+        rng: &mut dyn rand_core::CryptoRngCore,
+    ) -> Result<Self, SendError> {
+        Self::new_inner(now, config, rx_buf, tx_buf, |conn| {
+            conn.curve = curve::CurveState::new(&config.mechanism, rng);
+        })
+    }
+
+    fn new_inner(
+        now: Instant,
+        config: &Config,
+        rx_buf: &'a mut [u8],
+        tx_buf: &'a mut [u8],
+        seed: impl FnOnce(&mut Self),
     ) -> Result<Self, SendError> {
         let mechanism = config.mechanism.wire();
         let consults_zap = config.consults_zap();
@@ -446,7 +511,13 @@ impl<'a> Connection<'a> {
             pong_pending: None,
             timers: TimerTable::default(),
             events: heapless::Deque::new(),
+            zap_strict: config.zap_enforce_domain && !config.zap_domain.is_empty(),
+            #[cfg(feature = "curve")]
+            consults_zap,
+            #[cfg(feature = "curve")]
+            curve: curve::CurveState::inactive(),
         };
+        seed(&mut conn);
         let mut greeting = [0u8; wire::greeting::GREETING_LEN];
         // libzmq `zmtp_engine.cpp` plug_internal: the padding carries
         // `routing_id_size + 1` whatever the socket type. The as-server
@@ -514,6 +585,45 @@ impl<'a> Connection<'a> {
                 // WELCOME waits for the ZAP reply, READY for INITIATE.
                 self.tx_held = 2;
             }
+            #[cfg(feature = "curve")]
+            MechanismConfig::CurveClient { .. } | MechanismConfig::CurveServer { .. } => {
+                // INITIATE / READY carry our metadata in a box that can only
+                // be sealed once the peer's first command is in: keep it.
+                let mut props = [0u8; PROPS_CAP];
+                let len = basic_properties(config, &mut props)?;
+                let basic = props.get(..len).ok_or(SendError::TooLarge)?;
+                self.curve.metadata.clear();
+                self.curve
+                    .metadata
+                    .extend_from_slice(basic)
+                    .and_then(|()| {
+                        self.curve
+                            .metadata
+                            .extend_from_slice(config.metadata_bytes())
+                    })
+                    .map_err(|_| SendError::TooLarge)?;
+                if self.curve.is_server() {
+                    if !self
+                        .tx
+                        .fits(&[wire::curve::WELCOME_LEN, self.curve.ready_len()])
+                    {
+                        return Err(SendError::TooLarge);
+                    }
+                } else {
+                    let Some(hello) = self.curve.hello() else {
+                        // libzmq: a HELLO that cannot be sealed (a server key
+                        // of small order) fails with ZMTP_CRYPTOGRAPHIC.
+                        self.fail_protocol(ProtocolError::ZmtpCryptographic);
+                        return Ok(());
+                    };
+                    self.tx
+                        .push(REC_COMMAND, &hello)
+                        .map_err(|_| SendError::TooLarge)?;
+                    if !self.tx.fits(&[self.curve.initiate_len()]) {
+                        return Err(SendError::TooLarge);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -523,17 +633,8 @@ impl<'a> Connection<'a> {
     /// `add_basic_properties`): Socket-Type, Identity for REQ/DEALER/ROUTER,
     /// then the user properties.
     fn queue_properties(&mut self, config: &Config, prefix: &[u8]) -> Result<(), SendError> {
-        let mut props = [0u8; 2 * 16 + 255 + 8];
-        let len = {
-            let mut w = wire::PropertiesWriter::new(&mut props);
-            w.add(b"Socket-Type", config.socket_type.as_str().as_bytes())
-                .map_err(|_| SendError::TooLarge)?;
-            if config.socket_type.sends_identity() {
-                w.add(b"Identity", &config.routing_id)
-                    .map_err(|_| SendError::TooLarge)?;
-            }
-            w.len()
-        };
+        let mut props = [0u8; PROPS_CAP];
+        let len = basic_properties(config, &mut props)?;
         let basic = props.get(..len).ok_or(SendError::TooLarge)?;
         self.tx
             .push_parts(REC_COMMAND, &[prefix, basic, config.metadata_bytes()])
@@ -730,8 +831,8 @@ impl<'a> Connection<'a> {
             let header_len = if flags & REC_RAW != 0 {
                 0
             } else {
-                let f = Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0);
-                wire::frame::emit_header(f, body.len() as u64, &mut header).unwrap_or(0)
+                wire::frame::emit_header(wire_flags(flags), body.len() as u64, &mut header)
+                    .unwrap_or(0)
             };
             let total = header_len.saturating_add(body.len());
             let budget = usize::try_from(self.tx_allowed.saturating_sub(self.tx_total))
@@ -853,7 +954,8 @@ impl<'a> Connection<'a> {
             let more = i.saturating_add(1) < count;
             let flags = if more { REC_MORE } else { 0 };
             // `check_send` proved that every frame fits.
-            self.tx.push(flags, part).map_err(|_| SendError::Full)?;
+            self.push_frame(flags, &[part])
+                .map_err(|_| SendError::Full)?;
         }
         self.tx_msgs = self.tx_msgs.saturating_add(1);
         Ok(())
@@ -865,9 +967,10 @@ impl<'a> Connection<'a> {
         }
         let mut buf = [0usize; MAX_PARTS];
         let mut n = 0usize;
+        let overhead = self.frame_overhead();
         for len in lens {
             let slot = buf.get_mut(n).ok_or(SendError::TooManyParts)?;
-            *slot = len;
+            *slot = len.saturating_add(overhead);
             n = n.saturating_add(1);
         }
         let lens = buf.get(..n.max(1)).unwrap_or_default();
@@ -902,17 +1005,21 @@ impl<'a> Connection<'a> {
         }
         let result = if self.uses_subscription_messages() {
             let prefix: &[u8] = if subscribe { b"\x01" } else { b"\x00" };
-            self.tx.push_parts(0, &[prefix, topic])
+            self.push_frame(0, &[prefix, topic])
         } else {
             let name: &[u8] = if subscribe {
                 b"\x09SUBSCRIBE"
             } else {
                 b"\x06CANCEL"
             };
-            self.tx.push_parts(REC_COMMAND, &[name, topic])
+            self.push_frame(REC_COMMAND, &[name, topic])
         };
         result.map_err(|_| {
-            if topic.len().saturating_add(10) > self.tx.max_body_len() {
+            let len = topic
+                .len()
+                .saturating_add(10)
+                .saturating_add(self.frame_overhead());
+            if len > self.tx.max_body_len() {
                 SendError::TooLarge
             } else {
                 SendError::Full
@@ -1001,16 +1108,18 @@ impl<'a> Connection<'a> {
             return None;
         }
         let mut zap = None;
+        let mut peer = None;
         for (flags, body) in &self.rx {
             if flags & REC_METADATA == 0 {
                 return None;
             }
-            let props = mechanism::record_properties(body)?;
-            if flags & REC_MORE == 0 {
-                return Some(PeerMetadata { peer: props, zap });
-            }
             if body.starts_with(mechanism::ZAP_RECORD_PREFIX) {
-                zap = Some(props);
+                zap = Some(mechanism::record_properties(body)?);
+            } else if body != mechanism::NO_ZAP_RECORD {
+                peer = Some(mechanism::record_properties(body)?);
+            }
+            if flags & REC_MORE == 0 {
+                return peer.map(|peer| PeerMetadata { peer, zap });
             }
         }
         None
@@ -1064,6 +1173,13 @@ impl<'a> Connection<'a> {
             let hello = wire::plain::HelloRepr::parse(hello).ok()?;
             credentials = [hello.username, hello.password];
             credential_count = 2;
+        }
+        #[cfg(feature = "curve")]
+        if let Mech::CurveServer(_) = self.mech {
+            // The client's long-term public key (libzmq `curve_server.cpp`
+            // send_zap_request).
+            credentials = [self.curve.client_key(), &[]];
+            credential_count = 1;
         }
         Some(ZapRequest {
             domain: &config.zap_domain,
@@ -1162,14 +1278,27 @@ impl<'a> Connection<'a> {
         self.last_now = now;
         self.zap = ZapState::Idle;
         match self.mech {
-            Mech::Null { ready_received, .. } => {
+            Mech::Null { ready_received, .. } if !self.zap_strict => {
                 self.mech = Mech::Null {
                     ready_received,
                     zap: mechanism::NullZap::Clear,
                 };
                 self.tx_held = self.tx_held.saturating_sub(1);
             }
-            #[cfg(feature = "plain")]
+            // libzmq's "Stonehouse": without a handler (and without
+            // ZMQ_ZAP_ENFORCE_DOMAIN) a CURVE server accepts the client.
+            #[cfg(feature = "curve")]
+            Mech::CurveServer(_) if !self.zap_strict => {
+                if self
+                    .rx
+                    .push(REC_METADATA, mechanism::NO_ZAP_RECORD)
+                    .is_err()
+                {
+                    self.fail(DisconnectReason::MessageTooLarge, None);
+                    return Ok(());
+                }
+                self.curve_send_ready(now);
+            }
             _ => self.fail(
                 DisconnectReason::ZapUnavailable,
                 Some(ConnEvent::HandshakeFailedNoDetail {
@@ -1191,12 +1320,22 @@ impl<'a> Connection<'a> {
                     // The HELLO has served its purpose.
                     self.rx.pop();
                 }
-                if !self.push_zap_record(user_id, props) {
+                // A CURVE server's ZAP record follows the INITIATE's and
+                // ends the metadata unit; otherwise it comes first.
+                #[cfg(feature = "curve")]
+                let last = matches!(self.mech, Mech::CurveServer(_));
+                #[cfg(not(feature = "curve"))]
+                let last = false;
+                if !self.push_zap_record(user_id, props, last) {
                     self.fail(DisconnectReason::MessageTooLarge, None);
                     return;
                 }
                 self.mech = next;
                 self.tx_held = self.tx_held.saturating_sub(release);
+                #[cfg(feature = "curve")]
+                if last {
+                    self.curve_send_ready(self.last_now);
+                }
             }
             ZapStatus::TemporaryFailure => {
                 if self.mech.holds_credentials() {
@@ -1221,7 +1360,7 @@ impl<'a> Connection<'a> {
     /// Queues what a ZAP handler said about the peer as the first metadata
     /// record: `\x03ZAP`, `User-Id`, then the reply's properties. Returns
     /// `false` if it does not fit the receive queue.
-    fn push_zap_record(&mut self, user_id: &[u8], props: wire::Properties<'_>) -> bool {
+    fn push_zap_record(&mut self, user_id: &[u8], props: wire::Properties<'_>, last: bool) -> bool {
         let Some(value_len) = u32::try_from(user_id.len())
             .ok()
             .filter(|&l| l <= wire::metadata::MAX_VALUE_LEN)
@@ -1231,7 +1370,11 @@ impl<'a> Connection<'a> {
         let name_len = [u8::try_from(USER_ID.len()).unwrap_or(u8::MAX)];
         self.rx
             .push_parts(
-                REC_METADATA | REC_MORE,
+                if last {
+                    REC_METADATA
+                } else {
+                    REC_METADATA | REC_MORE
+                },
                 &[
                     mechanism::ZAP_RECORD_PREFIX,
                     &name_len,
@@ -1435,6 +1578,11 @@ impl<'a> Connection<'a> {
     }
 
     fn size_complete(&mut self, now: Instant, flags: Flags, size: u64, ahead: &[u8]) {
+        #[cfg(feature = "curve")]
+        if self.sealing() {
+            self.sealed_size(now, size, ahead);
+            return;
+        }
         if self.max_msg_size.is_some_and(|max| size > max) {
             self.fail(DisconnectReason::MessageTooLarge, None);
             return;
@@ -1459,6 +1607,84 @@ impl<'a> Connection<'a> {
         self.place_body(now, flags, size, ahead);
     }
 
+    /// The size of a frame after a CURVE handshake is known: it is read
+    /// whole into the receive queue and opened there (see [`curve`]).
+    #[cfg(feature = "curve")]
+    fn sealed_size(&mut self, now: Instant, size: u64, ahead: &[u8]) {
+        let overhead = wire::curve::MESSAGE_OVERHEAD as u64;
+        let plain = size.saturating_sub(overhead);
+        if self.max_msg_size.is_some_and(|max| plain > max) {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return;
+        }
+        let size = match usize::try_from(size) {
+            Ok(size) if size <= self.rx.max_body_len() => size,
+            _ => {
+                self.fail(DisconnectReason::MessageTooLarge, None);
+                return;
+            }
+        };
+        let flags = Flags::new(false, false);
+        self.rx_state = Rx::Header { flags, size };
+        self.place_body(now, flags, size, ahead);
+    }
+
+    /// A whole frame received after a CURVE handshake is in the receive
+    /// queue's reservation: open it and file what it carries.
+    #[cfg(feature = "curve")]
+    fn sealed_frame(&mut self, now: Instant) {
+        use wire::curve::{MESSAGE_FLAG_COMMAND, MESSAGE_FLAG_MORE};
+        let opened = match self.rx.reserved_mut() {
+            Some(body) => self.curve.open_message(body),
+            None => Err(ProtocolError::ZmtpUnspecified),
+        };
+        let (inner, len) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                self.rx.abort();
+                self.fail_protocol(e);
+                return;
+            }
+        };
+        self.frame_received();
+        if inner & MESSAGE_FLAG_COMMAND != 0 {
+            let body = self
+                .rx
+                .reserved()
+                .and_then(|(_, b)| b.get(..len))
+                .unwrap_or_default();
+            match command_name(body) {
+                Some(b"SUBSCRIBE") | Some(b"CANCEL") => {
+                    if self.rx.shrink_reserved(REC_COMMAND, len) && self.rx.commit() {
+                        self.rx_at_msg_start = true;
+                        self.rx_units = self.rx_units.saturating_add(1);
+                    }
+                }
+                Some(b"PING") => {
+                    let kept = len.min(CMD_SCRATCH);
+                    if let (Some(dst), Some(src)) = (self.scratch.get_mut(..kept), body.get(..kept))
+                    {
+                        dst.copy_from_slice(src);
+                    }
+                    self.rx.abort();
+                    self.handle_ping(now, kept);
+                }
+                _ => self.rx.abort(),
+            }
+            return;
+        }
+        let more = inner & MESSAGE_FLAG_MORE != 0;
+        let flags = if more { REC_MORE } else { 0 };
+        if self.rx.shrink_reserved(flags, len) && self.rx.commit() {
+            if more {
+                self.rx_at_msg_start = false;
+            } else {
+                self.rx_at_msg_start = true;
+                self.rx_units = self.rx_units.saturating_add(1);
+            }
+        }
+    }
+
     /// Tries to reserve room for a frame body; on success the decoder moves
     /// on to stream the body. `ahead` is the input from the body on (possibly
     /// empty), used to size a multi-frame message before it starts.
@@ -1472,6 +1698,11 @@ impl<'a> Connection<'a> {
     /// queue is empty, where any message up to the queue's capacity fits.
     fn place_body(&mut self, now: Instant, flags: Flags, size: usize, ahead: &[u8]) -> bool {
         let handshaking = self.phase == Phase::Handshake;
+        // The MORE flag of a CURVE frame is inside its box: a new message
+        // starts only in an empty queue (see [`curve`]).
+        if !handshaking && self.sealing() && self.rx_at_msg_start && !self.rx.is_empty() {
+            return false;
+        }
         let queued = self.rx_units.saturating_sub(usize::from(self.rx_meta));
         if !handshaking
             && self.rx_at_msg_start
@@ -1570,6 +1801,11 @@ impl<'a> Connection<'a> {
         self.rx_state = Rx::Flags;
         if self.phase == Phase::Handshake {
             self.handshake_frame(now);
+            return;
+        }
+        #[cfg(feature = "curve")]
+        if self.sealing() {
+            self.sealed_frame(now);
             return;
         }
         self.frame_received();
@@ -1693,20 +1929,85 @@ impl<'a> Connection<'a> {
             self.pong_pending = None;
             return;
         }
-        if let Some(ctx) = &self.pong_pending
-            && self.tx.push_parts(REC_COMMAND, &[b"\x04PONG", ctx]).is_ok()
+        if let Some(ctx) = self.pong_pending.take()
+            && self.push_frame(REC_COMMAND, &[b"\x04PONG", &ctx]).is_err()
         {
-            self.pong_pending = None;
+            self.pong_pending = Some(ctx);
         }
         if self.ping_pending {
             let ttl = self.heartbeat.ttl_deciseconds().to_be_bytes();
-            if self
-                .tx
-                .push_parts(REC_COMMAND, &[b"\x04PING", &ttl])
-                .is_ok()
-            {
+            if self.push_frame(REC_COMMAND, &[b"\x04PING", &ttl]).is_ok() {
                 self.ping_pending = false;
             }
+        }
+    }
+
+    /// Whether frames go out sealed in CURVE MESSAGE commands.
+    fn sealing(&self) -> bool {
+        #[cfg(feature = "curve")]
+        {
+            self.phase == Phase::Ready && self.curve.is_active()
+        }
+        #[cfg(not(feature = "curve"))]
+        {
+            false
+        }
+    }
+
+    /// Bytes the mechanism adds to every frame we send (a CURVE MESSAGE's
+    /// name, nonce, MAC and flags).
+    fn frame_overhead(&self) -> usize {
+        if self.sealing() {
+            wire_curve_overhead()
+        } else {
+            0
+        }
+    }
+
+    /// Queues one frame: as is, or sealed in a CURVE MESSAGE once a CURVE
+    /// handshake is done.
+    fn push_frame(&mut self, flags: u8, parts: &[&[u8]]) -> Result<(), crate::queue::Full> {
+        #[cfg(feature = "curve")]
+        if self.sealing() {
+            return self.push_sealed(flags, parts);
+        }
+        self.tx.push_parts(flags, parts)
+    }
+
+    /// Queues a frame as a CURVE MESSAGE, sealed in place in the transmit
+    /// queue.
+    #[cfg(feature = "curve")]
+    fn push_sealed(&mut self, flags: u8, parts: &[&[u8]]) -> Result<(), crate::queue::Full> {
+        use crate::queue::Full;
+        use wire::curve::{MESSAGE_FLAG_COMMAND, MESSAGE_FLAG_MORE, MESSAGE_OVERHEAD};
+        let len = parts
+            .iter()
+            .try_fold(MESSAGE_OVERHEAD, |acc, p| acc.checked_add(p.len()))
+            .ok_or(Full)?;
+        self.tx.begin(flags | REC_SEALED, len)?;
+        let mut inner = 0u8;
+        if flags & REC_MORE != 0 {
+            inner |= MESSAGE_FLAG_MORE;
+        }
+        if flags & REC_COMMAND != 0 {
+            inner |= MESSAGE_FLAG_COMMAND;
+        }
+        // Name, nonce and MAC are written by `seal_message`.
+        self.tx.write(&[0u8; MESSAGE_OVERHEAD - 1]);
+        self.tx.write(&[inner]);
+        for part in parts {
+            self.tx.write(part);
+        }
+        let sealed = self
+            .tx
+            .reserved_mut()
+            .and_then(|body| self.curve.seal_message(body))
+            .is_some();
+        if sealed && self.tx.commit() {
+            Ok(())
+        } else {
+            self.tx.abort();
+            Err(Full)
         }
     }
 
@@ -1716,6 +2017,18 @@ impl<'a> Connection<'a> {
 
     /// A whole handshake frame is in the receive queue's reservation.
     fn handshake_frame(&mut self, now: Instant) {
+        #[cfg(feature = "curve")]
+        match self.mech {
+            Mech::CurveClient(stage) => {
+                self.curve_client_command(now, stage);
+                return;
+            }
+            Mech::CurveServer(stage) => {
+                self.curve_server_command(now, stage);
+                return;
+            }
+            _ => {}
+        }
         let Some((_, body)) = self.rx.reserved() else {
             return;
         };
@@ -1759,6 +2072,262 @@ impl<'a> Connection<'a> {
                 }
                 self.fail(f.reason, f.event);
             }
+        }
+    }
+
+    /// A CURVE client's handshake command (libzmq `curve_client.cpp`
+    /// process_handshake_command) is in the receive queue's reservation.
+    #[cfg(feature = "curve")]
+    fn curve_client_command(&mut self, now: Instant, stage: CurveClientStage) {
+        use wire::curve::{READY_PREFIX, WELCOME_PREFIX};
+        let Some((_, body)) = self.rx.reserved() else {
+            return;
+        };
+        if body.starts_with(WELCOME_PREFIX) {
+            // libzmq would open a second WELCOME again; here it is out of
+            // place.
+            let opened = if stage == CurveClientStage::WaitWelcome {
+                self.curve.open_welcome(body)
+            } else {
+                Err(ProtocolError::ZmtpUnexpectedCommand)
+            };
+            self.rx.abort();
+            match opened {
+                Ok((server_transient, cookie)) => {
+                    if self.queue_initiate(&server_transient, &cookie) {
+                        self.mech = Mech::CurveClient(CurveClientStage::WaitReady);
+                    }
+                }
+                Err(e) => self.fail_protocol(e),
+            }
+            return;
+        }
+        if body.starts_with(READY_PREFIX) {
+            // Before WELCOME there is no key to open it with: libzmq fails
+            // with ZMTP_CRYPTOGRAPHIC too.
+            let opened = match self.rx.reserved_mut() {
+                Some(body) => self.curve.open_ready(body),
+                None => Err(ProtocolError::ZmtpUnspecified),
+            };
+            let meta_len = match opened {
+                Ok(len) => len,
+                Err(e) => {
+                    self.rx.abort();
+                    self.fail_protocol(e);
+                    return;
+                }
+            };
+            let end = READY_PREFIX.len().saturating_add(meta_len);
+            let props = self
+                .rx
+                .reserved()
+                .and_then(|(_, b)| b.get(READY_PREFIX.len()..end))
+                .unwrap_or_default();
+            match mechanism::peer_metadata(self.socket_type, props) {
+                Ok(peer) if self.rx.shrink_reserved(REC_METADATA, end) && self.rx.commit() => {
+                    self.peer_socket_type = peer;
+                    self.curve_done(now);
+                }
+                _ => {
+                    self.rx.abort();
+                    self.fail_protocol(ProtocolError::ZmtpInvalidMetadata);
+                }
+            }
+            return;
+        }
+        if let Some(data) = body.strip_prefix(mechanism::ERROR_PREFIX) {
+            let f = mechanism::error_command(data);
+            self.rx.abort();
+            self.fail(f.reason, f.event);
+            return;
+        }
+        self.rx.abort();
+        self.fail_protocol(ProtocolError::ZmtpUnexpectedCommand);
+    }
+
+    /// Seals and queues our INITIATE. Returns `false` (the connection has
+    /// failed) if it cannot.
+    #[cfg(feature = "curve")]
+    fn queue_initiate(
+        &mut self,
+        server_transient: &[u8; 32],
+        cookie: &[u8; wire::curve::COOKIE_LEN],
+    ) -> bool {
+        let len = self.curve.initiate_len();
+        if !self.reserve_zeroed(len) {
+            return false;
+        }
+        let sealed = self
+            .tx
+            .reserved_mut()
+            .and_then(|body| self.curve.write_initiate(body, server_transient, cookie))
+            .is_some();
+        if sealed && self.tx.commit() {
+            return true;
+        }
+        self.tx.abort();
+        self.fail_protocol(ProtocolError::ZmtpCryptographic);
+        false
+    }
+
+    /// Reserves a zero-filled handshake command of `len` bytes in the
+    /// transmit queue. On failure the connection fails.
+    #[cfg(feature = "curve")]
+    fn reserve_zeroed(&mut self, len: usize) -> bool {
+        if self.tx.begin(REC_COMMAND, len).is_err() {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return false;
+        }
+        while self.tx.reserved_remaining() > 0 {
+            if self.tx.write(&[0u8; 64]) == 0 {
+                break;
+            }
+        }
+        true
+    }
+
+    /// A CURVE server's handshake command (libzmq `curve_server.cpp`
+    /// process_handshake_command) is in the receive queue's reservation.
+    #[cfg(feature = "curve")]
+    fn curve_server_command(&mut self, now: Instant, stage: CurveServerStage) {
+        use wire::curve::{HELLO_LEN, HELLO_PREFIX, INITIATE_MIN_LEN, INITIATE_PREFIX};
+        let Some((_, body)) = self.rx.reserved() else {
+            return;
+        };
+        // mechanism_base_t::check_basic_command_structure.
+        let name_len = body.first().map_or(0, |&b| usize::from(b));
+        let malformed = body.len() <= 1 || body.len() <= name_len;
+        match stage {
+            CurveServerStage::WaitHello => {
+                let checked = if malformed {
+                    Err(ProtocolError::ZmtpMalformedCommandUnspecified)
+                } else if !body.starts_with(HELLO_PREFIX) {
+                    Err(ProtocolError::ZmtpUnexpectedCommand)
+                } else if body.len() != HELLO_LEN {
+                    Err(ProtocolError::ZmtpMalformedCommandHello)
+                } else {
+                    self.curve.open_hello(body)
+                };
+                self.rx.abort();
+                if let Err(e) = checked {
+                    self.fail_protocol(e);
+                    return;
+                }
+                let Some(welcome) = self.curve.welcome() else {
+                    self.fail_protocol(ProtocolError::ZmtpCryptographic);
+                    return;
+                };
+                if self.tx.push(REC_COMMAND, &welcome).is_err() {
+                    self.fail(DisconnectReason::MessageTooLarge, None);
+                    return;
+                }
+                self.mech = Mech::CurveServer(CurveServerStage::WaitInitiate);
+            }
+            CurveServerStage::WaitInitiate => {
+                let checked = if malformed {
+                    Err(ProtocolError::ZmtpMalformedCommandUnspecified)
+                } else if !body.starts_with(INITIATE_PREFIX) {
+                    Err(ProtocolError::ZmtpUnexpectedCommand)
+                } else if body.len() < INITIATE_MIN_LEN {
+                    Err(ProtocolError::ZmtpMalformedCommandInitiate)
+                } else {
+                    match self.rx.reserved_mut() {
+                        Some(body) => self.curve.open_initiate(body),
+                        None => Err(ProtocolError::ZmtpUnspecified),
+                    }
+                };
+                let meta_len = match checked {
+                    Ok(len) => len,
+                    Err(e) => {
+                        self.rx.abort();
+                        self.fail_protocol(e);
+                        return;
+                    }
+                };
+                let end = INITIATE_PREFIX.len().saturating_add(meta_len);
+                let props = self
+                    .rx
+                    .reserved()
+                    .and_then(|(_, b)| b.get(INITIATE_PREFIX.len()..end))
+                    .unwrap_or_default();
+                // libzmq: bad INITIATE metadata closes with no handshake
+                // event.
+                let peer = match mechanism::peer_metadata(self.socket_type, props) {
+                    Ok(peer) => peer,
+                    Err(incompatible) => {
+                        self.rx.abort();
+                        self.fail(
+                            if incompatible {
+                                DisconnectReason::IncompatibleSocketType
+                            } else {
+                                DisconnectReason::InvalidMetadata
+                            },
+                            None,
+                        );
+                        return;
+                    }
+                };
+                self.peer_socket_type = peer;
+                // With ZAP, the handler's record ends the metadata unit.
+                let flags = if self.consults_zap {
+                    REC_METADATA | REC_MORE
+                } else {
+                    REC_METADATA
+                };
+                if !(self.rx.shrink_reserved(flags, end) && self.rx.commit()) {
+                    self.rx.abort();
+                    self.fail(DisconnectReason::MessageTooLarge, None);
+                    return;
+                }
+                if self.consults_zap {
+                    self.mech = Mech::CurveServer(CurveServerStage::WaitZap);
+                    self.zap = ZapState::Requested;
+                } else {
+                    // No ZAP: libzmq's "Stonehouse" (any client with the
+                    // server's key is accepted).
+                    self.curve_send_ready(now);
+                }
+            }
+            // Waiting for ZAP, after a 300 or done: out of place.
+            CurveServerStage::WaitZap | CurveServerStage::Refused | CurveServerStage::Done => {
+                self.rx.abort();
+                self.fail_protocol(ProtocolError::ZmtpUnspecified);
+            }
+        }
+    }
+
+    /// A CURVE server accepted the client: seals and queues READY; the
+    /// handshake completes once it is out.
+    #[cfg(feature = "curve")]
+    fn curve_send_ready(&mut self, now: Instant) {
+        let len = self.curve.ready_len();
+        if !self.reserve_zeroed(len) {
+            return;
+        }
+        let sealed = self
+            .tx
+            .reserved_mut()
+            .and_then(|body| self.curve.write_ready(body))
+            .is_some();
+        if !(sealed && self.tx.commit()) {
+            self.tx.abort();
+            self.fail_protocol(ProtocolError::ZmtpCryptographic);
+            return;
+        }
+        self.mech = Mech::CurveServer(CurveServerStage::Done);
+        self.curve_done(now);
+    }
+
+    /// The CURVE handshake is complete on our side: the metadata unit is
+    /// queued; the connection is ready once our last command is out.
+    #[cfg(feature = "curve")]
+    fn curve_done(&mut self, now: Instant) {
+        self.rx_units = self.rx_units.saturating_add(1);
+        self.rx_meta = true;
+        if self.tx.is_empty() {
+            self.mechanism_ready(now);
+        } else {
+            self.done_pending = true;
         }
     }
 
@@ -1860,6 +2429,44 @@ impl<'a> Connection<'a> {
         // (handshake outcome, failure detail, disconnect).
         let _ = self.events.push_back(e);
     }
+}
+
+/// What a CURVE MESSAGE adds to a frame (0 without the `curve` feature).
+const fn wire_curve_overhead() -> usize {
+    #[cfg(feature = "curve")]
+    {
+        wire::curve::MESSAGE_OVERHEAD
+    }
+    #[cfg(not(feature = "curve"))]
+    {
+        0
+    }
+}
+
+/// The frame flags of a transmit record.
+fn wire_flags(flags: u8) -> Flags {
+    #[cfg(feature = "curve")]
+    if flags & REC_SEALED != 0 {
+        return Flags::new(false, true);
+    }
+    Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0)
+}
+
+/// Room for the basic properties: Socket-Type and a 255-byte Identity.
+const PROPS_CAP: usize = 2 * 16 + 255 + 8;
+
+/// Writes libzmq's basic properties (`mechanism.cpp`
+/// `add_basic_properties`): Socket-Type, then Identity for REQ, DEALER and
+/// ROUTER. Returns their length.
+fn basic_properties(config: &Config, props: &mut [u8; PROPS_CAP]) -> Result<usize, SendError> {
+    let mut w = wire::PropertiesWriter::new(props);
+    w.add(b"Socket-Type", config.socket_type.as_str().as_bytes())
+        .map_err(|_| SendError::TooLarge)?;
+    if config.socket_type.sends_identity() {
+        w.add(b"Identity", &config.routing_id)
+            .map_err(|_| SendError::TooLarge)?;
+    }
+    Ok(w.len())
 }
 
 /// The name of a command body (`name-len` + name), if well formed.

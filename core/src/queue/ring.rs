@@ -375,6 +375,42 @@ impl<'a> MsgRing<'a> {
         Some((res.flags, body))
     }
 
+    /// The reservation's body bytes written so far, mutable: a record is
+    /// transformed in place (decrypted, encrypted) before it is committed.
+    #[must_use]
+    pub fn reserved_mut(&mut self) -> Option<&mut [u8]> {
+        let res = self.res?;
+        let start = res.body_start()?;
+        self.buf.get_mut(start..start.checked_add(res.written)?)
+    }
+
+    /// Cuts a complete reservation down to its first `body_len` bytes and
+    /// gives it `flags` (what was a ciphertext becomes the shorter
+    /// plaintext). Returns `false`, changing nothing, without a complete
+    /// reservation or if `body_len` is longer than its body.
+    pub fn shrink_reserved(&mut self, flags: u8, body_len: usize) -> bool {
+        let Some(res) = self.res.as_mut() else {
+            return false;
+        };
+        if res.written != res.body_len || body_len > res.body_len {
+            return false;
+        }
+        let (Ok(len32), start) = (u32::try_from(body_len), res.place.start) else {
+            return false;
+        };
+        let Some(header) = start
+            .checked_add(Self::HEADER_LEN)
+            .and_then(|end| self.buf.get_mut(start..end))
+        else {
+            return false;
+        };
+        header.copy_from_slice(&encode_header(flags, len32));
+        res.body_len = body_len;
+        res.written = body_len;
+        res.flags = flags;
+        true
+    }
+
     /// Makes the reservation the newest record. Returns `false`, and keeps
     /// the reservation, if its body is not complete; `false` without a
     /// reservation.

@@ -9,6 +9,7 @@
 //! | [`command`] | "Commands", "The NULL Security Mechanism", "Connection Heartbeating", "Subscription" | READY, ERROR, SUBSCRIBE, CANCEL, PING, PONG |
 //! | [`metadata`] | "The NULL Security Mechanism" (metadata grammar), "Connection Metadata" | READY / INITIATE property lists |
 //! | [`plain`] | RFC 24 "ZMTP PLAIN" | HELLO, WELCOME, INITIATE |
+//! | [`curve`] | RFC 25 "ZMTP-CURVE", RFC 26 "CurveZMQ" | HELLO, WELCOME, INITIATE, READY, MESSAGE layouts |
 //!
 //! Everything here is pure and stateless: no clock, no configuration, no
 //! state machine. Parsers borrow from the input (zero-copy) and emitters write
@@ -20,6 +21,7 @@
 //! complete (a command body, a property list) report [`Error::Truncated`].
 
 pub mod command;
+pub mod curve;
 pub mod frame;
 pub mod greeting;
 pub mod metadata;
