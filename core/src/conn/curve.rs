@@ -43,8 +43,10 @@
 //!
 //! The commands and their layouts are in [`crate::wire::curve`]. After the
 //! handshake every frame, commands included (SUBSCRIBE, CANCEL, PING,
-//! PONG), travels in a MESSAGE command whose box holds a flags byte (bit 0
-//! MORE, bit 1 COMMAND, as libzmq) and the frame. Short nonces count from 1
+//! PONG), travels in a MESSAGE whose box holds a flags byte (bit 0 MORE,
+//! bit 1 COMMAND, as libzmq) and the frame; like libzmq, the MESSAGE goes
+//! out in a frame without flags, and any frame that arrives after the
+//! handshake is read as a MESSAGE. Short nonces count from 1
 //! per direction as libzmq's do (the client's HELLO is 1, its INITIATE 2,
 //! its first MESSAGE 3; the server's READY is 1, its first MESSAGE 2), and
 //! a received MESSAGE must carry a nonce above the last one seen.

@@ -156,9 +156,10 @@ pub const REC_METADATA: u8 = 0x40;
 /// Record flag (transmit side): raw bytes sent without a frame header (the
 /// greeting).
 const REC_RAW: u8 = 0x80;
-/// Record flag (transmit side): a CURVE MESSAGE command carrying a frame
-/// whose own flags ([`REC_MORE`], [`REC_COMMAND`]) are kept beside this one
-/// for the `ZMQ_SNDHWM` count; on the wire it is a command.
+/// Record flag (transmit side): a CURVE MESSAGE carrying a frame whose own
+/// flags ([`REC_MORE`], [`REC_COMMAND`]) are kept beside this one for the
+/// `ZMQ_SNDHWM` count. On the wire it is a frame without flags, as libzmq
+/// sends it: MORE and COMMAND travel inside the box.
 #[cfg(feature = "curve")]
 const REC_SEALED: u8 = 0x08;
 
@@ -2447,7 +2448,7 @@ const fn wire_curve_overhead() -> usize {
 fn wire_flags(flags: u8) -> Flags {
     #[cfg(feature = "curve")]
     if flags & REC_SEALED != 0 {
-        return Flags::new(false, true);
+        return Flags::new(false, false);
     }
     Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0)
 }

@@ -20,6 +20,10 @@
 //!                 or "CurveZMQMESSAGES" (server); flags bit 0 MORE, bit 1 COMMAND
 //! ```
 //!
+//! libzmq 4.3 sends MESSAGE in a frame without flags (neither COMMAND nor
+//! MORE: those are in the box), and reads any frame after the handshake as
+//! a MESSAGE, whatever its flags.
+//!
 //! Short nonces are 8-byte big-endian counters; long nonces are 16 random
 //! bytes. Every box is a NaCl `crypto_box` (X25519, XSalsa20, Poly1305):
 //! its 16-byte MAC comes first, then the ciphertext, as long as the
