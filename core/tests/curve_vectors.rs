@@ -147,7 +147,7 @@ print(b.crypto_box_beforenm(b.crypto_scalarmult_base(bsk), ask).hex())
 print(b.crypto_box(bytes.fromhex("{MESSAGE}"), bytes.fromhex("{NONCE}"), b.crypto_scalarmult_base(bsk), ask).hex())
 print(b.crypto_secretbox({plain:?}.encode(), bytes(range(24)), bytes(range(32))).hex())
 "#,
-        plain = std::str::from_utf8(COOKIE_PLAIN).unwrap()
+        plain = core::str::from_utf8(COOKIE_PLAIN).unwrap()
     );
     let out = std::process::Command::new(python)
         .args(["-c", &script])
