@@ -616,3 +616,25 @@ fn oversized_message_is_refused_cleanly() {
         Some(&ConnEvent::Disconnected(DisconnectReason::MessageTooLarge))
     );
 }
+
+#[test]
+fn null_with_enforced_domain_fails_without_handler() {
+    // libzmq null_mechanism.cpp: a ZAP domain, ZMQ_ZAP_ENFORCE_DOMAIN and
+    // no handler: HANDSHAKE_FAILED_NO_DETAIL(EFAULT); without enforcement
+    // the handshake goes on.
+    for (enforce, ok) in [(true, false), (false, true)] {
+        let mut server = Config::new(SocketType::Router);
+        server.set_zap_domain(b"global").unwrap();
+        server.zap_enforce_domain = enforce;
+        let mut p = ZapPair::new(Config::new(SocketType::Dealer), server);
+        p.zap_b = Box::new(|_| Answer::Unavailable);
+        p.drive();
+        assert_eq!(p.pair.b.c.is_ready(), ok);
+        if !ok {
+            assert_eq!(
+                p.pair.b.events[0],
+                ConnEvent::HandshakeFailedNoDetail { errno: 14 }
+            );
+        }
+    }
+}

@@ -557,6 +557,9 @@ fn our_client_libzmq_server(
     let stream = TcpStream::connect(ep.strip_prefix("tcp://").unwrap()).unwrap();
     let mut cfg = Config::new(SocketType::Dealer);
     cfg.mechanism = MechanismConfig::curve_client(client.public, client.secret, server.public);
+    // Sealed PINGs: libzmq must answer them with sealed PONGs, or our
+    // heartbeat timeout (the interval) closes the connection.
+    cfg.heartbeat.interval = zmtp_core::Duration::from_millis(100);
     let mut d = Driver::new(cfg, stream, 1);
     let mut no_zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("client ZAP") };
     d.run_or(&mut no_zap, |d| d.conn.is_ready(), &mut py);
@@ -581,6 +584,11 @@ fn our_client_libzmq_server(
         vec![b"echo".to_vec(), b"hello".to_vec(), Vec::new(), big]
     );
 
+    let until = d.start.elapsed() + Duration::from_millis(700);
+    d.run(&mut no_zap, |d| d.start.elapsed() > until);
+    assert_eq!(d.events, [ConnEvent::HandshakeSucceeded], "heartbeats");
+    assert!(d.conn.is_ready());
+
     // libzmq's handshake commands, read by our wire parsers.
     assert_eq!(&d.received[12..17], b"CURVE");
     let got = frames(&d.received);
@@ -601,6 +609,8 @@ fn our_client_libzmq_server(
         })
         .collect();
     assert_eq!(nonces, (2..2 + nonces.len() as u64).collect::<Vec<_>>());
+    // The echo, then at least a PONG for each of our PINGs.
+    assert!(nonces.len() >= 4, "{nonces:?}");
     // Ours: HELLO 1, INITIATE 2, MESSAGEs from 3.
     let ours = frames(&d.sent);
     assert!(ours[2..].iter().all(|(flags, _)| flags & 0x05 == 0));

@@ -22,7 +22,7 @@
 //! pair (32 bytes), and for a server the cookie key (32 bytes) and the
 //! cookie and WELCOME nonces (16 bytes each), for a client the vouch nonce
 //! (16 bytes), 112 bytes in all. [`Connection::new`](super::Connection::new)
-//! refuses a CURVE configuration ([`SendError::NoEntropy`]), so a connection
+//! refuses a CURVE configuration ([`SendError::NoEntropy`](super::SendError::NoEntropy)), so a connection
 //! can never run CURVE without fresh randomness.
 //!
 //! The generator must be a cryptographically secure one (that is what
@@ -66,7 +66,7 @@
 //! The receive queue holds a MESSAGE whole before it opens it, so the
 //! largest frame a CURVE connection receives is the receive buffer's
 //! [`MsgRing::max_body_len`](crate::queue::MsgRing::max_body_len) minus the
-//! 33 bytes a MESSAGE adds ([`wire::curve::MESSAGE_OVERHEAD`]); a larger
+//! 33 bytes a MESSAGE adds ([`MESSAGE_OVERHEAD`]); a larger
 //! MESSAGE closes the connection with
 //! [`DisconnectReason::MessageTooLarge`](super::DisconnectReason::MessageTooLarge).
 //! `ZMQ_MAXMSGSIZE` applies to the decrypted frame. Because the MORE flag

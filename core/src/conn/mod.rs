@@ -42,10 +42,13 @@
 //!
 //! ## Mechanisms
 //!
-//! NULL (RFC 23) and, with the `plain` feature, PLAIN (RFC 24) client and
-//! server; [`MechanismConfig`] picks one. They follow libzmq 4.3's
-//! `null_mechanism.cpp`, `plain_client.cpp` and `plain_server.cpp` event for
-//! event; ZAP (RFC 27) is described in [`zap`].
+//! NULL (RFC 23), with the `plain` feature PLAIN (RFC 24), and with the
+//! `curve` feature CURVE (RFC 25/26), each client and server;
+//! [`MechanismConfig`] picks one. They follow libzmq 4.3's
+//! `null_mechanism.cpp`, `plain_client.cpp`, `plain_server.cpp`,
+//! `curve_client.cpp` and `curve_server.cpp` event for event; ZAP (RFC 27)
+//! is described in [`zap`], CURVE's keys, randomness and costs in the
+//! `curve` module.
 //!
 //! ```text
 //! NULL       Start ──READY──▶ done       (with a ZAP domain our READY waits
@@ -60,6 +63,14 @@
 //!                                      ├─ZAP 300──▶ silent until the peer or the
 //!                                      │            handshake timer ends it
 //!                                      └─ZAP 400/500──▶ ERROR, closed
+//!
+//! CURVE      WaitWelcome ──WELCOME──▶ WaitReady ──READY──▶ done
+//! client     (HELLO sent)             (INITIATE sealed and sent)
+//!
+//! CURVE      WaitHello ──HELLO──▶ WaitInitiate ──INITIATE──▶ WaitZap ──ZAP 200──▶ done
+//! server              (WELCOME sent)               │          (or no handler:  (READY
+//!                                                  │           "Stonehouse")    sealed)
+//!                                                  └─ no ZAP (enforced domain unset) ──▶ done
 //! ```
 //!
 //! | side | what arrives | monitor event | [`DisconnectReason`] |
@@ -75,6 +86,28 @@
 //! | PLAIN client, NULL | a malformed ERROR | `ZMTP_MALFORMED_COMMAND_ERROR` | `Protocol` |
 //! | PLAIN client, NULL | ERROR with reason `300`, `400` or `500` | `HANDSHAKE_FAILED_AUTH` | `PeerError` |
 //! | PLAIN client, NULL | another ERROR | none | `PeerError` |
+//! | CURVE server | a command of size ≤ 1 or ≤ its name length | `ZMTP_MALFORMED_COMMAND_UNSPECIFIED` | `Protocol` |
+//! | CURVE server | not HELLO / not INITIATE | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | CURVE server | HELLO not 200 bytes, or version not 1.0 | `ZMTP_MALFORMED_COMMAND_HELLO` | `Protocol` |
+//! | CURVE server | HELLO box does not open (wrong server key) | `ZMTP_CRYPTOGRAPHIC` | `Protocol` |
+//! | CURVE server | INITIATE below 257 bytes | `ZMTP_MALFORMED_COMMAND_INITIATE` | `Protocol` |
+//! | CURVE server | bad cookie, cookie not ours, INITIATE or vouch box does not open | `ZMTP_CRYPTOGRAPHIC` | `Protocol` |
+//! | CURVE server | vouch names another C' | `ZMTP_KEY_EXCHANGE` | `Protocol` |
+//! | CURVE server | INITIATE with bad metadata or an incompatible Socket-Type | none | `InvalidMetadata` / `IncompatibleSocketType` |
+//! | CURVE server | a command while ZAP is asked, after a 300 | `ZMTP_UNSPECIFIED` | `Protocol` |
+//! | CURVE client | WELCOME of the wrong size or whose box does not open; READY before WELCOME or whose box does not open | `ZMTP_CRYPTOGRAPHIC` | `Protocol` |
+//! | CURVE client | READY below 30 bytes | `ZMTP_MALFORMED_COMMAND_READY` | `Protocol` |
+//! | CURVE client | READY metadata invalid (incl. Socket-Type) | `ZMTP_INVALID_METADATA` | `Protocol` |
+//! | CURVE client | an unknown command, or a second WELCOME | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | CURVE client | ERROR: malformed / `300`-`400`-`500` / other | as PLAIN client | as PLAIN client |
+//! | CURVE, after the handshake | a frame of size ≤ 1 or ≤ its first byte | `ZMTP_MALFORMED_COMMAND_UNSPECIFIED` | `Protocol` |
+//! | CURVE, after the handshake | not a MESSAGE | `ZMTP_UNEXPECTED_COMMAND` | `Protocol` |
+//! | CURVE, after the handshake | MESSAGE below 33 bytes | `ZMTP_MALFORMED_COMMAND_MESSAGE` | `Protocol` |
+//! | CURVE, after the handshake | nonce not above the last one | `ZMTP_INVALID_SEQUENCE` | `Protocol` |
+//! | CURVE, after the handshake | MESSAGE box does not open | `ZMTP_CRYPTOGRAPHIC` | `Protocol` |
+//!
+//! libzmq's CURVE client would open a second WELCOME and send a second
+//! INITIATE; here a second WELCOME is `ZMTP_UNEXPECTED_COMMAND`.
 //!
 //! None of these reconnect ([`DisconnectReason::should_reconnect`]).
 //!
@@ -430,7 +463,7 @@ impl<'a> Connection<'a> {
     /// [`SendError::TooLarge`] if `tx_buf` cannot hold our greeting and
     /// handshake commands (and, when we consult ZAP, an ERROR command);
     /// [`SendError::NoEntropy`] for a CURVE mechanism, which needs
-    /// [`Connection::new_with_rng`].
+    /// `Connection::new_with_rng` (feature `curve`).
     pub fn new(
         now: Instant,
         config: &Config,
