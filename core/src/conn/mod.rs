@@ -1142,18 +1142,32 @@ impl<'a> Connection<'a> {
             return None;
         }
         let mut zap = None;
-        let mut peer = None;
+        // A CURVE server's unit is the INITIATE, then what ZAP said.
+        #[cfg(feature = "curve")]
+        let mut before = None;
         for (flags, body) in &self.rx {
             if flags & REC_METADATA == 0 {
                 return None;
             }
-            if body.starts_with(mechanism::ZAP_RECORD_PREFIX) {
-                zap = Some(mechanism::record_properties(body)?);
-            } else if body != mechanism::NO_ZAP_RECORD {
-                peer = Some(mechanism::record_properties(body)?);
-            }
+            let props = mechanism::record_properties(body)?;
             if flags & REC_MORE == 0 {
-                return peer.map(|peer| PeerMetadata { peer, zap });
+                #[cfg(feature = "curve")]
+                if body.starts_with(mechanism::ZAP_RECORD_PREFIX)
+                    || body == mechanism::NO_ZAP_RECORD
+                {
+                    let zap = body
+                        .starts_with(mechanism::ZAP_RECORD_PREFIX)
+                        .then_some(props);
+                    return before.map(|peer| PeerMetadata { peer, zap });
+                }
+                return Some(PeerMetadata { peer: props, zap });
+            }
+            if body.starts_with(mechanism::ZAP_RECORD_PREFIX) {
+                zap = Some(props);
+            }
+            #[cfg(feature = "curve")]
+            {
+                before = Some(props);
             }
         }
         None
@@ -1963,10 +1977,17 @@ impl<'a> Connection<'a> {
             self.pong_pending = None;
             return;
         }
-        if let Some(ctx) = self.pong_pending.take()
-            && self.push_frame(REC_COMMAND, &[b"\x04PONG", &ctx]).is_err()
-        {
-            self.pong_pending = Some(ctx);
+        if let Some(ctx) = &self.pong_pending {
+            #[cfg(feature = "curve")]
+            let pushed = {
+                let ctx = ctx.clone();
+                self.push_frame(REC_COMMAND, &[b"\x04PONG", &ctx]).is_ok()
+            };
+            #[cfg(not(feature = "curve"))]
+            let pushed = self.tx.push_parts(REC_COMMAND, &[b"\x04PONG", ctx]).is_ok();
+            if pushed {
+                self.pong_pending = None;
+            }
         }
         if self.ping_pending {
             let ttl = self.heartbeat.ttl_deciseconds().to_be_bytes();
@@ -2000,6 +2021,7 @@ impl<'a> Connection<'a> {
 
     /// Queues one frame: as is, or sealed in a CURVE MESSAGE once a CURVE
     /// handshake is done.
+    #[cfg_attr(not(feature = "curve"), inline(always))]
     fn push_frame(&mut self, flags: u8, parts: &[&[u8]]) -> Result<(), crate::queue::Full> {
         #[cfg(feature = "curve")]
         if self.sealing() {
