@@ -638,3 +638,33 @@ fn null_with_enforced_domain_fails_without_handler() {
         }
     }
 }
+
+#[test]
+fn state_storage_is_reusable() {
+    let sk = server_keys();
+    let cfg = curve_client(SocketType::Dealer, &client_keys(), sk.public);
+    let state = Box::leak(Box::new(zmtp_core::conn::CurveState::new()));
+    let now = Instant::from_millis(T0);
+    let mut c = Connection::new_with_rng(now, &cfg, leak(2048), leak(2048), state, &mut TestRng(1))
+        .unwrap();
+    c.handle_input(now, &greeting(3, 1, b"CURVE"));
+    let first = transmit(&mut c, now);
+    // Storage and buffers back, reused with another random source: another
+    // transient key in the HELLO.
+    let (rx, tx, state) = c.into_parts();
+    let mut c =
+        Connection::new_with_rng(now, &cfg, rx, tx, state.unwrap(), &mut TestRng(2)).unwrap();
+    c.handle_input(now, &greeting(3, 1, b"CURVE"));
+    let second = transmit(&mut c, now);
+    assert_eq!(first.len(), 64 + 202);
+    assert_eq!(second.len(), 64 + 202);
+    assert_ne!(
+        first[64 + 2 + 80..64 + 2 + 112],
+        second[64 + 2 + 80..64 + 2 + 112]
+    );
+    // A NULL connection leaves the storage alone.
+    let (rx, tx, state) = c.into_parts();
+    let null = Config::new(SocketType::Dealer);
+    let c = Connection::new_with_rng(now, &null, rx, tx, state.unwrap(), &mut TestRng(3)).unwrap();
+    assert!(c.into_parts().2.is_none());
+}

@@ -21,7 +21,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use zmtp_core::SocketType;
-use zmtp_core::conn::{Config, ConnEvent, Connection, MechanismConfig, ZapReply};
+use zmtp_core::conn::{Config, ConnEvent, Connection, CurveState, MechanismConfig, ZapReply};
 use zmtp_core::time::Instant;
 
 /// The server's secret key (any fixed value works).
@@ -66,8 +66,16 @@ fuzz_target!(|data: &[u8]| {
     let mut rx = vec![0u8; 2048];
     let mut tx = vec![0u8; 2048];
     let now = Instant::from_millis(0);
-    let mut c =
-        Connection::new_with_rng(now, &cfg, &mut rx, &mut tx, &mut FixedRng(SERVER_SEED)).unwrap();
+    let mut state = CurveState::new();
+    let mut c = Connection::new_with_rng(
+        now,
+        &cfg,
+        &mut rx,
+        &mut tx,
+        &mut state,
+        &mut FixedRng(SERVER_SEED),
+    )
+    .unwrap();
     let mut stream = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
     stream.extend_from_slice(b"CURVE");
     stream.resize(64, 0);

@@ -22,7 +22,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Instant as StdInstant;
 
 use zmtp_core::conn::{
-    Config, ConnEvent, Connection, CurveKeypair, MechanismConfig, ZapReply, ZapRequest,
+    Config, ConnEvent, Connection, CurveKeypair, CurveState, MechanismConfig, ZapReply, ZapRequest,
 };
 use zmtp_core::wire::curve::{HelloRepr, InitiateRepr, SealedRepr, WelcomeRepr};
 use zmtp_core::{Instant, ProtocolError, SocketType, z85};
@@ -363,9 +363,16 @@ impl Driver {
             .unwrap();
         let rx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
         let tx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
-        let conn =
-            Connection::new_with_rng(Instant::from_millis(0), &cfg, rx, tx, &mut TestRng(seed))
-                .unwrap();
+        let state: &'static mut CurveState = Box::leak(Box::new(CurveState::new()));
+        let conn = Connection::new_with_rng(
+            Instant::from_millis(0),
+            &cfg,
+            rx,
+            tx,
+            state,
+            &mut TestRng(seed),
+        )
+        .unwrap();
         Self {
             conn,
             cfg,

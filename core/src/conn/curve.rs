@@ -53,10 +53,11 @@
 //!
 //! ## Memory
 //!
-//! A connection built with the `curve` feature carries the CURVE state
-//! (keys, nonces, a copy of our metadata for the READY / INITIATE that is
-//! built after the peer's first command): about 900 bytes more per
-//! connection, whatever its mechanism. Boxes are opened and sealed in place
+//! A CURVE connection keeps its state (keys, nonces, a copy of our metadata
+//! for the READY / INITIATE that is built after the peer's first command)
+//! in a [`CurveState`] the caller lends it, about 900 bytes; a connection
+//! of another mechanism needs none, and the `curve` feature makes every
+//! [`Connection`](super::Connection) only a pointer larger. Boxes are opened and sealed in place
 //! in the connection's buffers; the largest local buffers of a handshake
 //! call are the WELCOME (168 bytes) and our metadata (up to 300 bytes), and
 //! the X25519 scalar multiplication of the crypto crates adds its own
@@ -244,14 +245,22 @@ fn split_box(boxed: &mut [u8]) -> Option<([u8; MAC_LEN], &mut [u8])> {
 /// Which side of CURVE this connection plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
-    /// Not a CURVE connection.
+    /// Not seeded for a connection yet.
     None,
     Client,
     Server,
 }
 
-/// The CURVE secrets and counters of one connection.
-pub(super) struct CurveState {
+/// Storage for the CURVE state of one connection: its keys, nonces,
+/// counters and a copy of our metadata (about 900 bytes on a 64-bit host).
+/// The caller lends one to
+/// [`Connection::new_with_rng`](super::Connection::new_with_rng) for each
+/// CURVE connection, like the connection's buffers, so that connections of
+/// other mechanisms carry nothing of it; it can be reused once the
+/// connection is gone ([`Connection::into_parts`](super::Connection::into_parts)).
+/// Its contents are secret; they are overwritten when it is reused, not
+/// when the connection ends.
+pub struct CurveState {
     role: Role,
     /// Our long-term secret key (c or s).
     secret: [u8; KEY_LEN],
@@ -292,9 +301,16 @@ impl core::fmt::Debug for CurveState {
     }
 }
 
+impl Default for CurveState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl CurveState {
-    /// The state of a connection that does not use CURVE.
-    pub(super) const fn inactive() -> Self {
+    /// Empty storage, ready to be lent to a connection.
+    #[must_use]
+    pub const fn new() -> Self {
         Self {
             role: Role::None,
             secret: [0; KEY_LEN],
@@ -314,9 +330,11 @@ impl CurveState {
         }
     }
 
-    /// The state for `config`, drawing all its randomness from `rng`.
-    pub(super) fn new(config: &MechanismConfig, rng: &mut dyn CryptoRngCore) -> Self {
-        let mut s = Self::inactive();
+    /// Resets the storage for `config`, drawing all its randomness from
+    /// `rng`.
+    pub(super) fn seed(&mut self, config: &MechanismConfig, rng: &mut dyn CryptoRngCore) {
+        *self = Self::new();
+        let s = self;
         match config {
             MechanismConfig::CurveClient {
                 public_key,
@@ -332,7 +350,7 @@ impl CurveState {
                 s.role = Role::Server;
                 s.secret = *secret_key;
             }
-            _ => return s,
+            _ => return,
         }
         rng.fill_bytes(&mut s.cn_secret);
         s.cn_public = public_key(&s.cn_secret);
@@ -341,12 +359,6 @@ impl CurveState {
             rng.fill_bytes(&mut s.cookie_key);
             rng.fill_bytes(&mut s.nonce_b);
         }
-        s
-    }
-
-    /// Whether messages are sealed (the handshake produced the message key).
-    pub(super) fn is_active(&self) -> bool {
-        self.role != Role::None
     }
 
     /// Whether this is the server side.

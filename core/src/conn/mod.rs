@@ -161,7 +161,7 @@ pub use mechanism::{PeerMetadata, USER_ID};
 pub use zap::{ZapError, ZapReply, ZapRequest, ZapRequestFrames, ZapStatus};
 
 #[cfg(feature = "curve")]
-pub use curve::{CurveKeypair, public_key as curve_public_key};
+pub use curve::{CurveKeypair, CurveState, public_key as curve_public_key};
 
 use crate::error::ProtocolError;
 use crate::monitor::errno;
@@ -444,9 +444,10 @@ pub struct Connection<'a> {
     /// This connection asks ZAP ([`Config::consults_zap`]).
     #[cfg(feature = "curve")]
     consults_zap: bool,
-    /// CURVE keys, nonces and our metadata (inactive for other mechanisms).
+    /// CURVE keys, nonces and our metadata, in storage the caller lends
+    /// (`None` for other mechanisms).
     #[cfg(feature = "curve")]
-    curve: curve::CurveState,
+    curve: Option<&'a mut CurveState>,
 }
 
 impl<'a> Connection<'a> {
@@ -478,10 +479,12 @@ impl<'a> Connection<'a> {
     }
 
     /// As [`Connection::new`], for any mechanism including CURVE: a CURVE
-    /// connection draws from `rng`, before this returns, every random byte
-    /// it will need (its transient key pair, a server's cookie key and
-    /// nonces, see [`curve`] for what a board must supply). Other
-    /// mechanisms do not touch `rng`.
+    /// connection keeps its keys, nonces and a copy of our metadata in
+    /// `curve` (caller-provided storage, like the buffers, so that
+    /// connections of other mechanisms pay nothing for it) and draws from
+    /// `rng`, before this returns, every random byte it will need (its
+    /// transient key pair, a server's cookie key and nonces; see [`curve`]
+    /// for what a board must supply). Other mechanisms touch neither.
     ///
     /// # Errors
     ///
@@ -494,11 +497,24 @@ impl<'a> Connection<'a> {
         config: &Config,
         rx_buf: &'a mut [u8],
         tx_buf: &'a mut [u8],
+        curve: &'a mut CurveState,
         rng: &mut dyn rand_core::CryptoRngCore,
     ) -> Result<Self, SendError> {
         Self::new_inner(now, config, rx_buf, tx_buf, |conn| {
-            conn.curve = curve::CurveState::new(&config.mechanism, rng);
+            if config.mechanism.wire() == wire::Mechanism::Curve {
+                curve.seed(&config.mechanism, rng);
+                conn.curve = Some(curve);
+            }
         })
+    }
+
+    /// Ends the connection and hands the caller's storage back: the
+    /// buffers and, for CURVE, the state storage (reusable for another
+    /// connection).
+    #[cfg(feature = "curve")]
+    #[must_use]
+    pub fn into_parts(self) -> (&'a mut [u8], &'a mut [u8], Option<&'a mut CurveState>) {
+        (self.rx.into_inner(), self.tx.into_inner(), self.curve)
     }
 
     fn new_inner(
@@ -549,7 +565,7 @@ impl<'a> Connection<'a> {
             #[cfg(feature = "curve")]
             consults_zap,
             #[cfg(feature = "curve")]
-            curve: curve::CurveState::inactive(),
+            curve: None,
         };
         seed(&mut conn);
         let mut greeting = [0u8; wire::greeting::GREETING_LEN];
@@ -626,25 +642,22 @@ impl<'a> Connection<'a> {
                 let mut props = [0u8; PROPS_CAP];
                 let len = basic_properties(config, &mut props)?;
                 let basic = props.get(..len).ok_or(SendError::TooLarge)?;
-                self.curve.metadata.clear();
-                self.curve
+                let Some(curve) = self.curve.as_deref_mut() else {
+                    return Err(SendError::NoEntropy);
+                };
+                curve.metadata.clear();
+                curve
                     .metadata
                     .extend_from_slice(basic)
-                    .and_then(|()| {
-                        self.curve
-                            .metadata
-                            .extend_from_slice(config.metadata_bytes())
-                    })
+                    .and_then(|()| curve.metadata.extend_from_slice(config.metadata_bytes()))
                     .map_err(|_| SendError::TooLarge)?;
-                if self.curve.is_server() {
-                    if !self
-                        .tx
-                        .fits(&[wire::curve::WELCOME_LEN, self.curve.ready_len()])
-                    {
+                if curve.is_server() {
+                    if !self.tx.fits(&[wire::curve::WELCOME_LEN, curve.ready_len()]) {
                         return Err(SendError::TooLarge);
                     }
                 } else {
-                    let Some(hello) = self.curve.hello() else {
+                    let initiate_len = curve.initiate_len();
+                    let Some(hello) = curve.hello() else {
                         // libzmq: a HELLO that cannot be sealed (a server key
                         // of small order) fails with ZMTP_CRYPTOGRAPHIC.
                         self.fail_protocol(ProtocolError::ZmtpCryptographic);
@@ -653,7 +666,7 @@ impl<'a> Connection<'a> {
                     self.tx
                         .push(REC_COMMAND, &hello)
                         .map_err(|_| SendError::TooLarge)?;
-                    if !self.tx.fits(&[self.curve.initiate_len()]) {
+                    if !self.tx.fits(&[initiate_len]) {
                         return Err(SendError::TooLarge);
                     }
                 }
@@ -1223,10 +1236,10 @@ impl<'a> Connection<'a> {
             credential_count = 2;
         }
         #[cfg(feature = "curve")]
-        if let Mech::CurveServer(_) = self.mech {
+        if let (Mech::CurveServer(_), Some(curve)) = (self.mech, self.curve.as_deref()) {
             // The client's long-term public key (libzmq `curve_server.cpp`
             // send_zap_request).
-            credentials = [self.curve.client_key(), &[]];
+            credentials = [curve.client_key(), &[]];
             credential_count = 1;
         }
         Some(ZapRequest {
@@ -1682,9 +1695,9 @@ impl<'a> Connection<'a> {
     #[cfg(feature = "curve")]
     fn sealed_frame(&mut self, now: Instant) {
         use wire::curve::{MESSAGE_FLAG_COMMAND, MESSAGE_FLAG_MORE};
-        let opened = match self.rx.reserved_mut() {
-            Some(body) => self.curve.open_message(body),
-            None => Err(ProtocolError::ZmtpUnspecified),
+        let opened = match (self.rx.reserved_mut(), self.curve.as_deref_mut()) {
+            (Some(body), Some(curve)) => curve.open_message(body),
+            _ => Err(ProtocolError::ZmtpUnspecified),
         };
         let (inner, len) = match opened {
             Ok(v) => v,
@@ -2001,7 +2014,7 @@ impl<'a> Connection<'a> {
     fn sealing(&self) -> bool {
         #[cfg(feature = "curve")]
         {
-            self.phase == Phase::Ready && self.curve.is_active()
+            self.phase == Phase::Ready && self.curve.is_some()
         }
         #[cfg(not(feature = "curve"))]
         {
@@ -2057,7 +2070,7 @@ impl<'a> Connection<'a> {
         let sealed = self
             .tx
             .reserved_mut()
-            .and_then(|body| self.curve.seal_message(body))
+            .and_then(|body| self.curve.as_deref_mut()?.seal_message(body))
             .is_some();
         if sealed && self.tx.commit() {
             Ok(())
@@ -2142,10 +2155,9 @@ impl<'a> Connection<'a> {
         if body.starts_with(WELCOME_PREFIX) {
             // libzmq would open a second WELCOME again; here it is out of
             // place.
-            let opened = if stage == CurveClientStage::WaitWelcome {
-                self.curve.open_welcome(body)
-            } else {
-                Err(ProtocolError::ZmtpUnexpectedCommand)
+            let opened = match (stage, self.curve.as_deref_mut()) {
+                (CurveClientStage::WaitWelcome, Some(curve)) => curve.open_welcome(body),
+                _ => Err(ProtocolError::ZmtpUnexpectedCommand),
             };
             self.rx.abort();
             match opened {
@@ -2161,9 +2173,9 @@ impl<'a> Connection<'a> {
         if body.starts_with(READY_PREFIX) {
             // Before WELCOME there is no key to open it with: libzmq fails
             // with ZMTP_CRYPTOGRAPHIC too.
-            let opened = match self.rx.reserved_mut() {
-                Some(body) => self.curve.open_ready(body),
-                None => Err(ProtocolError::ZmtpUnspecified),
+            let opened = match (self.rx.reserved_mut(), self.curve.as_deref_mut()) {
+                (Some(body), Some(curve)) => curve.open_ready(body),
+                _ => Err(ProtocolError::ZmtpUnspecified),
             };
             let meta_len = match opened {
                 Ok(len) => len,
@@ -2209,14 +2221,18 @@ impl<'a> Connection<'a> {
         server_transient: &[u8; 32],
         cookie: &[u8; wire::curve::COOKIE_LEN],
     ) -> bool {
-        let len = self.curve.initiate_len();
+        let len = self.curve.as_deref().map_or(0, CurveState::initiate_len);
         if !self.reserve_zeroed(len) {
             return false;
         }
         let sealed = self
             .tx
             .reserved_mut()
-            .and_then(|body| self.curve.write_initiate(body, server_transient, cookie))
+            .and_then(|body| {
+                self.curve
+                    .as_deref_mut()?
+                    .write_initiate(body, server_transient, cookie)
+            })
             .is_some();
         if sealed && self.tx.commit() {
             return true;
@@ -2262,14 +2278,16 @@ impl<'a> Connection<'a> {
                 } else if body.len() != HELLO_LEN {
                     Err(ProtocolError::ZmtpMalformedCommandHello)
                 } else {
-                    self.curve.open_hello(body)
+                    self.curve
+                        .as_deref_mut()
+                        .map_or(Err(ProtocolError::ZmtpUnspecified), |c| c.open_hello(body))
                 };
                 self.rx.abort();
                 if let Err(e) = checked {
                     self.fail_protocol(e);
                     return;
                 }
-                let Some(welcome) = self.curve.welcome() else {
+                let Some(welcome) = self.curve.as_deref_mut().and_then(|c| c.welcome()) else {
                     self.fail_protocol(ProtocolError::ZmtpCryptographic);
                     return;
                 };
@@ -2287,9 +2305,9 @@ impl<'a> Connection<'a> {
                 } else if body.len() < INITIATE_MIN_LEN {
                     Err(ProtocolError::ZmtpMalformedCommandInitiate)
                 } else {
-                    match self.rx.reserved_mut() {
-                        Some(body) => self.curve.open_initiate(body),
-                        None => Err(ProtocolError::ZmtpUnspecified),
+                    match (self.rx.reserved_mut(), self.curve.as_deref_mut()) {
+                        (Some(body), Some(curve)) => curve.open_initiate(body),
+                        _ => Err(ProtocolError::ZmtpUnspecified),
                     }
                 };
                 let meta_len = match checked {
@@ -2356,14 +2374,14 @@ impl<'a> Connection<'a> {
     /// handshake completes once it is out.
     #[cfg(feature = "curve")]
     fn curve_send_ready(&mut self, now: Instant) {
-        let len = self.curve.ready_len();
+        let len = self.curve.as_deref().map_or(0, CurveState::ready_len);
         if !self.reserve_zeroed(len) {
             return;
         }
         let sealed = self
             .tx
             .reserved_mut()
-            .and_then(|body| self.curve.write_ready(body))
+            .and_then(|body| self.curve.as_deref_mut()?.write_ready(body))
             .is_some();
         if !(sealed && self.tx.commit()) {
             self.tx.abort();

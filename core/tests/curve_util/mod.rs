@@ -14,7 +14,7 @@ mod plain_util;
 pub use plain_util::*;
 
 use std::vec::Vec;
-use zmtp_core::conn::{Config, Connection, CurveKeypair, MechanismConfig};
+use zmtp_core::conn::{Config, Connection, CurveKeypair, CurveState, MechanismConfig};
 use zmtp_core::{Instant, SocketType};
 
 /// A deterministic generator for tests only (SplitMix64). It claims to be
@@ -86,6 +86,7 @@ pub fn curve_conn_with(cfg: &Config, seed: u64, rx: usize, tx: usize) -> Connect
         cfg,
         leak(rx),
         leak(tx),
+        Box::leak(Box::new(CurveState::new())),
         &mut TestRng(seed),
     )
     .expect("connection")
