@@ -668,3 +668,86 @@ fn state_storage_is_reusable() {
     let c = Connection::new_with_rng(now, &null, rx, tx, state.unwrap(), &mut TestRng(3)).unwrap();
     assert!(c.into_parts().2.is_none());
 }
+
+/// Rewrites the client's INITIATE with a vouch for `vouched` (the client's
+/// real transient key or another one), sealing everything again with keys
+/// the test knows: the client's transient secret is the first 32 bytes of
+/// its random source, and the WELCOME (seen on the way) gives S'.
+fn initiate_with_vouch_for(vouched: Option<[u8; 32]>) -> (Vec<ConnEvent>, Vec<ConnEvent>) {
+    use crypto_box::aead::AeadInPlace;
+    use crypto_box::aead::generic_array::GenericArray;
+    use crypto_box::{PublicKey, SalsaBox, SecretKey};
+    use rand_core::RngCore;
+    use std::cell::RefCell;
+
+    let mut c_prime_secret = [0u8; 32];
+    TestRng(1).fill_bytes(&mut c_prime_secret);
+    let c_prime = curve_public_key(&c_prime_secret);
+    let ck = client_keys();
+    let sk = server_keys();
+    let welcome: RefCell<Option<Vec<u8>>> = RefCell::new(None);
+    let nonce = |prefix: &[u8], rest: &[u8]| {
+        let mut n = [0u8; 24];
+        n[..prefix.len()].copy_from_slice(prefix);
+        n[prefix.len()..].copy_from_slice(rest);
+        GenericArray::from(n)
+    };
+    let s2c = |n: usize, body: Vec<u8>| {
+        if n == 0 {
+            *welcome.borrow_mut() = Some(body.clone());
+        }
+        Some(body)
+    };
+    let c2s = |n: usize, mut body: Vec<u8>| {
+        if n != 1 {
+            return Some(body);
+        }
+        let w = welcome.borrow().clone().expect("WELCOME first");
+        let b = SalsaBox::new(
+            &PublicKey::from(sk.public),
+            &SecretKey::from(c_prime_secret),
+        );
+        let mut plain = w[40..].to_vec();
+        let mac = GenericArray::clone_from_slice(&w[24..40]);
+        b.decrypt_in_place_detached(&nonce(b"WELCOME-", &w[8..24]), b"", &mut plain, &mac)
+            .unwrap();
+        let s_prime: [u8; 32] = plain[..32].try_into().unwrap();
+        let precom = SalsaBox::new(&PublicKey::from(s_prime), &SecretKey::from(c_prime_secret));
+        let n_init = nonce(b"CurveZMQINITIATE", &body[105..113]);
+        let mut inner = body[129..].to_vec();
+        let mac = GenericArray::clone_from_slice(&body[113..129]);
+        precom
+            .decrypt_in_place_detached(&n_init, b"", &mut inner, &mac)
+            .unwrap();
+        // C (32), vouch nonce (16), vouch MAC (16), vouch (64), metadata.
+        let mut vouch = [0u8; 64];
+        vouch[..32].copy_from_slice(&vouched.unwrap_or(c_prime));
+        vouch[32..].copy_from_slice(&sk.public);
+        let vb = SalsaBox::new(&PublicKey::from(s_prime), &SecretKey::from(ck.secret));
+        let vmac = vb
+            .encrypt_in_place_detached(&nonce(b"VOUCH---", &inner[32..48]), b"", &mut vouch)
+            .unwrap();
+        inner[48..64].copy_from_slice(&vmac);
+        inner[64..128].copy_from_slice(&vouch);
+        let mac = precom
+            .encrypt_in_place_detached(&n_init, b"", &mut inner)
+            .unwrap();
+        body[113..129].copy_from_slice(&mac);
+        body[129..].copy_from_slice(&inner);
+        Some(body)
+    };
+    let mut d = Duel::new(SocketType::Dealer);
+    d.run(&c2s, &s2c);
+    (d.a_events, d.b_events)
+}
+
+#[test]
+fn vouch_for_another_transient_key_is_key_exchange() {
+    // Resealed with the right C': the rewriting itself is sound.
+    let (a, b) = initiate_with_vouch_for(None);
+    assert_eq!(a, [ConnEvent::HandshakeSucceeded]);
+    assert_eq!(b, [ConnEvent::HandshakeSucceeded]);
+    // A vouch that opens but names another C'.
+    let (_, b) = initiate_with_vouch_for(Some([9; 32]));
+    assert_eq!(b[0], proto(P::ZmtpKeyExchange));
+}
