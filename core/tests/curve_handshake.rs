@@ -674,11 +674,11 @@ fn state_storage_is_reusable() {
 /// the test knows: the client's transient secret is the first 32 bytes of
 /// its random source, and the WELCOME (seen on the way) gives S'.
 fn initiate_with_vouch_for(vouched: Option<[u8; 32]>) -> (Vec<ConnEvent>, Vec<ConnEvent>) {
+    use core::cell::RefCell;
     use crypto_box::aead::AeadInPlace;
     use crypto_box::aead::generic_array::GenericArray;
     use crypto_box::{PublicKey, SalsaBox, SecretKey};
     use rand_core::RngCore;
-    use std::cell::RefCell;
 
     let mut c_prime_secret = [0u8; 32];
     TestRng(1).fill_bytes(&mut c_prime_secret);
