@@ -110,6 +110,14 @@ impl core::fmt::Debug for CurveKeypair {
     }
 }
 
+/// Shows the public key only.
+#[cfg(feature = "defmt")]
+impl defmt::Format for CurveKeypair {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "CurveKeypair {{ public: {=[u8]:02x} }}", self.public[..]);
+    }
+}
+
 impl CurveKeypair {
     /// A fresh key pair: 32 random bytes from `rng` as the secret key, its
     /// public key derived (libzmq `zmq_curve_keypair`, libsodium
@@ -298,6 +306,19 @@ impl core::fmt::Debug for CurveState {
             .field("tx_nonce", &self.tx_nonce)
             .field("rx_nonce", &self.rx_nonce)
             .finish_non_exhaustive()
+    }
+}
+
+/// Shows the counters only.
+#[cfg(feature = "defmt")]
+impl defmt::Format for CurveState {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "CurveState {{ tx_nonce: {=u64}, rx_nonce: {=u64} }}",
+            self.tx_nonce,
+            self.rx_nonce
+        );
     }
 }
 
