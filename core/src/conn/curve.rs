@@ -18,11 +18,13 @@
 //! The core has no random source of its own. A CURVE connection is made
 //! with [`Connection::new_with_rng`](super::Connection::new_with_rng), which
 //! draws everything the connection will ever need from the caller's
-//! `rand_core::CryptoRngCore` at once, before it returns: the transient key
-//! pair (32 bytes), and for a server the cookie key (32 bytes) and the
-//! cookie and WELCOME nonces (16 bytes each), for a client the vouch nonce
-//! (16 bytes), 112 bytes in all. [`Connection::new`](super::Connection::new)
-//! refuses a CURVE configuration ([`SendError::NoEntropy`](super::SendError::NoEntropy)), so a connection
+//! `rand_core::CryptoRngCore` at once, before it returns: the transient
+//! secret key (32 bytes), then for a client the vouch nonce (16 bytes; 48
+//! in all), for a server the cookie nonce, the cookie key and the WELCOME
+//! nonce (16 + 32 + 16 bytes; 96 in all). libzmq draws the same values,
+//! some of them later in the handshake. [`Connection::new`](super::Connection::new)
+//! refuses a CURVE configuration
+//! ([`SendError::NoEntropy`](super::SendError::NoEntropy)), so a connection
 //! can never run CURVE without fresh randomness.
 //!
 //! The generator must be a cryptographically secure one (that is what
