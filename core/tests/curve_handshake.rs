@@ -662,10 +662,15 @@ fn state_storage_is_reusable() {
         first[64 + 2 + 80..64 + 2 + 112],
         second[64 + 2 + 80..64 + 2 + 112]
     );
-    // A NULL connection leaves the storage alone.
+    // Closing wipes the secrets.
+    c.close();
     let (rx, tx, state) = c.into_parts();
+    let state = state.unwrap();
+    assert!(format!("{state:?}").contains("role: None"), "{state:?}");
+    state.wipe();
+    // A NULL connection leaves the storage alone.
     let null = Config::new(SocketType::Dealer);
-    let c = Connection::new_with_rng(now, &null, rx, tx, state.unwrap(), &mut TestRng(3)).unwrap();
+    let c = Connection::new_with_rng(now, &null, rx, tx, state, &mut TestRng(3)).unwrap();
     assert!(c.into_parts().2.is_none());
 }
 

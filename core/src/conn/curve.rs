@@ -268,8 +268,8 @@ enum Role {
 /// CURVE connection, like the connection's buffers, so that connections of
 /// other mechanisms carry nothing of it; it can be reused once the
 /// connection is gone ([`Connection::into_parts`](super::Connection::into_parts)).
-/// Its contents are secret; they are overwritten when it is reused, not
-/// when the connection ends.
+/// Its contents are secret: the connection wipes them when it closes (and
+/// [`CurveState::wipe`] does at any time).
 pub struct CurveState {
     role: Role,
     /// Our long-term secret key (c or s).
@@ -353,10 +353,32 @@ impl CurveState {
         }
     }
 
+    /// Overwrites every key, nonce and the metadata copy with zeros (with
+    /// writes the compiler may not elide, `zeroize`), leaving empty storage.
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.secret.zeroize();
+        self.public.zeroize();
+        self.server_key.zeroize();
+        self.cn_secret.zeroize();
+        self.cn_public.zeroize();
+        self.peer_cn.zeroize();
+        self.cookie_key.zeroize();
+        self.nonce_a.zeroize();
+        self.nonce_b.zeroize();
+        self.client_key.zeroize();
+        self.metadata.as_mut_slice().zeroize();
+        self.metadata.clear();
+        self.precom = None;
+        self.role = Role::None;
+        self.tx_nonce = 1;
+        self.rx_nonce = 1;
+    }
+
     /// Resets the storage for `config`, drawing all its randomness from
     /// `rng`.
     pub(super) fn seed(&mut self, config: &MechanismConfig, rng: &mut dyn CryptoRngCore) {
-        *self = Self::new();
+        self.wipe();
         let s = self;
         match config {
             MechanismConfig::CurveClient {

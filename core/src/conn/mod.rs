@@ -842,6 +842,10 @@ impl<'a> Connection<'a> {
     pub fn close(&mut self) {
         self.flush_after_close = false;
         self.zap = ZapState::Idle;
+        #[cfg(feature = "curve")]
+        if let Some(curve) = self.curve.as_deref_mut() {
+            curve.wipe();
+        }
         if self.phase != Phase::Closed {
             self.phase = Phase::Closed;
             self.timers.stop_all();
@@ -2493,6 +2497,11 @@ impl<'a> Connection<'a> {
         self.push_event(ConnEvent::Disconnected(reason));
         self.phase = Phase::Closed;
         self.zap = ZapState::Idle;
+        // Nothing sealed or opened follows (a final ERROR is in the clear).
+        #[cfg(feature = "curve")]
+        if let Some(curve) = self.curve.as_deref_mut() {
+            curve.wipe();
+        }
         self.timers.stop_all();
         self.ping_pending = false;
         self.pong_pending = None;
