@@ -1,10 +1,11 @@
 //! The perf tools on this project's `zmtp-std`, used as an application
-//! would: blocking `send` of a borrowed buffer, `recv` of an owned message,
-//! default options (HWM 1000, 4 MiB buffers per connection).
+//! would: blocking `send` of a borrowed buffer, `recv_into` one reused
+//! [`Message`] (as libzmq's tools reuse one `zmq_msg_t`), default options
+//! (HWM 1000, 4 MiB buffers per connection).
 
 use std::time::Instant;
 
-use zmtp_std::{Context, Socket, SocketType};
+use zmtp_std::{Context, Message, Socket, SocketType};
 
 use crate::report::{Latency, Throughput};
 use crate::{Result, announce, check_size};
@@ -13,10 +14,10 @@ fn err(what: &str) -> impl Fn(zmtp_std::Error) -> String + '_ {
     move |e| format!("{what}: {e}")
 }
 
-fn one_frame(msg: &[Vec<u8>], size: usize) -> Result<()> {
-    match msg {
-        [frame] => check_size(frame.len(), size),
-        _ => Err(format!("expected one frame, got {}", msg.len())),
+fn one_frame(msg: &Message, size: usize) -> Result<()> {
+    match (msg.len(), msg.frame(0)) {
+        (1, Some(frame)) => check_size(frame.len(), size),
+        (n, _) => Err(format!("expected one frame, got {n}")),
     }
 }
 
@@ -41,10 +42,13 @@ fn connected(ctx: &Context, t: SocketType, endpoint: &str) -> Result<Socket> {
 pub fn local_thr(endpoint: &str, size: usize, count: u64) -> Result<Throughput> {
     let ctx = Context::new().map_err(err("context"))?;
     let s = bound(&ctx, SocketType::Pull, endpoint)?;
-    one_frame(&s.recv().map_err(err("recv"))?, size)?;
+    let mut msg = Message::new();
+    s.recv_into(&mut msg).map_err(err("recv"))?;
+    one_frame(&msg, size)?;
     let start = Instant::now();
     for _ in 1..count {
-        one_frame(&s.recv().map_err(err("recv"))?, size)?;
+        s.recv_into(&mut msg).map_err(err("recv"))?;
+        one_frame(&msg, size)?;
     }
     let elapsed = start.elapsed();
     drop(s);
@@ -67,7 +71,7 @@ pub fn remote_thr(endpoint: &str, size: usize, count: u64) -> Result<()> {
     let s = connected(&ctx, SocketType::Push, endpoint)?;
     let buf = vec![0u8; size];
     for _ in 0..count {
-        s.send(&[&buf]).map_err(err("send"))?;
+        s.send_frame(&buf).map_err(err("send"))?;
     }
     s.close().map_err(err("close"))?;
     // Dropping the context waits for the lingering socket.
@@ -83,11 +87,12 @@ pub fn remote_thr(endpoint: &str, size: usize, count: u64) -> Result<()> {
 pub fn local_lat(endpoint: &str, size: usize, roundtrips: u64) -> Result<()> {
     let ctx = Context::new().map_err(err("context"))?;
     let s = bound(&ctx, SocketType::Rep, endpoint)?;
+    let mut msg = Message::new();
     for _ in 0..roundtrips {
-        let msg = s.recv().map_err(err("recv"))?;
+        s.recv_into(&mut msg).map_err(err("recv"))?;
         one_frame(&msg, size)?;
-        let parts: Vec<&[u8]> = msg.iter().map(Vec::as_slice).collect();
-        s.send(&parts).map_err(err("send"))?;
+        s.send_frame(msg.frame(0).unwrap_or_default())
+            .map_err(err("send"))?;
     }
     s.close().map_err(err("close"))?;
     drop(ctx);
@@ -104,10 +109,12 @@ pub fn remote_lat(endpoint: &str, size: usize, roundtrips: u64) -> Result<Latenc
     let ctx = Context::new().map_err(err("context"))?;
     let s = connected(&ctx, SocketType::Req, endpoint)?;
     let buf = vec![0u8; size];
+    let mut msg = Message::new();
     let start = Instant::now();
     for _ in 0..roundtrips {
-        s.send(&[&buf]).map_err(err("send"))?;
-        one_frame(&s.recv().map_err(err("recv"))?, size)?;
+        s.send_frame(&buf).map_err(err("send"))?;
+        s.recv_into(&mut msg).map_err(err("recv"))?;
+        one_frame(&msg, size)?;
     }
     let elapsed = start.elapsed();
     s.close().map_err(err("close"))?;

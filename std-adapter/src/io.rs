@@ -2,16 +2,23 @@
 //! (listeners, connect attempts, established streams) and every timer
 //! (reconnects, the core's timeouts, linger).
 //!
-//! Per readiness it reads into a per-connection buffer (64 KiB per read),
-//! feeds [`Socket::handle_input`](zmtp_core::socket::Socket::handle_input)
+//! A socket's connections are serviced in rounds. A round first writes
+//! each connection's transmit chunk and reads into its receive chunk (up
+//! to [`CHUNK`] bytes per call, write interest registered only while
+//! output is pending) without the socket's lock, so that the application
+//! can go on sending and receiving meanwhile; then, under the lock, it
+//! feeds what was read to
+//! [`Socket::handle_input`](zmtp_core::socket::Socket::handle_input)
 //! (keeping the bytes the core holds back until the application reads),
-//! writes what `poll_transmit` produces (keeping unsent bytes, with write
-//! interest registered only while output is pending), handles the closes
-//! `poll_closed` reports, and moves monitor events to their endpoint.
+//! refills the transmit chunks from `poll_transmit`, handles the closes
+//! `poll_closed` reports and moves monitor events to their endpoint.
+//! Rounds repeat while bytes move, up to [`MAX_ROUNDS`] per turn of the
+//! loop. The application is signalled only when a thread waits on the
+//! socket.
 
 use core::sync::atomic::Ordering;
 use core::time::Duration as StdDuration;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
@@ -36,10 +43,12 @@ use crate::time::Clock;
 
 /// The waker's token; transports get tokens from 1 up, never reused.
 pub(crate) const WAKER: Token = Token(0);
-/// Bytes per read and per transmit chunk.
-const CHUNK: usize = 64 * 1024;
-/// Reads per connection per turn of the loop before other work runs.
-const MAX_READS_PER_TURN: usize = 64;
+/// Bytes per read and per transmit chunk (each connection has one of
+/// each): large writes are what loopback throughput depends on.
+const CHUNK: usize = 256 * 1024;
+/// Rounds (a locked half and an unlocked half) per socket per turn of the
+/// loop before other work runs.
+const MAX_ROUNDS: usize = 64;
 /// Bytes of the subscription store of each PUB/XPUB peer.
 const SUBS_BUFFER: usize = 256 * 1024;
 
@@ -258,8 +267,11 @@ struct ConnIo {
     stream: Stream,
     peer: PeerHandle,
     origin: Origin,
-    /// Received bytes the core held back.
-    rx: Vec<u8>,
+    /// Received bytes: `rx[rx_off..rx_len]` are not consumed by the core
+    /// yet (it holds them back while its receive queue is full).
+    rx: Box<[u8]>,
+    rx_off: usize,
+    rx_len: usize,
     /// Output produced by the core, not yet written.
     tx: Box<[u8]>,
     tx_off: usize,
@@ -286,7 +298,9 @@ impl ConnIo {
             stream,
             peer,
             origin,
-            rx: Vec::new(),
+            rx: vec![0u8; CHUNK].into_boxed_slice(),
+            rx_off: 0,
+            rx_len: 0,
             tx: vec![0u8; CHUNK].into_boxed_slice(),
             tx_off: 0,
             tx_len: 0,
@@ -302,6 +316,14 @@ impl ConnIo {
 
     fn has_unsent(&self) -> bool {
         self.tx_off < self.tx_len
+    }
+
+    fn has_unconsumed(&self) -> bool {
+        self.rx_off < self.rx_len
+    }
+
+    fn unconsumed(&self) -> &[u8] {
+        self.rx.get(self.rx_off..self.rx_len).unwrap_or_default()
     }
 }
 
@@ -331,9 +353,11 @@ struct Env {
     zap: Arc<crate::zap::Broker>,
     tokens: HashMap<Token, (u64, Slot)>,
     next_token: usize,
-    dirty: BTreeSet<u64>,
+    /// Sockets to service in this turn (each once).
+    dirty: Vec<u64>,
+    /// The previous turn's list, kept for its capacity.
+    dirty_spare: Vec<u64>,
     pool: Vec<PeerBuffers<'static>>,
-    read_buf: Box<[u8]>,
 }
 
 impl Env {
@@ -344,6 +368,13 @@ impl Env {
 
     fn mio(&self) -> &MioRegistry {
         self.poll.registry()
+    }
+
+    /// Services `sid` in this turn.
+    fn mark_dirty(&mut self, sid: u64) {
+        if !self.dirty.contains(&sid) {
+            self.dirty.push(sid);
+        }
     }
 
     fn take_buffers(&mut self, rx: usize, tx: usize, subs: usize) -> PeerBuffers<'static> {
@@ -386,9 +417,9 @@ impl Io {
                 zap,
                 tokens: HashMap::new(),
                 next_token: 0,
-                dirty: BTreeSet::new(),
+                dirty: Vec::new(),
+                dirty_spare: Vec::new(),
                 pool: Vec::new(),
-                read_buf: vec![0u8; CHUNK].into_boxed_slice(),
             },
             commands,
             sockets: HashMap::new(),
@@ -464,7 +495,7 @@ impl Io {
                     c.readable |= readable;
                     c.writable |= writable;
                 }
-                self.env.dirty.insert(sid);
+                self.env.mark_dirty(sid);
             }
         }
     }
@@ -554,23 +585,23 @@ impl Io {
                 Command::Term { sid, eid } => {
                     if let Some(sock) = self.sockets.get_mut(&sid) {
                         term_endpoint(&mut self.env, sock, eid);
-                        self.env.dirty.insert(sid);
+                        self.env.mark_dirty(sid);
                     }
                 }
                 Command::Kick(sid) => {
-                    self.env.dirty.insert(sid);
+                    self.env.mark_dirty(sid);
                 }
                 Command::Close { sid, linger } => {
                     if let Some(sock) = self.sockets.get_mut(&sid) {
                         begin_close(&mut self.env, sock, linger, now);
-                        self.env.dirty.insert(sid);
+                        self.env.mark_dirty(sid);
                     }
                 }
                 Command::Shutdown => self.shutdown = true,
                 Command::Zap { key, answer } => {
                     if let Some(sock) = self.sockets.get_mut(&key.sid) {
                         zap_answer(sock, Token(key.conn), &answer, now);
-                        self.env.dirty.insert(key.sid);
+                        self.env.mark_dirty(key.sid);
                     }
                 }
             }
@@ -583,12 +614,12 @@ impl Io {
             if sock.core_deadline.is_some_and(|t| t <= now) {
                 sock.core_deadline = None;
                 lock(&sock.shared.state).core.handle_timeout(now);
-                self.env.dirty.insert(sid);
+                self.env.mark_dirty(sid);
             }
             if let Some(Some(t)) = sock.closing
                 && t <= now
             {
-                self.env.dirty.insert(sid);
+                self.env.mark_dirty(sid);
             }
             let due: Vec<u64> = sock
                 .connecters
@@ -603,8 +634,9 @@ impl Io {
     }
 
     fn service_dirty(&mut self) {
-        let dirty = core::mem::take(&mut self.env.dirty);
-        for sid in dirty {
+        let spare = core::mem::take(&mut self.env.dirty_spare);
+        let mut dirty = core::mem::replace(&mut self.env.dirty, spare);
+        for &sid in &dirty {
             let finished = match self.sockets.get_mut(&sid) {
                 Some(sock) => service(&mut self.env, sock, sid),
                 None => false,
@@ -613,6 +645,8 @@ impl Io {
                 self.sockets.remove(&sid);
             }
         }
+        dirty.clear();
+        self.env.dirty_spare = dirty;
     }
 }
 
@@ -707,7 +741,7 @@ fn attach(
             env.tokens.insert(token, (sid, Slot::Conn));
             sock.conns
                 .insert(token, ConnIo::new(token, stream, peer, origin));
-            env.dirty.insert(sid);
+            env.mark_dirty(sid);
             true
         }
         Err(_) => {
@@ -1052,19 +1086,68 @@ fn begin_close(env: &mut Env, sock: &mut SockIo, linger: i32, now: Instant) {
 }
 
 /// Moves bytes for every connection of a socket, handles closes and
-/// lingering, and publishes monitor events. Returns whether the socket
-/// finished closing.
+/// lingering, and publishes monitor events, in rounds (see the module
+/// documentation). Returns whether the socket finished closing.
 fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
     let shared = Arc::clone(&sock.shared);
-    let mut st = lock(&shared.state);
-    shared.kick_pending.store(false, Ordering::SeqCst);
+    let mut rounds = 0usize;
+    loop {
+        let mut moved = false;
+        // A closing socket checks after every write whether its lingering
+        // connections are done.
+        let closing = sock.closing.is_some();
+        for c in sock.conns.values_mut() {
+            let had_unsent = c.has_unsent();
+            moved |= transfer(env, c);
+            moved |= closing && had_unsent && !c.has_unsent();
+        }
+        if rounds > 0 && !moved {
+            return false;
+        }
+        if rounds >= MAX_ROUNDS {
+            // More to move: another turn, after other sockets and timers.
+            env.mark_dirty(sid);
+            return false;
+        }
+        let mut st = lock(&shared.state);
+        if rounds == 0 {
+            // Output queued from here on is picked up by this service or
+            // kicks again.
+            shared.kick_pending.store(false, Ordering::SeqCst);
+        }
+        let (finished, zap_handler) = service_locked(env, sock, &mut st, sid);
+        let wake = st.waiters > 0;
+        drop(st);
+        if wake {
+            shared.cond.notify_all();
+        }
+        if let Some(h) = zap_handler {
+            crate::zap::wake(&h);
+        }
+        if finished {
+            return true;
+        }
+        rounds = rounds.saturating_add(1);
+    }
+}
+
+/// The locked half of a round: input to the core, output from it, ZAP
+/// requests, closes, lingering, timers and monitor events. Returns whether
+/// the socket finished closing, and the ZAP handler to wake.
+fn service_locked(
+    env: &mut Env,
+    sock: &mut SockIo,
+    st: &mut State,
+    sid: u64,
+) -> (bool, Option<Arc<SocketShared>>) {
     let now = env.clock.now();
-    let tokens: Vec<Token> = sock.conns.keys().copied().collect();
-    for token in tokens {
-        if let Some(c) = sock.conns.get_mut(&token)
-            && pump(env, c, &mut st.core, now)
-        {
-            env.dirty.insert(sid);
+    for c in sock.conns.values_mut() {
+        feed(c, &mut st.core, now);
+        fill(c, &mut st.core, now);
+        if c.has_unconsumed() && !st.core.is_rx_blocked(c.peer) {
+            // Input held back until our last handshake command went out.
+            feed(c, &mut st.core, now);
+            fill(c, &mut st.core, now);
         }
     }
     let (zap_handler, zap_answered) = if st.credentials.may_ask_zap {
@@ -1076,10 +1159,10 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
         (None, false)
     };
     if zap_answered {
-        env.dirty.insert(sid);
+        env.mark_dirty(sid);
     }
     while let Some((peer, reason)) = st.core.poll_closed() {
-        on_closed(env, sock, &mut st, peer, reason, now);
+        on_closed(env, sock, st, peer, reason, now);
     }
     let closing = sock.closing.is_some();
     sock.draining.retain(|&peer| {
@@ -1110,7 +1193,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             .map(|c| c.token)
             .collect();
         for t in done {
-            remove_conn(env, sock, &mut st, t);
+            remove_conn(env, sock, st, t);
         }
         if sock.conns.is_empty() {
             st.stop_monitor(&env.registry);
@@ -1119,14 +1202,10 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
         }
     }
     sock.core_deadline = st.core.poll_timeout();
-    st.io_waiting = !sock.draining.is_empty() || sock.conns.values().any(|c| !c.rx.is_empty());
+    st.io_draining = !sock.draining.is_empty();
+    st.io_waiting = sock.conns.values().any(ConnIo::has_unconsumed);
     st.drain_monitor();
-    drop(st);
-    shared.cond.notify_all();
-    if let Some(h) = zap_handler {
-        crate::zap::wake(&h);
-    }
-    finished
+    (finished, zap_handler)
 }
 
 /// The answer to a connection's ZAP request arrived.
@@ -1139,55 +1218,29 @@ fn zap_answer(sock: &mut SockIo, token: Token, answer: &crate::zap::Answer, now:
     st.drain_monitor();
 }
 
-/// One connection's turn: held-back input, reads, writes. Returns whether
-/// it wants another turn soon (more to read).
-fn pump(env: &mut Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) -> bool {
-    if !c.rx.is_empty() {
-        let used = core.handle_input(now, c.peer, &c.rx);
-        c.rx.drain(..used.min(c.rx.len()));
-        if !c.rx.is_empty() && !core.is_rx_blocked(c.peer) {
+/// Offers the bytes read and not consumed yet to the core; tells it about
+/// the end of the transport once they are consumed.
+fn feed(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+    if c.has_unconsumed() {
+        let used = core.handle_input(now, c.peer, c.unconsumed());
+        c.rx_off = c.rx_off.saturating_add(used).min(c.rx_len);
+        if c.has_unconsumed() && !core.is_rx_blocked(c.peer) {
             // The connection closed; nothing more will be consumed.
-            c.rx.clear();
+            c.rx_off = c.rx_len;
         }
-    }
-    flush(env, c, core, now);
-    let mut again = false;
-    let mut reads = 0usize;
-    while c.rx.is_empty() && c.readable && !c.eof {
-        if reads == MAX_READS_PER_TURN {
-            again = true;
-            break;
-        }
-        reads = reads.saturating_add(1);
-        match c.stream.read(&mut env.read_buf) {
-            Ok(0) => c.eof = true,
-            Ok(n) => {
-                let chunk = env.read_buf.get(..n).unwrap_or_default();
-                let used = core.handle_input(now, c.peer, chunk);
-                if used < n && core.is_rx_blocked(c.peer) {
-                    c.rx.extend_from_slice(chunk.get(used..).unwrap_or_default());
-                }
-                flush(env, c, core, now);
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                c.eof = true;
-                c.error = Some(errno_of(&e));
-            }
+        if !c.has_unconsumed() {
+            c.rx_off = 0;
+            c.rx_len = 0;
         }
     }
     report_end(c, core, now);
-    flush(env, c, core, now);
-    // A write that failed just now leaves input to look for.
-    again || (c.write_failed && c.readable && !c.eof)
 }
 
 /// Tells the core that the transport ended, once the held-back input is
 /// consumed (libzmq, too, sees the end only after reading what came
 /// before it).
 fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
-    if !c.eof || c.close_reported || !c.rx.is_empty() {
+    if !c.eof || c.close_reported || c.has_unconsumed() {
         return;
     }
     c.close_reported = true;
@@ -1197,36 +1250,74 @@ fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
     }
 }
 
-/// Writes the core's pending output until it is all out or the transport
-/// would block; keeps write interest registered only while bytes wait.
-fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
-    loop {
-        if !c.has_unsent() {
-            c.tx_off = 0;
-            c.tx_len = 0;
-            if c.write_failed || c.error.is_some() {
-                break;
-            }
-            let n = core.poll_transmit(now, c.peer, &mut c.tx);
-            if n == 0 {
-                break;
-            }
-            c.tx_len = n.min(c.tx.len());
-        }
-        if !c.writable {
+/// Moves the core's pending output into the transmit chunk once the
+/// previous chunk is written, until the chunk is full or the core has
+/// nothing more (sending can queue more: the last handshake command going
+/// out completes the handshake, and a SUB then replays its subscriptions).
+fn fill(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+    if c.has_unsent() || c.write_failed || c.error.is_some() {
+        return;
+    }
+    c.tx_off = 0;
+    c.tx_len = 0;
+    // Every pass adds at least one byte or stops.
+    while let Some(room) = c.tx.get_mut(c.tx_len..)
+        && !room.is_empty()
+    {
+        let n = core.poll_transmit(now, c.peer, room).min(room.len());
+        if n == 0 {
             break;
         }
+        c.tx_len = c.tx_len.saturating_add(n);
+    }
+}
+
+/// The unlocked half of a round for one connection: writes the transmit
+/// chunk, then reads once into the receive chunk if it is free. Returns
+/// whether the locked half has new work: bytes came in, a full chunk went
+/// out (the core may hold more), or the transport ended or failed.
+fn transfer(env: &Env, c: &mut ConnIo) -> bool {
+    let mut again = false;
+    if c.has_unsent() && c.writable {
+        let full = c.tx_len == c.tx.len();
+        let failed_before = c.write_failed;
+        write_out(c);
+        again |= (full && !c.has_unsent()) || c.write_failed != failed_before;
+    }
+    update_interest(env, c);
+    if !c.has_unconsumed() && c.readable && !c.eof {
+        let mut tries = 0u8;
+        // Retried only when interrupted by a signal, a few times.
+        while tries < 4 {
+            tries = tries.saturating_add(1);
+            match c.stream.read(&mut c.rx) {
+                Ok(0) => c.eof = true,
+                Ok(n) => {
+                    c.rx_off = 0;
+                    c.rx_len = n.min(c.rx.len());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.readable = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    c.eof = true;
+                    c.error = Some(errno_of(&e));
+                }
+            }
+            again |= c.eof || c.has_unconsumed();
+            break;
+        }
+    }
+    again
+}
+
+/// Writes the transmit chunk until it is out or the transport would block.
+fn write_out(c: &mut ConnIo) {
+    while c.has_unsent() && c.writable {
         let pending = c.tx.get(c.tx_off..c.tx_len).unwrap_or_default();
         match c.stream.write(pending) {
-            Ok(0) => {
-                c.writable = false;
-                break;
-            }
-            Ok(n) => c.tx_off = c.tx_off.saturating_add(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                c.writable = false;
-                break;
-            }
+            Ok(0) => c.writable = false,
+            Ok(n) => c.tx_off = c.tx_off.saturating_add(n).min(c.tx_len),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.writable = false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => {
                 // The peer is gone or going: drop the output, keep reading
@@ -1236,10 +1327,17 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
                 c.readable = true;
                 c.tx_off = 0;
                 c.tx_len = 0;
-                break;
             }
         }
     }
+    if !c.has_unsent() {
+        c.tx_off = 0;
+        c.tx_len = 0;
+    }
+}
+
+/// Keeps write interest registered only while bytes wait.
+fn update_interest(env: &Env, c: &mut ConnIo) {
     let want = c.has_unsent();
     if want != c.write_interest {
         let interest = if want {
@@ -1255,6 +1353,22 @@ fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
             c.write_interest = want;
         }
     }
+}
+
+/// Writes the core's pending output until it is all out or the transport
+/// would block (under the lock: for a closing connection's last command).
+fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+    loop {
+        write_out(c);
+        if c.has_unsent() || c.write_failed || !c.writable {
+            break;
+        }
+        fill(c, core, now);
+        if !c.has_unsent() {
+            break;
+        }
+    }
+    update_interest(env, c);
 }
 
 /// The core closed a peer: final output, close the transport, detach, and

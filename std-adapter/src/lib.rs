@@ -153,7 +153,7 @@ mod zap;
 pub use context::Context;
 pub use error::{Error, Result};
 pub use monitor::{CONSUMER_QUEUE_CAP, MonitorMessage, MonitorSocket};
-pub use socket::Socket;
+pub use socket::{Message, Socket};
 pub use zmtp_core::SocketType;
 pub use zmtp_core::monitor::{EndpointSide, Event, event_id};
 pub use zmtp_core::wire::Mechanism;

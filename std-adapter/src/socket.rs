@@ -10,7 +10,7 @@ use std::time::Instant as StdInstant;
 use socket2::{Domain, Socket as RawSocket, Type};
 use zmtp_core::SocketType;
 use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, Monitor, MonitorError};
-use zmtp_core::socket::{RecvError, SendError};
+use zmtp_core::socket::{PeerHandle, RecvError, SendError};
 use zmtp_core::{Duration, conn::Config};
 
 use crate::context::ContextInner;
@@ -86,12 +86,18 @@ pub(crate) struct State {
     monitor: Option<(String, Arc<Channel>)>,
     closing: bool,
     pub(crate) closed: bool,
-    /// The I/O thread waits for the application to read: it holds input
-    /// the core could not take yet, or closed peers keep unread messages.
+    /// The I/O thread holds input the core could not take yet: reading
+    /// makes room for it.
     pub(crate) io_waiting: bool,
     /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set, and whether the
     /// socket's connections may ask ZAP.
     pub(crate) credentials: crate::security::Credentials,
+    /// Closed peers keep unread messages: the I/O thread frees them once
+    /// they are read.
+    pub(crate) io_draining: bool,
+    /// Threads waiting on the socket's condition variable (the I/O thread
+    /// signals it only when there are some).
+    pub(crate) waiters: usize,
 }
 
 impl State {
@@ -247,6 +253,8 @@ impl Socket {
                 closed: false,
                 io_waiting: false,
                 credentials: crate::security::Credentials::default(),
+                io_draining: false,
+                waiters: 0,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -273,27 +281,39 @@ impl Socket {
         }
     }
 
-    fn wait<'a>(&'a self, st: MutexGuard<'a, State>, w: &Wait) -> Result<MutexGuard<'a, State>> {
-        match w {
-            Wait::Never => Err(Error::WouldBlock),
-            Wait::Forever => Ok(self
-                .shared
-                .cond
-                .wait(st)
-                .unwrap_or_else(PoisonError::into_inner)),
+    fn wait<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        w: &Wait,
+    ) -> Result<MutexGuard<'a, State>> {
+        let left = match w {
+            Wait::Never => return Err(Error::WouldBlock),
+            Wait::Forever => None,
             Wait::Until(at) => {
                 let left = at.saturating_duration_since(StdInstant::now());
                 if left.is_zero() {
                     return Err(Error::WouldBlock);
                 }
-                Ok(self
-                    .shared
+                Some(left)
+            }
+        };
+        st.waiters = st.waiters.saturating_add(1);
+        let mut st = match left {
+            None => self
+                .shared
+                .cond
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(left) => {
+                self.shared
                     .cond
                     .wait_timeout(st, left)
                     .unwrap_or_else(PoisonError::into_inner)
-                    .0)
+                    .0
             }
-        }
+        };
+        st.waiters = st.waiters.saturating_sub(1);
+        Ok(st)
     }
 
     /// The socket's type.
@@ -524,6 +544,15 @@ impl Socket {
         self.send_wait(parts, &Wait::Never)
     }
 
+    /// [`Socket::send`] of a one-frame message.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`].
+    pub fn send_frame(&self, frame: &[u8]) -> Result<()> {
+        self.send(&[frame])
+    }
+
     fn send_wait(&self, parts: &[&[u8]], w: &Wait) -> Result<()> {
         if self.reply_zap(parts) {
             return Ok(());
@@ -577,25 +606,72 @@ impl Socket {
     }
 
     fn recv_wait(&self, w: &Wait) -> Result<Vec<Vec<u8>>> {
+        let mut frames = Vec::new();
+        self.recv_frames(w, |frame| frames.push(frame.to_vec()))?;
+        Ok(frames)
+    }
+
+    /// [`Socket::recv`] into `msg`, whose storage is reused: once `msg`
+    /// has grown to the size of the messages received, receiving allocates
+    /// nothing. `msg`'s previous frames are replaced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`]; `msg` is left empty.
+    pub fn recv_into(&self, msg: &mut Message) -> Result<()> {
+        let timeout = self.lock().opts.rcvtimeo;
+        self.recv_into_wait(msg, &Wait::from_option(timeout))
+    }
+
+    /// [`Socket::recv_into`] with `ZMQ_DONTWAIT`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv_nonblocking`]; `msg` is left empty.
+    pub fn recv_into_nonblocking(&self, msg: &mut Message) -> Result<()> {
+        self.recv_into_wait(msg, &Wait::Never)
+    }
+
+    /// [`Socket::recv_into`] waiting at most `timeout` (overrides
+    /// `ZMQ_RCVTIMEO`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`]; `msg` is left empty.
+    pub fn recv_into_timeout(&self, msg: &mut Message, timeout: StdDuration) -> Result<()> {
+        self.recv_into_wait(msg, &Wait::after(timeout))
+    }
+
+    fn recv_into_wait(&self, msg: &mut Message, w: &Wait) -> Result<()> {
+        msg.clear();
+        self.recv_frames(w, |frame| msg.push(frame))
+    }
+
+    /// Takes one whole message, frame by frame into `sink`, waiting as `w`
+    /// says; wakes the I/O thread when reading made room it waits for.
+    fn recv_frames(&self, w: &Wait, mut sink: impl FnMut(&[u8])) -> Result<()> {
         let mut st = self.lock();
         loop {
-            match self.take_zap().unwrap_or_else(|| try_recv(&mut st)) {
-                Ok(msg) => {
-                    // The I/O thread waits for this read, or reading
-                    // closed a peer (a command that moved in).
-                    let waiting = st.io_waiting
-                        || st
-                            .core
-                            .peers()
-                            .any(|p| st.core.peer(p).is_some_and(|c| c.is_closed()));
+            let taken = match self.take_zap() {
+                // A ZAP handler's request, queued outside the core.
+                Some(Ok(frames)) => {
+                    frames.iter().for_each(|f| sink(f));
+                    Ok(None)
+                }
+                Some(Err(e)) => Err(e),
+                None => try_recv(&mut st, &mut sink),
+            };
+            match taken {
+                Ok(peer) => {
+                    let wake = needs_io(&st, peer);
                     // Reading can raise connection events (a held-back
                     // frame moving in).
                     st.drain_monitor();
                     drop(st);
-                    if waiting {
+                    if wake {
                         self.kick();
                     }
-                    return Ok(msg);
+                    return Ok(());
                 }
                 Err(Error::WouldBlock) => {}
                 Err(e) => return Err(e),
@@ -952,20 +1028,108 @@ fn check(ok: bool) -> Result<()> {
     if ok { Ok(()) } else { Err(Error::Invalid) }
 }
 
-/// Takes one whole message, if one is waiting.
-fn try_recv(st: &mut State) -> Result<Vec<Vec<u8>>> {
-    let mut frames = Vec::new();
+/// Takes one whole message, if one is waiting, handing each frame to
+/// `sink`; returns the peer it came from (`None` for XPUB's own queue).
+fn try_recv(st: &mut State, sink: &mut impl FnMut(&[u8])) -> Result<Option<PeerHandle>> {
     loop {
-        match st.core.recv_with(<[u8]>::to_vec, None) {
-            Ok((frame, info)) => {
-                frames.push(frame);
+        match st.core.recv_with(&mut *sink, None) {
+            Ok(((), info)) => {
                 if !info.more {
-                    return Ok(frames);
+                    return Ok(info.peer);
                 }
             }
             Err(nb::Error::WouldBlock) => return Err(Error::WouldBlock),
             Err(nb::Error::Other(e)) => return Err(map_recv(e)),
         }
+    }
+}
+
+/// Whether a message just read from `peer` calls for the I/O thread: a
+/// closed peer's messages were all read (it can be freed), reading closed
+/// a peer (a held-back frame that can never fit), or the I/O thread holds
+/// input back and the queue has drained to its low-water mark (libzmq's
+/// `compute_lwm`: half the high-water mark, or 1024 below it when that is
+/// larger). Waking at the low-water mark rather than after every message
+/// lets the I/O thread refill the queue in batches.
+fn needs_io(st: &State, peer: Option<PeerHandle>) -> bool {
+    if st.io_draining || st.core.has_unreported_close() {
+        return true;
+    }
+    if !st.io_waiting {
+        return false;
+    }
+    let hwm = st.core.config().rcvhwm;
+    let lwm = if hwm > 2048 {
+        hwm.saturating_sub(1024)
+    } else {
+        hwm.saturating_add(1) / 2
+    };
+    hwm == 0
+        || peer
+            .and_then(|p| st.core.peer(p))
+            .is_none_or(|c| c.queued_units() <= usize::try_from(lwm).unwrap_or(usize::MAX))
+}
+
+/// A multipart message in storage that is reused from one receive to the
+/// next ([`Socket::recv_into`]): the frames' bytes back to back in one
+/// buffer, and where each frame ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Message {
+    /// An empty message (no frames); storage grows on first use.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of frames.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the message has no frames.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Frame `i`, if there is one.
+    #[must_use]
+    pub fn frame(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(prev) => *self.ends.get(prev)?,
+            None => 0,
+        };
+        self.data.get(start..end)
+    }
+
+    /// The frames in order.
+    pub fn frames(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.ends.len()).map(|i| self.frame(i).unwrap_or_default())
+    }
+
+    /// Appends a frame.
+    pub fn push(&mut self, frame: &[u8]) {
+        self.data.extend_from_slice(frame);
+        self.ends.push(self.data.len());
+    }
+
+    /// Removes every frame, keeping the storage.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
+
+    /// The frames as owned vectors (what [`Socket::recv`] returns).
+    #[must_use]
+    pub fn to_vecs(&self) -> Vec<Vec<u8>> {
+        self.frames().map(<[u8]>::to_vec).collect()
     }
 }
 

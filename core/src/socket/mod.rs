@@ -51,6 +51,7 @@
 //! upstream messages for the application there. Other types may pass an empty slice.
 
 mod pattern;
+mod peerset;
 
 pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
 
@@ -62,6 +63,7 @@ use crate::queue::{MsgRing, TopicSet};
 use crate::socket_type::SocketType;
 use crate::time::Instant;
 use crate::wire;
+use peerset::PeerSet;
 
 /// Whether this build includes `t`'s pattern. PAIR, DEALER, PUSH and PULL
 /// are always built; PUB/SUB/XPUB/XSUB need the `pubsub` feature, REQ/REP
@@ -164,6 +166,9 @@ pub(crate) struct Peer<'a, const EP: usize> {
 pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: usize = 64> {
     pub(crate) config: Config,
     pub(crate) peers: [Option<Peer<'a, EP>>; PEERS],
+    /// The slots in use, so that per-message work visits attached peers
+    /// only.
+    pub(crate) attached: PeerSet,
     pub(crate) monitor: Monitor<EVENTS, EP>,
     /// SUB/XSUB: own subscriptions.
     pub(crate) subs: TopicSet<'a>,
@@ -194,6 +199,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         Self {
             config,
             peers: core::array::from_fn(|_| None),
+            attached: PeerSet::new(),
             monitor: Monitor::new(),
             subs: TopicSet::new(subs_buf),
             xpub_pending: MsgRing::new(pending_buf),
@@ -295,6 +301,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             close_reported: false,
             close_reason: None,
         });
+        self.attached.insert(index);
         Ok(handle)
     }
 
@@ -308,6 +315,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             self.close_peer(peer);
         }
         let p = self.peers.get_mut(peer.index())?.take()?;
+        self.attached.remove(peer.index());
         self.state.detached(peer);
         let (rx, tx) = p.conn.into_buffers();
         Some(PeerBuffers {
@@ -402,16 +410,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// The earliest instant any peer needs [`Socket::handle_timeout`].
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers
+        self.attached
             .iter()
-            .flatten()
-            .filter_map(|p| p.conn.poll_timeout())
+            .filter_map(|i| self.peers.get(i)?.as_ref()?.conn.poll_timeout())
             .min()
     }
 
     /// Runs every peer's expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for i in 0..PEERS {
+        for i in self.attached.iter() {
             let Ok(h) = u8::try_from(i) else { break };
             let handle = PeerHandle(h);
             if let Some(p) = self.peer_mut(handle) {
@@ -432,8 +439,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// first. After [`Socket::close_peer`] they are dropped, as libzmq does
     /// for `zmq_disconnect`.
     pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
-        for (i, slot) in self.peers.iter_mut().enumerate() {
-            let Some(p) = slot else { continue };
+        for i in self.attached.iter() {
+            let Some(Some(p)) = self.peers.get_mut(i) else {
+                continue;
+            };
             if p.close_reported {
                 continue;
             }
@@ -444,6 +453,20 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         None
+    }
+
+    /// Whether [`Socket::poll_closed`] has a close to report: an adapter
+    /// that drives I/O elsewhere can check this after a receive (reading
+    /// can close a peer, when a held-back frame turns out never to fit)
+    /// without taking the close itself.
+    #[must_use]
+    pub fn has_unreported_close(&self) -> bool {
+        self.attached.iter().any(|i| {
+            self.peers
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|p| !p.close_reported && p.close_reason.is_some())
+        })
     }
 
     /// The next ZAP request raised by a peer's handshake (each request is
@@ -525,11 +548,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// The handles of attached peers.
     pub fn peers(&self) -> impl Iterator<Item = PeerHandle> + '_ {
-        self.peers
+        self.attached
             .iter()
-            .enumerate()
-            .filter(|(_, p)| p.is_some())
-            .filter_map(|(i, _)| u8::try_from(i).ok().map(PeerHandle))
+            .filter_map(|i| u8::try_from(i).ok().map(PeerHandle))
     }
 
     /// Peers whose handshake finished and that take part in the pattern.
@@ -567,11 +588,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         self.peers.get_mut(peer.index())?.as_mut()
     }
 
-    /// [`Socket::process_events`] for every peer.
-    fn process_all_events(&mut self) {
-        // Plain index loops here and in `handle_timeout`: sharing one
-        // handle iterator costs ~240 bytes of flash in the size firmware.
-        for i in 0..PEERS {
+    /// [`Socket::process_events`] for every attached peer.
+    pub(crate) fn process_all_events(&mut self) {
+        for i in self.attached.iter() {
             if let Ok(h) = u8::try_from(i) {
                 self.process_events(PeerHandle(h));
             }

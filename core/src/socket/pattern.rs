@@ -450,12 +450,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         // `TooLarge` only when no peer could take the message later either.
         let mut too_large = false;
         let mut could_later = false;
-        for k in 0..PEERS {
-            let i = self
-                .lb_next
-                .saturating_add(k)
-                .checked_rem(PEERS)
-                .unwrap_or(0);
+        for i in self.attached.rotation(self.lb_next) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -534,7 +529,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if body.is_empty() {
             return;
         }
-        for p in self.peers.iter_mut().flatten() {
+        for i in self.attached.iter() {
+            let Some(Some(p)) = self.peers.get_mut(i) else {
+                continue;
+            };
             if p.active && p.routing_id.as_slice() == *id {
                 let _ = p.conn.send(body);
                 return;
@@ -546,7 +544,10 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// Full peers miss the message.
     fn distribute(&mut self, parts: &[&[u8]], filtered: bool) {
         let first = parts.first().copied().unwrap_or_default();
-        for p in self.peers.iter_mut().flatten() {
+        for i in self.attached.iter() {
+            let Some(Some(p)) = self.peers.get_mut(i) else {
+                continue;
+            };
             if !p.active || (filtered && !p.subs.matches(first)) {
                 continue;
             }
@@ -570,12 +571,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// pattern discards, and strips envelopes. Returns the message to read.
     fn select_message(&mut self) -> Option<Reading> {
         let st = self.config.socket_type;
-        for k in 0..PEERS {
-            let i = self
-                .fq_next
-                .saturating_add(k)
-                .checked_rem(PEERS)
-                .unwrap_or(0);
+        for i in self.attached.rotation(self.fq_next) {
             let h = PeerHandle(u8::try_from(i).ok()?);
             // Each pass consumes a whole unit or returns: at most every
             // queued unit is looked at, so a match behind any number of
@@ -663,7 +659,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(open) = self.xpub_open {
             self.drain_subscriptions(open);
         }
-        for i in 0..PEERS {
+        for i in self.attached.iter() {
             if let Ok(h) = u8::try_from(i) {
                 self.drain_subscriptions(PeerHandle(h));
             }
