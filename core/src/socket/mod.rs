@@ -411,14 +411,14 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.attached
-            .iter()
+            .iter(PEERS)
             .filter_map(|i| self.peers.get(i)?.as_ref()?.conn.poll_timeout())
             .min()
     }
 
     /// Runs every peer's expired timers.
     pub fn handle_timeout(&mut self, now: Instant) {
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             let Ok(h) = u8::try_from(i) else { break };
             let handle = PeerHandle(h);
             if let Some(p) = self.peer_mut(handle) {
@@ -439,7 +439,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// first. After [`Socket::close_peer`] they are dropped, as libzmq does
     /// for `zmq_disconnect`.
     pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -461,7 +461,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// without taking the close itself.
     #[must_use]
     pub fn has_unreported_close(&self) -> bool {
-        self.attached.iter().any(|i| {
+        self.attached.iter(PEERS).any(|i| {
             self.peers
                 .get(i)
                 .and_then(Option::as_ref)
@@ -549,7 +549,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// The handles of attached peers.
     pub fn peers(&self) -> impl Iterator<Item = PeerHandle> + '_ {
         self.attached
-            .iter()
+            .iter(PEERS)
             .filter_map(|i| u8::try_from(i).ok().map(PeerHandle))
     }
 
@@ -590,7 +590,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     /// [`Socket::process_events`] for every attached peer.
     pub(crate) fn process_all_events(&mut self) {
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             if let Ok(h) = u8::try_from(i) {
                 self.process_events(PeerHandle(h));
             }

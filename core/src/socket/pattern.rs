@@ -450,7 +450,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         // `TooLarge` only when no peer could take the message later either.
         let mut too_large = false;
         let mut could_later = false;
-        for i in self.attached.rotation(self.lb_next) {
+        for i in self.attached.rotation(self.lb_next, PEERS) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -529,7 +529,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if body.is_empty() {
             return;
         }
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -544,7 +544,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// Full peers miss the message.
     fn distribute(&mut self, parts: &[&[u8]], filtered: bool) {
         let first = parts.first().copied().unwrap_or_default();
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -571,7 +571,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// pattern discards, and strips envelopes. Returns the message to read.
     fn select_message(&mut self) -> Option<Reading> {
         let st = self.config.socket_type;
-        for i in self.attached.rotation(self.fq_next) {
+        for i in self.attached.rotation(self.fq_next, PEERS) {
             let h = PeerHandle(u8::try_from(i).ok()?);
             // Each pass consumes a whole unit or returns: at most every
             // queued unit is looked at, so a match behind any number of
@@ -659,7 +659,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(open) = self.xpub_open {
             self.drain_subscriptions(open);
         }
-        for i in self.attached.iter() {
+        for i in self.attached.iter(PEERS) {
             if let Ok(h) = u8::try_from(i) {
                 self.drain_subscriptions(PeerHandle(h));
             }
