@@ -27,9 +27,16 @@
 //!   and connection, the reconnect timers and the core's timers.
 //! - Each [`Socket`] wraps the core socket in a mutex and a condition
 //!   variable. [`Socket::send`] and [`Socket::recv`] call the core and wake
-//!   the I/O thread when output is pending; blocking calls wait on the
-//!   condition variable up to `ZMQ_SNDTIMEO` / `ZMQ_RCVTIMEO`, and the I/O
-//!   thread signals it after input, output and closes.
+//!   the I/O thread when output is pending (once until it looked) or when
+//!   reading made room for input it holds back (at the receive queue's
+//!   low-water mark); blocking calls wait on the condition variable up to
+//!   `ZMQ_SNDTIMEO` / `ZMQ_RCVTIMEO`, and the I/O thread signals it after
+//!   input, output and closes when a thread waits. The I/O thread reads and
+//!   writes without the socket's lock, in chunks of up to 256 KiB, so the
+//!   application keeps sending and receiving meanwhile.
+//! - [`Socket::recv_into`] receives into a reused [`Message`]: no
+//!   allocation per message once it has grown, where [`Socket::recv`]
+//!   allocates the frames it returns.
 //! - Monitor events: the core records `HANDSHAKE_*` and `DISCONNECTED`; this
 //!   crate records the transport events (`LISTENING` and `BIND_FAILED` inside
 //!   [`Socket::bind`], the others on the I/O thread) with libzmq's values
@@ -47,7 +54,9 @@
 //! allocate nothing new. They bound message sizes: a frame larger than the
 //! receive buffer closes the connection, a message larger than the transmit
 //! buffer cannot be sent. A socket takes at most [`MAX_PEERS`] connections
-//! at once. Pooled buffers are never returned to the allocator.
+//! at once. Pooled buffers are never returned to the allocator. The I/O
+//! thread adds a 256 KiB read chunk and a 256 KiB transmit chunk per
+//! connection (allocated zeroed too, freed with the connection).
 //!
 //! Messages a peer sent before its connection ended stay readable after
 //! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed
