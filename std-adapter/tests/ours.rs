@@ -280,3 +280,59 @@ fn endpoint_errors() {
     let req = ctx.socket(SocketType::Req).unwrap();
     assert!(matches!(req.recv_nonblocking(), Err(Error::Fsm)));
 }
+
+/// `recv_into` fills a reused `Message` with every frame of the next
+/// message, replacing what it held; the non-blocking and timed forms give
+/// `WouldBlock` with the message left empty; `send_frame` sends one frame.
+#[test]
+fn recv_into_reuses_one_message() {
+    use std::time::{Duration, Instant};
+    use zmtp_std::Message;
+
+    let ctx = Context::new().unwrap();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.connect(&pull.last_endpoint().unwrap()).unwrap();
+    pull.set_rcvtimeo(10_000).unwrap();
+
+    push.send(&[b"first", b"", b"third frame"]).unwrap();
+    push.send_frame(b"one").unwrap();
+    push.send(&[&[7u8; 70_000][..], b"tail"]).unwrap();
+
+    let mut msg = Message::new();
+    pull.recv_into(&mut msg).unwrap();
+    assert_eq!(msg.len(), 3);
+    let frames: Vec<&[u8]> = msg.frames().collect();
+    assert_eq!(frames, [&b"first"[..], b"", b"third frame"]);
+    assert_eq!(msg.frame(3), None);
+
+    pull.recv_into(&mut msg).unwrap();
+    assert_eq!(msg.to_vecs(), [b"one".to_vec()]);
+
+    pull.recv_into_timeout(&mut msg, Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(msg.len(), 2);
+    assert_eq!(msg.frame(0), Some(&[7u8; 70_000][..]));
+    assert_eq!(msg.frame(1), Some(&b"tail"[..]));
+
+    assert!(matches!(
+        pull.recv_into_nonblocking(&mut msg),
+        Err(Error::WouldBlock)
+    ));
+    assert!(msg.is_empty());
+    let start = Instant::now();
+    assert!(matches!(
+        pull.recv_into_timeout(&mut msg, Duration::from_millis(50)),
+        Err(Error::WouldBlock)
+    ));
+    assert!(start.elapsed() >= Duration::from_millis(50));
+    assert!(msg.is_empty());
+
+    // `recv` and `recv_into` read the same queue, in order.
+    push.send_frame(b"a").unwrap();
+    push.send_frame(b"b").unwrap();
+    assert_eq!(pull.recv().unwrap(), [b"a".to_vec()]);
+    pull.recv_into(&mut msg).unwrap();
+    assert_eq!(msg.to_vecs(), [b"b".to_vec()]);
+}
