@@ -156,13 +156,27 @@ pub(crate) struct SocketShared {
 }
 
 /// How long a blocking call may wait.
+#[derive(Clone, Copy)]
 enum Wait {
     Never,
     Forever,
     Until(StdInstant),
+    /// As `ZMQ_RCVTIMEO` says, read under the lock the call takes anyway.
+    Rcvtimeo,
+    /// As `ZMQ_SNDTIMEO` says.
+    Sndtimeo,
 }
 
 impl Wait {
+    /// The wait for a call on a socket with options `opts`.
+    fn resolve(self, opts: &Options) -> Self {
+        match self {
+            Self::Rcvtimeo => Self::from_option(opts.rcvtimeo),
+            Self::Sndtimeo => Self::from_option(opts.sndtimeo),
+            w => w,
+        }
+    }
+
     /// libzmq's `RCVTIMEO`/`SNDTIMEO` meaning: -1 forever, 0 never, else ms.
     fn from_option(ms: i32) -> Self {
         match u64::try_from(ms) {
@@ -276,7 +290,11 @@ impl Socket {
 
     /// Wakes the I/O thread (once until it handled the previous wake).
     fn kick(&self) {
-        if !self.shared.kick_pending.swap(true, Ordering::SeqCst) {
+        // A plain load first: while a kick is pending (the I/O thread has
+        // not looked yet), sending does not write the shared line.
+        if !self.shared.kick_pending.load(Ordering::SeqCst)
+            && !self.shared.kick_pending.swap(true, Ordering::SeqCst)
+        {
             self.ctx.send(Command::Kick(self.shared.id));
         }
     }
@@ -286,9 +304,9 @@ impl Socket {
         mut st: MutexGuard<'a, State>,
         w: &Wait,
     ) -> Result<MutexGuard<'a, State>> {
-        let left = match w {
+        let left = match w.resolve(&st.opts) {
             Wait::Never => return Err(Error::WouldBlock),
-            Wait::Forever => None,
+            Wait::Forever | Wait::Rcvtimeo | Wait::Sndtimeo => None,
             Wait::Until(at) => {
                 let left = at.saturating_duration_since(StdInstant::now());
                 if left.is_zero() {
@@ -530,8 +548,7 @@ impl Socket {
     /// [`Error::MessageTooLarge`] for a message no transmit buffer can hold,
     /// [`Error::Invalid`] for an empty message.
     pub fn send(&self, parts: &[&[u8]]) -> Result<()> {
-        let timeout = self.lock().opts.sndtimeo;
-        self.send_wait(parts, &Wait::from_option(timeout))
+        self.send_wait(parts, Wait::Sndtimeo)
     }
 
     /// `zmq_send` with `ZMQ_DONTWAIT`.
@@ -541,7 +558,7 @@ impl Socket {
     /// [`Error::WouldBlock`] (`EAGAIN`) when no peer can take the message
     /// now; otherwise as [`Socket::send`].
     pub fn send_nonblocking(&self, parts: &[&[u8]]) -> Result<()> {
-        self.send_wait(parts, &Wait::Never)
+        self.send_wait(parts, Wait::Never)
     }
 
     /// [`Socket::send`] of a one-frame message.
@@ -553,11 +570,12 @@ impl Socket {
         self.send(&[frame])
     }
 
-    fn send_wait(&self, parts: &[&[u8]], w: &Wait) -> Result<()> {
+    fn send_wait(&self, parts: &[&[u8]], w: Wait) -> Result<()> {
         if self.reply_zap(parts) {
             return Ok(());
         }
         let mut st = self.lock();
+        let w = w.resolve(&st.opts);
         loop {
             match st.core.send(parts) {
                 Ok(()) => {
@@ -569,7 +587,7 @@ impl Socket {
                 Err(nb::Error::WouldBlock) => {}
                 Err(nb::Error::Other(e)) => return Err(map_send(e)),
             }
-            st = self.wait(st, w)?;
+            st = self.wait(st, &w)?;
         }
     }
 
@@ -582,8 +600,7 @@ impl Socket {
     /// [`Error::NotSupported`] for PUB and PUSH, [`Error::Fsm`] out of
     /// REQ/REP order.
     pub fn recv(&self) -> Result<Vec<Vec<u8>>> {
-        let timeout = self.lock().opts.rcvtimeo;
-        self.recv_wait(&Wait::from_option(timeout))
+        self.recv_wait(Wait::Rcvtimeo)
     }
 
     /// `zmq_recv` with `ZMQ_DONTWAIT`.
@@ -593,7 +610,7 @@ impl Socket {
     /// [`Error::WouldBlock`] when no message is waiting; otherwise as
     /// [`Socket::recv`].
     pub fn recv_nonblocking(&self) -> Result<Vec<Vec<u8>>> {
-        self.recv_wait(&Wait::Never)
+        self.recv_wait(Wait::Never)
     }
 
     /// `zmq_recv` waiting at most `timeout` (overrides `ZMQ_RCVTIMEO`).
@@ -602,10 +619,10 @@ impl Socket {
     ///
     /// As [`Socket::recv`].
     pub fn recv_timeout(&self, timeout: StdDuration) -> Result<Vec<Vec<u8>>> {
-        self.recv_wait(&Wait::after(timeout))
+        self.recv_wait(Wait::after(timeout))
     }
 
-    fn recv_wait(&self, w: &Wait) -> Result<Vec<Vec<u8>>> {
+    fn recv_wait(&self, w: Wait) -> Result<Vec<Vec<u8>>> {
         let mut frames = Vec::new();
         self.recv_frames(w, |frame| frames.push(frame.to_vec()))?;
         Ok(frames)
@@ -619,8 +636,7 @@ impl Socket {
     ///
     /// As [`Socket::recv`]; `msg` is left empty.
     pub fn recv_into(&self, msg: &mut Message) -> Result<()> {
-        let timeout = self.lock().opts.rcvtimeo;
-        self.recv_into_wait(msg, &Wait::from_option(timeout))
+        self.recv_into_wait(msg, Wait::Rcvtimeo)
     }
 
     /// [`Socket::recv_into`] with `ZMQ_DONTWAIT`.
@@ -629,7 +645,7 @@ impl Socket {
     ///
     /// As [`Socket::recv_nonblocking`]; `msg` is left empty.
     pub fn recv_into_nonblocking(&self, msg: &mut Message) -> Result<()> {
-        self.recv_into_wait(msg, &Wait::Never)
+        self.recv_into_wait(msg, Wait::Never)
     }
 
     /// [`Socket::recv_into`] waiting at most `timeout` (overrides
@@ -639,18 +655,19 @@ impl Socket {
     ///
     /// As [`Socket::recv`]; `msg` is left empty.
     pub fn recv_into_timeout(&self, msg: &mut Message, timeout: StdDuration) -> Result<()> {
-        self.recv_into_wait(msg, &Wait::after(timeout))
+        self.recv_into_wait(msg, Wait::after(timeout))
     }
 
-    fn recv_into_wait(&self, msg: &mut Message, w: &Wait) -> Result<()> {
+    fn recv_into_wait(&self, msg: &mut Message, w: Wait) -> Result<()> {
         msg.clear();
         self.recv_frames(w, |frame| msg.push(frame))
     }
 
     /// Takes one whole message, frame by frame into `sink`, waiting as `w`
     /// says; wakes the I/O thread when reading made room it waits for.
-    fn recv_frames(&self, w: &Wait, mut sink: impl FnMut(&[u8])) -> Result<()> {
+    fn recv_frames(&self, w: Wait, mut sink: impl FnMut(&[u8])) -> Result<()> {
         let mut st = self.lock();
+        let w = w.resolve(&st.opts);
         loop {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
@@ -676,7 +693,7 @@ impl Socket {
                 Err(Error::WouldBlock) => {}
                 Err(e) => return Err(e),
             }
-            st = self.wait(st, w)?;
+            st = self.wait(st, &w)?;
         }
     }
 
