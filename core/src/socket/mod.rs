@@ -123,6 +123,18 @@ pub enum AttachError {
     NoFreeSlot,
     /// The transmit buffer cannot even hold the greeting and READY.
     BufferTooSmall,
+    /// The socket's mechanism is CURVE and the slot has no CURVE state or
+    /// no random source: use `Socket::lend_curve_states` and
+    /// `Socket::attach_with_rng` (feature `curve`).
+    NeedsCurveState,
+}
+
+/// The [`AttachError`] for a connection that could not start.
+fn attach_error(e: crate::conn::SendError) -> AttachError {
+    match e {
+        crate::conn::SendError::NoEntropy => AttachError::NeedsCurveState,
+        _ => AttachError::BufferTooSmall,
+    }
 }
 
 impl core::fmt::Display for AttachError {
@@ -130,6 +142,7 @@ impl core::fmt::Display for AttachError {
         f.write_str(match self {
             Self::NoFreeSlot => "no free peer slot",
             Self::BufferTooSmall => "peer buffers too small",
+            Self::NeedsCurveState => "CURVE needs lent state and a random source",
         })
     }
 }
@@ -181,6 +194,11 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     pub(crate) lb_next: usize,
     pub(crate) fq_next: usize,
     pub(crate) next_routing_id: u32,
+    /// CURVE state storage lent for each slot (see
+    /// [`Socket::lend_curve_states`]); a connection holds its slot's while
+    /// attached.
+    #[cfg(feature = "curve")]
+    pub(crate) curve: [Option<&'a mut crate::conn::CurveState>; PEERS],
 }
 
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
@@ -210,6 +228,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             // libzmq starts at a random value; adapters seed it with
             // `set_routing_id_seed`.
             next_routing_id: 0x1234_5678,
+            #[cfg(feature = "curve")]
+            curve: core::array::from_fn(|_| None),
         }
     }
 
@@ -281,21 +301,81 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         fd: u32,
         endpoints: EndpointPair<EP>,
     ) -> Result<PeerHandle, AttachError> {
-        let index = self
-            .peers
+        let index = self.free_slot()?;
+        let conn = Connection::new(now, &self.config, bufs.rx, bufs.tx).map_err(attach_error)?;
+        self.attach_conn(index, conn, bufs.subs, fd, endpoints)
+    }
+
+    /// Lends CURVE state storage to the socket: `states[i]` serves slot
+    /// `i` (extra entries are not used). A CURVE socket can attach a
+    /// connection only on a slot with state, through
+    /// [`Socket::attach_with_rng`]; the state comes back to the slot when
+    /// the peer is detached. Lend it once, before the first attach.
+    #[cfg(feature = "curve")]
+    pub fn lend_curve_states(&mut self, states: &'a mut [crate::conn::CurveState]) {
+        for (slot, state) in self.curve.iter_mut().zip(states.iter_mut()) {
+            *slot = Some(state);
+        }
+    }
+
+    /// As [`Socket::attach`], for every mechanism including CURVE: a CURVE
+    /// connection takes its slot's lent state (see
+    /// [`Socket::lend_curve_states`]) and draws its random bytes from
+    /// `rng` before this returns (see [`Connection::new_with_rng`]). Other
+    /// mechanisms do not touch `rng`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::attach`]; [`AttachError::NeedsCurveState`] for a CURVE
+    /// socket whose free slot has no lent state. On
+    /// [`AttachError::BufferTooSmall`] the slot's CURVE state is used up
+    /// like the buffers (check buffer sizes once, at start-up).
+    #[cfg(feature = "curve")]
+    pub fn attach_with_rng(
+        &mut self,
+        now: Instant,
+        bufs: PeerBuffers<'a>,
+        rng: &mut dyn rand_core::CryptoRngCore,
+        fd: u32,
+        endpoints: EndpointPair<EP>,
+    ) -> Result<PeerHandle, AttachError> {
+        let index = self.free_slot()?;
+        if self.config.mechanism.wire() != wire::Mechanism::Curve {
+            return self.attach(now, bufs, fd, endpoints);
+        }
+        let state = self
+            .curve
+            .get_mut(index)
+            .and_then(Option::take)
+            .ok_or(AttachError::NeedsCurveState)?;
+        let conn = Connection::new_with_rng(now, &self.config, bufs.rx, bufs.tx, state, rng)
+            .map_err(attach_error)?;
+        self.attach_conn(index, conn, bufs.subs, fd, endpoints)
+    }
+
+    fn free_slot(&self) -> Result<usize, AttachError> {
+        self.peers
             .iter()
             .position(Option::is_none)
-            .ok_or(AttachError::NoFreeSlot)?;
+            .ok_or(AttachError::NoFreeSlot)
+    }
+
+    fn attach_conn(
+        &mut self,
+        index: usize,
+        conn: Connection<'a>,
+        subs: &'a mut [u8],
+        fd: u32,
+        endpoints: EndpointPair<EP>,
+    ) -> Result<PeerHandle, AttachError> {
         let handle = PeerHandle(u8::try_from(index).map_err(|_| AttachError::NoFreeSlot)?);
-        let conn = Connection::new(now, &self.config, bufs.rx, bufs.tx)
-            .map_err(|_| AttachError::BufferTooSmall)?;
         let slot = self.peers.get_mut(index).ok_or(AttachError::NoFreeSlot)?;
         *slot = Some(Peer {
             conn,
             fd,
             endpoints,
             routing_id: heapless::Vec::new(),
-            subs: TopicSet::new(bufs.subs),
+            subs: TopicSet::new(subs),
             active: false,
             drain: false,
             close_reported: false,
@@ -317,6 +397,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         let p = self.peers.get_mut(peer.index())?.take()?;
         self.attached.remove(peer.index());
         self.state.detached(peer);
+        #[cfg(feature = "curve")]
+        let (rx, tx) = {
+            let (rx, tx, state) = p.conn.into_parts();
+            if let (Some(state), Some(slot)) = (state, self.curve.get_mut(peer.index())) {
+                *slot = Some(state);
+            }
+            (rx, tx)
+        };
+        #[cfg(not(feature = "curve"))]
         let (rx, tx) = p.conn.into_buffers();
         Some(PeerBuffers {
             rx,
