@@ -373,6 +373,36 @@ pub struct ZmtpSocket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP
     rng: Rng,
     /// Offset of the next ephemeral port in the dynamic range.
     next_port: u16,
+    /// The random source of CURVE connections ([`ZmtpSocket::new_curve`]).
+    #[cfg(feature = "curve")]
+    entropy: Option<Entropy<'a>>,
+}
+
+/// The caller's cryptographic random source, for CURVE connections.
+#[cfg(feature = "curve")]
+struct Entropy<'a>(&'a mut dyn rand_core::CryptoRngCore);
+
+#[cfg(feature = "curve")]
+impl core::fmt::Debug for Entropy<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Entropy")
+    }
+}
+
+/// Attaches `bufs` to `socket`, with the random source when there is one.
+fn core_attach<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>(
+    socket: &mut Socket<'a, PEERS, EVENTS, EP>,
+    #[cfg(feature = "curve")] entropy: Option<&mut Entropy<'a>>,
+    now: Instant,
+    bufs: PeerBuffers<'a>,
+    fd: u32,
+    pair: EndpointPair<EP>,
+) -> Result<PeerHandle, AttachError> {
+    #[cfg(feature = "curve")]
+    if let Some(Entropy(rng)) = entropy {
+        return socket.attach_with_rng(now, bufs, &mut **rng, fd, pair);
+    }
+    socket.attach(now, bufs, fd, pair)
 }
 
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
@@ -398,11 +428,62 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
     /// slot's buffers are tried once with the core (attached and detached
     /// again) before anything is added to `sockets`.
     pub fn new(
+        socket: Socket<'a, PEERS, EVENTS, EP>,
+        slots: [SlotBuffers<'a>; PEERS],
+        sockets: &mut SocketSet<'a>,
+        options: Options,
+        seed: u32,
+    ) -> Result<Self, AttachError> {
+        Self::build(
+            socket,
+            slots,
+            sockets,
+            options,
+            seed,
+            #[cfg(feature = "curve")]
+            None,
+        )
+    }
+
+    /// [`ZmtpSocket::new`] for a socket whose mechanism is CURVE (or may
+    /// be): `states` lends the core one CURVE state per slot (about 900
+    /// bytes each; see `zmtp_core::conn::CurveState`) and `rng` is the
+    /// cryptographic random source every connection draws its transient
+    /// keys, cookie key and nonces from (96 bytes per connection at most),
+    /// typically the board's TRNG. Each `ZmtpSocket` needs its own `rng`
+    /// handle. A board without a TRNG must give it a CSPRNG seeded with
+    /// secret, unpredictable bytes it keeps between boots (provisioned per
+    /// device and mixed with a persisted counter); a device id or a boot
+    /// counter alone is not enough (see `zmtp_core::conn::curve`).
+    ///
+    /// # Errors
+    ///
+    /// As [`ZmtpSocket::new`]; [`AttachError::NeedsCurveState`] if
+    /// `states` has fewer than `PEERS` entries.
+    #[cfg(feature = "curve")]
+    pub fn new_curve(
+        mut socket: Socket<'a, PEERS, EVENTS, EP>,
+        slots: [SlotBuffers<'a>; PEERS],
+        sockets: &mut SocketSet<'a>,
+        options: Options,
+        seed: u32,
+        states: &'a mut [zmtp_core::conn::CurveState],
+        rng: &'a mut dyn rand_core::CryptoRngCore,
+    ) -> Result<Self, AttachError> {
+        if states.len() < PEERS {
+            return Err(AttachError::NeedsCurveState);
+        }
+        socket.lend_curve_states(states);
+        Self::build(socket, slots, sockets, options, seed, Some(Entropy(rng)))
+    }
+
+    fn build(
         mut socket: Socket<'a, PEERS, EVENTS, EP>,
         mut slots: [SlotBuffers<'a>; PEERS],
         sockets: &mut SocketSet<'a>,
         options: Options,
         seed: u32,
+        #[cfg(feature = "curve")] mut entropy: Option<Entropy<'a>>,
     ) -> Result<Self, AttachError> {
         for b in &mut slots {
             let peer = core::mem::replace(
@@ -413,7 +494,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
                     subs: &mut [],
                 },
             );
-            let h = socket.attach(Instant::ZERO, peer, 0, EndpointPair::none())?;
+            let h = core_attach(
+                &mut socket,
+                #[cfg(feature = "curve")]
+                entropy.as_mut(),
+                Instant::ZERO,
+                peer,
+                0,
+                EndpointPair::none(),
+            )?;
             b.peer = socket.detach(h).ok_or(AttachError::NoFreeSlot)?;
         }
         let mut rng = Rng::new(seed);
@@ -441,6 +530,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             options,
             rng,
             next_port,
+            #[cfg(feature = "curve")]
+            entropy,
         })
     }
 
@@ -910,7 +1001,16 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize>
             return false;
         };
         let attached = match slot.bufs.take() {
-            Some(bufs) => self.socket.attach(now, bufs, fd, pair.clone()).ok(),
+            Some(bufs) => core_attach(
+                &mut self.socket,
+                #[cfg(feature = "curve")]
+                self.entropy.as_mut(),
+                now,
+                bufs,
+                fd,
+                pair.clone(),
+            )
+            .ok(),
             None => None,
         };
         let Some(peer) = attached else {

@@ -7,12 +7,13 @@
 //! 1. `fmt`: `cargo fmt --all -- --check`
 //! 2. `clippy`: the workspace with `-D warnings`, then `zmtp-core` with
 //!    `--no-default-features`, `--features defmt`, `--features log`,
-//!    `--features curve` and `--no-default-features --features curve`
+//!    `--features curve` and `--no-default-features --features curve`, and
+//!    `zmtp-smoltcp` with `defmt`, `proto-ipv6` and `curve`
 //! 3. `test`: `cargo test --workspace --no-fail-fast`, counting libtest's
 //!    `test result:` lines (unit, integration and doctests)
 //! 4. `cross`: `zmtp-core` for `thumbv6m-none-eabi`, `thumbv7m-none-eabi` and
-//!    `thumbv7em-none-eabihf`, each without features and with `defmt`, and
-//!    `zmtp-core` also with `curve` and `curve,defmt`.
+//!    `thumbv7em-none-eabihf` and `zmtp-smoltcp` for the first two, each
+//!    without features, with `defmt`, `curve` and `curve,defmt`.
 //!    Then `qemu core scenarios`: `core/qemu-tests` (the core's scenarios
 //!    as no_std firmware) run on QEMU `microbit` and `lm3s6965evb`, each
 //!    scenario counted as a test; qemu-system-arm is installed with apt-get
@@ -66,8 +67,8 @@ const SMOLTCP_TARGETS: [&str; 2] = ["thumbv6m-none-eabi", "thumbv7m-none-eabi"];
 /// Feature sets each cross-build is run with.
 const CROSS_FEATURES: [Option<&str>; 2] = [None, Some("defmt")];
 
-/// Further feature sets cross-built for `zmtp-core` only.
-const CORE_CROSS_FEATURES: [Option<&str>; 2] = [Some("curve"), Some("curve,defmt")];
+/// Further feature sets each cross-build is run with: CURVE.
+const CURVE_CROSS_FEATURES: [Option<&str>; 2] = [Some("curve"), Some("curve,defmt")];
 
 /// The toolchain `cargo fuzz` runs on (sanitizers need nightly).
 const FUZZ_TOOLCHAIN: &str = "nightly";
@@ -256,7 +257,7 @@ fn stage_clippy(ctx: &mut Ctx) {
         "warnings",
     ]);
     ctx.check("clippy --workspace", cmd);
-    let variants: [(&str, &[&str]); 7] = [
+    let variants: [(&str, &[&str]); 8] = [
         ("zmtp-core", &["--no-default-features"]),
         ("zmtp-core", &["--features", "defmt"]),
         ("zmtp-core", &["--features", "log"]),
@@ -267,6 +268,7 @@ fn stage_clippy(ctx: &mut Ctx) {
         ),
         ("zmtp-smoltcp", &["--features", "defmt"]),
         ("zmtp-smoltcp", &["--features", "proto-ipv6"]),
+        ("zmtp-smoltcp", &["--features", "curve"]),
     ];
     for (package, features) in variants {
         let mut args = vec!["clippy", "-p", package, "--all-targets"];
@@ -318,12 +320,7 @@ fn stage_cross(ctx: &mut Ctx) {
         .map(|t| ("zmtp-core", t))
         .chain(SMOLTCP_TARGETS.into_iter().map(|t| ("zmtp-smoltcp", t)))
     {
-        let core_only: &[Option<&str>] = if package == "zmtp-core" {
-            &CORE_CROSS_FEATURES
-        } else {
-            &[]
-        };
-        for &features in CROSS_FEATURES.iter().chain(core_only) {
+        for &features in CROSS_FEATURES.iter().chain(&CURVE_CROSS_FEATURES) {
             let mut args = vec!["build", "-p", package, "--target", target];
             let mut name = format!("build {package} --target {target}");
             if let Some(features) = features {
