@@ -16,6 +16,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../tests/support/pyvenv.rs"]
+mod pyvenv;
+
 use crypto_box::aead::AeadInPlace;
 use crypto_box::aead::generic_array::GenericArray;
 use crypto_box::{PublicKey, SalsaBox, SecretKey};
@@ -166,60 +169,12 @@ print(b.crypto_secretbox({plain:?}.encode(), bytes(range(24)), bytes(range(32)))
 /// The PyNaCl version the constants were checked with.
 const PYNACL: &str = "1.6.2";
 
-/// A Python interpreter with PyNaCl in a virtual environment under the
-/// target directory (made once, then reused).
+/// A Python interpreter with PyNaCl [`PYNACL`].
 fn pynacl_python() -> Result<std::path::PathBuf, String> {
-    use std::process::Command;
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join(format!("pynacl-{PYNACL}-venv"));
-    let python = venv.join("bin").join("python");
-    let works = |py: &std::path::Path| {
-        Command::new(py)
-            .args(["-c", "import nacl.bindings"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if works(&python) {
-        return Ok(python);
-    }
-    let tmp = root.join(format!("pynacl-{PYNACL}-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let out = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&tmp)
-        .output()
-        .map_err(|e| format!("python3 not available: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let out = Command::new(tmp.join("bin").join("pip"))
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--timeout",
-            "30",
-            &format!("pynacl=={PYNACL}"),
-        ])
-        .output()
-        .map_err(|e| format!("pip not available: {e}"))?;
-    if !out.status.success() {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(format!(
-            "pip install pynacl=={PYNACL} failed (no registry?): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    if std::fs::rename(&tmp, &venv).is_err() && !works(&python) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err("could not place the virtual environment".to_owned());
-    }
-    if works(&python) {
-        Ok(python)
-    } else {
-        Err("PyNaCl does not import".to_owned())
-    }
+    pyvenv::python(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "pynacl",
+        PYNACL,
+        "import nacl.bindings",
+    )
 }

@@ -14,6 +14,9 @@
 //! short read timeouts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../support/pyvenv.rs"]
+mod pyvenv;
+
 use core::time::Duration;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -35,8 +38,6 @@ const EVENT_HANDSHAKE_SUCCEEDED: u32 = 0x1000;
 const EVENT_HANDSHAKE_FAILED_PROTOCOL: u32 = 0x2000;
 const EVENT_HANDSHAKE_FAILED_AUTH: u32 = 0x4000;
 
-/// The pyzmq version whose wheels bundle libzmq 4.3.5.
-const PYZMQ: &str = "27.3.0";
 
 /// The libzmq side. `server SECRET ALLOWED_PUBLIC` binds a CURVE ROUTER
 /// with a ZAP handler that accepts only ALLOWED_PUBLIC (user id "alice")
@@ -113,63 +114,9 @@ else:
 stop.wait(20)
 "#;
 
-/// A Python interpreter with pyzmq [`PYZMQ`] in a virtual environment under
-/// the target directory (made once, then reused).
+/// A Python interpreter with pyzmq (CURVE-capable).
 fn pyzmq_python() -> Result<std::path::PathBuf, String> {
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let venv = root.join(format!("pyzmq-{PYZMQ}-venv"));
-    let python = venv.join("bin").join("python");
-    let works = |py: &std::path::Path| {
-        Command::new(py)
-            .args(["-c", "import zmq; assert zmq.has('curve')"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if works(&python) {
-        return Ok(python);
-    }
-    // Built beside its final place and moved there in one step, so that a
-    // concurrent run never sees half an environment.
-    let tmp = root.join(format!("pyzmq-{PYZMQ}-venv.{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let out = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&tmp)
-        .output()
-        .map_err(|e| format!("python3 not available: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "python3 -m venv failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let out = Command::new(tmp.join("bin").join("pip"))
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--timeout",
-            "30",
-            &format!("pyzmq=={PYZMQ}"),
-        ])
-        .output()
-        .map_err(|e| format!("pip not available: {e}"))?;
-    if !out.status.success() {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(format!(
-            "pip install pyzmq=={PYZMQ} failed (no registry?): {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    if std::fs::rename(&tmp, &venv).is_err() && !works(&python) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err("could not place the virtual environment".to_owned());
-    }
-    if works(&python) {
-        Ok(python)
-    } else {
-        Err("pyzmq without CURVE".to_owned())
-    }
+    pyvenv::pyzmq(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// A running script: its output lines, and its stdin (closing it ends it).
