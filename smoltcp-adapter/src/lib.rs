@@ -119,9 +119,12 @@
 //! file descriptor, Linux errno numbers where it reports errno) and
 //! endpoint strings. The core raises `HANDSHAKE_*` and `DISCONNECTED`.
 //!
-//! ## Authentication (PLAIN, ZAP)
+//! ## Authentication (PLAIN, CURVE, ZAP)
 //!
-//! Security mechanisms are the core's (`Config::mechanism`). A handshake
+//! Security mechanisms are the core's (`Config::mechanism`). CURVE (feature
+//! `curve`) also needs CURVE state storage per slot and the board's
+//! cryptographic random source: build the socket with
+//! `ZmtpSocket::new_curve`. A handshake
 //! that consults ZAP (RFC 27: a PLAIN server always, a NULL socket with a
 //! ZAP domain) waits for an answer. With [`Options::zap_handler`] set, the
 //! application is the handler: it takes each request from

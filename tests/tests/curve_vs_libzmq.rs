@@ -38,7 +38,6 @@ const EVENT_HANDSHAKE_SUCCEEDED: u32 = 0x1000;
 const EVENT_HANDSHAKE_FAILED_PROTOCOL: u32 = 0x2000;
 const EVENT_HANDSHAKE_FAILED_AUTH: u32 = 0x4000;
 
-
 /// The libzmq side. `server SECRET ALLOWED_PUBLIC` binds a CURVE ROUTER
 /// with a ZAP handler that accepts only ALLOWED_PUBLIC (user id "alice")
 /// and answers 400 otherwise, and echoes every message prefixed with

@@ -129,6 +129,40 @@ pub fn zmq_socket_with<'a>(
     options: Options,
     seed: u32,
 ) -> Zmq<'a> {
+    setup(ZmtpSocket::new(
+        monitored(config, aux),
+        slots,
+        sockets,
+        options,
+        seed,
+    ))
+}
+
+/// [`zmq_socket_with`] for a CURVE socket: `states` (one per slot) and the
+/// random source of its connections (see `ZmtpSocket::new_curve`).
+#[cfg(feature = "curve")]
+pub fn zmq_curve_socket<'a>(
+    config: Config,
+    slots: [SlotBuffers<'a>; PEERS],
+    sockets: &mut SocketSet<'a>,
+    options: Options,
+    seed: u32,
+    states: &'a mut [zmtp_core::conn::CurveState],
+    rng: &'a mut dyn rand_core::CryptoRngCore,
+) -> Zmq<'a> {
+    setup(ZmtpSocket::new_curve(
+        monitored(config, &mut []),
+        slots,
+        sockets,
+        options,
+        seed,
+        states,
+        rng,
+    ))
+}
+
+/// A core socket with `config`, its monitor started (all events, v2).
+fn monitored(config: Config, aux: &mut [u8]) -> Socket<'_, PEERS, EVENTS, EP> {
     let mut core = Socket::new(config, aux);
     if core
         .monitor_mut()
@@ -138,7 +172,12 @@ pub fn zmq_socket_with<'a>(
         defmt::error!("monitor refused to start");
         board::exit(EXIT_SETUP)
     }
-    match ZmtpSocket::new(core, slots, sockets, options, seed) {
+    core
+}
+
+/// The socket, or the end of the run with [`EXIT_SETUP`].
+fn setup<'a>(made: Result<Zmq<'a>, zmtp_core::socket::AttachError>) -> Zmq<'a> {
+    match made {
         Ok(z) => z,
         Err(e) => {
             defmt::error!("socket setup: {}", e);

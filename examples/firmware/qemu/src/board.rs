@@ -92,18 +92,39 @@ pub fn exit(code: i32) -> ! {
 
 /// The command-line value `key=value` that QEMU passed by semihosting
 /// (`-semihosting-config enable=on,arg=<program>,arg=<key>=<value>`, or the
-/// `-kernel` path followed by `-append`), parsed as a number.
-pub fn arg_u16(key: &str) -> Option<u16> {
+/// `-kernel` path followed by `-append`), parsed by `parse`.
+fn arg<T>(key: &str, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
     let args = semihosting::experimental::env::args::<256>().ok()?;
     for arg in &args {
         let Ok(arg) = arg else { continue };
         if let Some((k, v)) = arg.split_once('=')
             && k == key
         {
-            return v.parse().ok();
+            return parse(v);
         }
     }
     None
+}
+
+/// The command-line value of `key` as a number (see [`arg`]).
+pub fn arg_u16(key: &str) -> Option<u16> {
+    arg(key, |v| v.parse().ok())
+}
+
+/// The command-line value of `key` as 32 bytes in 64 hexadecimal digits
+/// (see [`arg`]).
+pub fn arg_hex32(key: &str) -> Option<[u8; 32]> {
+    arg(key, |v| {
+        let mut out = [0u8; 32];
+        if v.len() != 64 {
+            return None;
+        }
+        for (byte, pair) in out.iter_mut().zip(v.as_bytes().chunks_exact(2)) {
+            let text = core::str::from_utf8(pair).ok()?;
+            *byte = u8::from_str_radix(text, 16).ok()?;
+        }
+        Some(out)
+    })
 }
 
 #[panic_handler]
