@@ -422,7 +422,7 @@ fn stage_size(ctx: &mut Ctx) {
         "--release",
         "--bins",
         "--features",
-        "plain",
+        "plain,curve",
         "--",
         "-D",
         "warnings",
@@ -456,18 +456,15 @@ fn build_size_report(ctx: &mut Ctx) -> Result<size::Report, String> {
     cmd.args(["build", "--release", "--bins"]).current_dir(&dir);
     // The mechanism variants are built on their own: features unify across
     // a build, and the NULL DEALER must not link them.
-    let mut plain = Command::new("cargo");
-    plain
-        .args([
-            "build",
-            "--release",
-            "--bin",
-            "size-plain",
-            "--features",
-            "plain",
-        ])
-        .current_dir(&dir);
-    let built = exec::run(&mut cmd) && exec::run(&mut plain);
+    let variant = |bin: &str, feature: &str| {
+        let mut c = Command::new("cargo");
+        c.args(["build", "--release", "--bin", bin, "--features", feature])
+            .current_dir(&dir);
+        c
+    };
+    let built = exec::run(&mut cmd)
+        && exec::run(&mut variant("size-plain", "plain"))
+        && exec::run(&mut variant("size-curve", "curve"));
     ctx.tally.check("size firmware build", built);
     if !built {
         return Err("the size firmware did not build".to_owned());

@@ -120,6 +120,8 @@ pub(crate) struct Report {
     pub(crate) dealer: Footprint,
     /// The DEALER with PLAIN (client and server) and a ZAP handler.
     pub(crate) plain: Footprint,
+    /// The DEALER with CURVE (client and server) and a ZAP handler.
+    pub(crate) curve: Footprint,
     pub(crate) connection: u64,
     pub(crate) socket_one_peer: u64,
     pub(crate) peer_slot: u64,
@@ -135,6 +137,12 @@ impl Report {
     /// Flash the PLAIN mechanism adds to the NULL DEALER.
     pub(crate) fn plain_flash(&self) -> u64 {
         self.plain.flash.saturating_sub(self.dealer.flash)
+    }
+
+    /// Flash the CURVE mechanism (with its crypto crates) adds to the NULL
+    /// DEALER.
+    pub(crate) fn curve_flash(&self) -> u64 {
+        self.curve.flash.saturating_sub(self.dealer.flash)
     }
 
     /// Whether the core fits [`FLASH_BUDGET`].
@@ -172,6 +180,11 @@ impl Report {
         );
         let _ = writeln!(
             out,
+            "| flash added by CURVE (client and server, crypto included, a ZAP handler in the firmware; feature `curve`) | {} |",
+            self.curve_flash()
+        );
+        let _ = writeln!(
+            out,
             "| RAM, `Connection` state (excluding its rx/tx buffers) | {} |",
             self.connection
         );
@@ -202,6 +215,7 @@ pub(crate) fn read_report(dir: &Path) -> Result<Report, String> {
     let baseline = read("size-baseline")?;
     let dealer = read("size-dealer")?;
     let plain = read("size-plain")?;
+    let curve = read("size-curve")?;
     let layout = read("size-layout")?;
     let fp = |elf: &[u8], name: &str| {
         footprint(elf).ok_or_else(|| format!("{name} is not a little-endian ELF32 file"))
@@ -216,6 +230,7 @@ pub(crate) fn read_report(dir: &Path) -> Result<Report, String> {
         baseline: fp(&baseline, "size-baseline")?,
         dealer: fp(&dealer, "size-dealer")?,
         plain: fp(&plain, "size-plain")?,
+        curve: fp(&curve, "size-curve")?,
         connection: sym("ZMTP_LAYOUT_CONNECTION")?,
         socket_one_peer: one,
         peer_slot: two.saturating_sub(one),
@@ -311,6 +326,10 @@ mod tests {
                 flash: 3000 + FLASH_BUDGET,
                 ram: 0,
             },
+            curve: Footprint {
+                flash: 11000 + FLASH_BUDGET,
+                ram: 0,
+            },
             connection: 1,
             socket_one_peer: 1,
             peer_slot: 1,
@@ -320,5 +339,6 @@ mod tests {
         assert!(r.table().contains(&format!("**{FLASH_BUDGET}**")));
         assert_eq!(r.plain_flash(), 2000);
         assert!(r.table().contains("| 2000 |"));
+        assert_eq!(r.curve_flash(), 10000);
     }
 }

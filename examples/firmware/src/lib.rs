@@ -9,16 +9,28 @@ use core::hint::black_box;
 use zmtp_core::Instant;
 use zmtp_core::conn::Config;
 use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion};
-use zmtp_core::socket::{PeerBuffers, Socket};
+use zmtp_core::socket::{AttachError, PeerBuffers, PeerHandle, Socket};
 
-/// Runs a one-peer socket with `config` for ever. `zap` answers the ZAP
-/// requests of the socket's handshakes (a firmware that never consults ZAP
-/// passes a closure that does nothing).
+/// The size firmware's socket: one peer, 8 queued monitor events, 48-byte
+/// endpoint strings.
+pub type SizeSocket<'a> = Socket<'a, 1, 8, 48>;
+
+/// Runs a one-peer socket with `config` for ever. `attach` attaches the
+/// peer's buffers (with whatever a mechanism needs besides); `zap` answers
+/// the ZAP requests of the socket's handshakes (a firmware that never
+/// consults ZAP passes a closure that does nothing).
 #[inline(always)]
-pub fn run(config: Config, mut zap: impl FnMut(&mut Socket<'_, 1, 8, 48>, Instant)) -> ! {
-    let mut rx = [0u8; 1024];
-    let mut tx = [0u8; 1024];
-    let mut socket: Socket<'_, 1, 8, 48> = Socket::new(config, &mut []);
+pub fn run<'a>(
+    config: Config,
+    bufs: PeerBuffers<'a>,
+    attach: impl FnOnce(
+        &mut SizeSocket<'a>,
+        PeerBuffers<'a>,
+        EndpointPair<48>,
+    ) -> Result<PeerHandle, AttachError>,
+    mut zap: impl FnMut(&mut SizeSocket<'a>, Instant),
+) -> ! {
+    let mut socket: SizeSocket<'a> = Socket::new(config, &mut []);
     let _ = socket
         .monitor_mut()
         .start("inproc://monitor", EventMask::ALL, EventVersion::V1);
@@ -26,16 +38,7 @@ pub fn run(config: Config, mut zap: impl FnMut(&mut Socket<'_, 1, 8, 48>, Instan
     socket
         .monitor_mut()
         .record(Event::Connected { fd: 1 }, endpoints.clone());
-    let Ok(peer) = socket.attach(
-        Instant::ZERO,
-        PeerBuffers {
-            rx: &mut rx,
-            tx: &mut tx,
-            subs: &mut [],
-        },
-        1,
-        endpoints,
-    ) else {
+    let Ok(peer) = attach(&mut socket, bufs, endpoints) else {
         loop {
             cortex_m::asm::wfi();
         }

@@ -5,10 +5,23 @@
 
 use cortex_m_rt::entry;
 use panic_halt as _;
-use zmtp_core::SocketType;
 use zmtp_core::conn::Config;
+use zmtp_core::socket::PeerBuffers;
+use zmtp_core::{Instant, SocketType};
 
 #[entry]
 fn main() -> ! {
-    zmtp_firmware::run(Config::new(SocketType::Dealer), |_, _| {})
+    let mut rx = [0u8; 1024];
+    let mut tx = [0u8; 1024];
+    let bufs = PeerBuffers {
+        rx: &mut rx,
+        tx: &mut tx,
+        subs: &mut [],
+    };
+    zmtp_firmware::run(
+        Config::new(SocketType::Dealer),
+        bufs,
+        |socket, bufs, endpoints| socket.attach(Instant::ZERO, bufs, 1, endpoints),
+        |_, _| {},
+    )
 }

@@ -8,8 +8,9 @@
 use core::hint::black_box;
 use cortex_m_rt::entry;
 use panic_halt as _;
-use zmtp_core::SocketType;
 use zmtp_core::conn::{Config, MechanismConfig, ZapReply};
+use zmtp_core::socket::PeerBuffers;
+use zmtp_core::{Instant, SocketType};
 
 #[entry]
 fn main() -> ! {
@@ -24,15 +25,27 @@ fn main() -> ! {
             },
         }
     };
-    zmtp_firmware::run(config, |socket, now| {
-        if let Some((peer, request)) = socket.poll_zap_request() {
-            let ok = request.plain_credentials() == Some((&b"admin"[..], &b"secret"[..]));
-            let reply = if ok {
-                ZapReply::ok(b"admin")
-            } else {
-                ZapReply::new(b"400")
-            };
-            let _ = socket.handle_zap_reply(now, peer, &reply);
-        }
-    })
+    let mut rx = [0u8; 1024];
+    let mut tx = [0u8; 1024];
+    let bufs = PeerBuffers {
+        rx: &mut rx,
+        tx: &mut tx,
+        subs: &mut [],
+    };
+    zmtp_firmware::run(
+        config,
+        bufs,
+        |socket, bufs, endpoints| socket.attach(Instant::ZERO, bufs, 1, endpoints),
+        |socket, now| {
+            if let Some((peer, request)) = socket.poll_zap_request() {
+                let ok = request.plain_credentials() == Some((&b"admin"[..], &b"secret"[..]));
+                let reply = if ok {
+                    ZapReply::ok(b"admin")
+                } else {
+                    ZapReply::new(b"400")
+                };
+                let _ = socket.handle_zap_reply(now, peer, &reply);
+            }
+        },
+    )
 }
