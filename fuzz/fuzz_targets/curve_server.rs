@@ -24,38 +24,15 @@ use zmtp_core::SocketType;
 use zmtp_core::conn::{Config, ConnEvent, Connection, CurveState, MechanismConfig, ZapReply};
 use zmtp_core::time::Instant;
 
+#[path = "../../core/tests/rng_util/mod.rs"]
+mod rng_util;
+
+use rng_util::TestRng;
+
 /// The server's secret key (any fixed value works).
 pub const SERVER_SECRET: [u8; 32] = [0x42; 32];
 /// The seed of the server's random source.
 pub const SERVER_SEED: u64 = 0x5EED;
-
-/// A fixed random source (SplitMix64): reproducible runs, not secrecy.
-struct FixedRng(u64);
-
-impl rand_core::RngCore for FixedRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for FixedRng {}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, input)) = data.split_first() else {
@@ -73,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         &mut rx,
         &mut tx,
         &mut state,
-        &mut FixedRng(SERVER_SEED),
+        &mut TestRng(SERVER_SEED),
     )
     .unwrap();
     let mut stream = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];

@@ -16,6 +16,8 @@
 
 #[path = "../support/pyvenv.rs"]
 mod pyvenv;
+#[path = "../../core/tests/rng_util/mod.rs"]
+mod rng_util;
 
 use core::time::Duration;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -24,6 +26,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Instant as StdInstant;
 
+use rng_util::TestRng;
 use zmtp_core::conn::{
     Config, ConnEvent, Connection, CurveKeypair, CurveState, MechanismConfig, ZapReply, ZapRequest,
 };
@@ -248,35 +251,6 @@ fn recv_parts(line: &str) -> Vec<Vec<u8>> {
         })
         .collect()
 }
-
-/// A fixed, test-only random source (SplitMix64). Not cryptographic; it
-/// only has to feed the API.
-struct TestRng(u64);
-
-impl rand_core::RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for TestRng {}
 
 fn text(key: &[u8; 32]) -> String {
     String::from_utf8(z85::encode_key(key).to_vec()).unwrap()

@@ -13,38 +13,14 @@ mod plain_util;
 
 pub use plain_util::*;
 
+#[path = "../rng_util/mod.rs"]
+mod rng_util;
+
+pub use rng_util::TestRng;
+
 use std::vec::Vec;
 use zmtp_core::conn::{Config, Connection, CurveKeypair, CurveState, MechanismConfig};
 use zmtp_core::{Instant, SocketType};
-
-/// A deterministic generator for tests only (SplitMix64). It claims to be
-/// cryptographic so that the API accepts it; it is not.
-pub struct TestRng(pub u64);
-
-impl rand_core::RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl rand_core::CryptoRng for TestRng {}
 
 /// The key pairs of the zmq_curve(7) manual page example.
 pub const CLIENT_PUBLIC: &[u8] = b"Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
