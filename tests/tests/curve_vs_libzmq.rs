@@ -14,18 +14,21 @@
 //! short read timeouts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../support/driver.rs"]
+mod driver;
 #[path = "../support/pyvenv.rs"]
 mod pyvenv;
 #[path = "../../core/tests/rng_util/mod.rs"]
 mod rng_util;
 
 use core::time::Duration;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::Instant as StdInstant;
 
+use driver::Driver;
 use rng_util::TestRng;
 use zmtp_core::conn::{
     Config, ConnEvent, Connection, CurveKeypair, CurveState, MechanismConfig, ZapReply, ZapRequest,
@@ -260,156 +263,25 @@ fn text(key: &[u8; 32]) -> String {
 // zmtp_core side: a Connection over a TcpStream
 // ---------------------------------------------------------------------------
 
-type ZapFn<'f> = &'f mut dyn FnMut(&ZapRequest<'_>) -> Option<ZapReply<'static>>;
-
-struct Driver {
-    conn: Connection<'static>,
-    cfg: Config,
-    stream: TcpStream,
-    start: StdInstant,
-    pending: Vec<u8>,
-    events: Vec<ConnEvent>,
-    eof: bool,
-    zap_seen: Vec<Vec<Vec<u8>>>,
-    received: Vec<u8>,
-    sent: Vec<u8>,
-}
-
-impl Driver {
-    fn new(cfg: Config, stream: TcpStream, seed: u64) -> Self {
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(5)))
-            .unwrap();
-        let rx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
-        let tx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
-        let state: &'static mut CurveState = Box::leak(Box::new(CurveState::new()));
-        let conn = Connection::new_with_rng(
-            Instant::from_millis(0),
-            &cfg,
-            rx,
-            tx,
-            state,
-            &mut TestRng(seed),
-        )
-        .unwrap();
-        Self {
-            conn,
-            cfg,
-            stream,
-            start: StdInstant::now(),
-            pending: Vec::new(),
-            events: Vec::new(),
-            eof: false,
-            zap_seen: Vec::new(),
-            received: Vec::new(),
-            sent: Vec::new(),
-        }
-    }
-
-    fn now(&self) -> Instant {
-        Instant::from_millis(u64::try_from(self.start.elapsed().as_millis()).unwrap())
-    }
-
-    fn turn(&mut self, zap: ZapFn<'_>) {
-        let now = self.now();
-        let mut out = [0u8; 4096];
-        loop {
-            let n = self.conn.poll_transmit(now, &mut out);
-            if n == 0 {
-                break;
-            }
-            self.sent.extend_from_slice(&out[..n]);
-            if self.stream.write_all(&out[..n]).is_err() {
-                break;
-            }
-        }
-        if self.conn.is_closed() {
-            return;
-        }
-        if !self.eof {
-            let mut buf = [0u8; 4096];
-            match self.stream.read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.pending.extend_from_slice(&buf[..n]);
-                    self.received.extend_from_slice(&buf[..n]);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(_) => self.eof = true,
-            }
-        }
-        let used = self.conn.handle_input(now, &self.pending);
-        self.pending.drain(..used);
-        if let Some(req) = self.conn.poll_zap_request(&self.cfg) {
-            let frames = req.frames(b"127.0.0.1").map(<[u8]>::to_vec).collect();
-            let reply = zap(&req);
-            self.zap_seen.push(frames);
-            match reply {
-                Some(r) => self.conn.handle_zap_reply(now, &r).unwrap(),
-                None => self.conn.handle_zap_unavailable(now).unwrap(),
-            }
-        }
-        // The metadata unit is the application's business; drop it so that
-        // messages can come in.
-        let _ = self.conn.pop_metadata();
-        let used = self.conn.handle_input(now, &self.pending);
-        self.pending.drain(..used);
-        if self.eof && self.pending.is_empty() {
-            self.conn.handle_transport_closed(now);
-        }
-        self.conn.handle_timeout(now);
-        while let Some(e) = self.conn.poll_event() {
-            self.events.push(e);
-        }
-    }
-
-    fn run(&mut self, zap: ZapFn<'_>, done: impl Fn(&Self) -> bool) {
-        let end = StdInstant::now() + DEADLINE;
-        while StdInstant::now() < end {
-            self.turn(zap);
-            if done(self) || self.conn.is_closed() {
-                self.turn(zap);
-                return;
-            }
-        }
-        panic!(
-            "driver deadline: {:?}; sent {} bytes, received {:02x?}",
-            self.events,
-            self.sent.len(),
-            &self.received[..self.received.len().min(120)]
-        );
-    }
-
-    /// [`Driver::run`], whose failure message includes `context`.
-    fn run_or(&mut self, zap: ZapFn<'_>, done: impl Fn(&Self) -> bool, py: &mut Py) {
-        let end = StdInstant::now() + DEADLINE;
-        while StdInstant::now() < end {
-            self.turn(zap);
-            if done(self) || self.conn.is_closed() {
-                self.turn(zap);
-                return;
-            }
-        }
-        panic!(
-            "driver deadline: {:?}; the libzmq side: {:?}",
-            self.events,
-            py.seen_now()
-        );
-    }
-
-    fn recv(&mut self, zap: ZapFn<'_>) -> Vec<Vec<u8>> {
-        self.run(zap, |d| d.conn.has_message());
-        let mut parts = Vec::new();
-        loop {
-            let (flags, body) = self.conn.front_frame().expect("a message");
-            parts.push(body.to_vec());
-            self.conn.pop_frame();
-            if flags & zmtp_core::conn::REC_MORE == 0 {
-                return parts;
-            }
-        }
-    }
+/// A CURVE (or any) connection with `cfg` over `stream`, its randomness
+/// from the test source seeded with `seed`.
+fn curve_driver(cfg: Config, stream: TcpStream, seed: u64) -> Driver {
+    let (rx, tx) = driver::buffers();
+    let state: &'static mut CurveState = Box::leak(Box::new(CurveState::new()));
+    let conn = Connection::new_with_rng(
+        Instant::from_millis(0),
+        &cfg,
+        rx,
+        tx,
+        state,
+        &mut TestRng(seed),
+    )
+    .unwrap();
+    let mut d = Driver::with_conn(cfg, stream, conn, DEADLINE);
+    // The metadata unit is the application's business; drop it so that
+    // messages can come in.
+    d.drop_metadata = true;
+    d
 }
 
 /// The frames of a byte stream after its 64-byte greeting, as far as they
@@ -487,9 +359,13 @@ fn our_client_libzmq_server(
     // Sealed PINGs: libzmq must answer them with sealed PONGs, or our
     // heartbeat timeout (the interval) closes the connection.
     cfg.heartbeat.interval = zmtp_core::Duration::from_millis(100);
-    let mut d = Driver::new(cfg, stream, 1);
+    let mut d = curve_driver(cfg, stream, 1);
     let mut no_zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("client ZAP") };
-    d.run_or(&mut no_zap, |d| d.conn.is_ready(), &mut py);
+    d.run_or(
+        &mut no_zap,
+        |d| d.conn.is_ready(),
+        || format!("the libzmq side: {:?}", py.seen_now()),
+    );
     assert_eq!(d.events, [ConnEvent::HandshakeSucceeded]);
     assert_eq!(py.expect_event(EVENT_HANDSHAKE_SUCCEEDED), 0);
     let zap = py.expect(|l| l.contains("\"zap\""));
@@ -561,7 +437,7 @@ fn our_client_refused_by_libzmq_zap(
     let stream = TcpStream::connect(ep.strip_prefix("tcp://").unwrap()).unwrap();
     let mut cfg = Config::new(SocketType::Dealer);
     cfg.mechanism = MechanismConfig::curve_client(stranger.public, stranger.secret, server.public);
-    let mut d = Driver::new(cfg, stream, 2);
+    let mut d = curve_driver(cfg, stream, 2);
     let mut no_zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("client ZAP") };
     d.run(&mut no_zap, |d| d.conn.is_closed());
     assert_eq!(d.events[0], ConnEvent::HandshakeFailedAuth { status: 400 });
@@ -584,7 +460,7 @@ fn our_client_wrong_server_key(
     let stream = TcpStream::connect(ep.strip_prefix("tcp://").unwrap()).unwrap();
     let mut cfg = Config::new(SocketType::Dealer);
     cfg.mechanism = MechanismConfig::curve_client(client.public, client.secret, stranger.public);
-    let mut d = Driver::new(cfg, stream, 3);
+    let mut d = curve_driver(cfg, stream, 3);
     let mut no_zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("client ZAP") };
     d.run(&mut no_zap, |d| d.conn.is_closed());
     assert!(!d.conn.is_ready());
@@ -622,7 +498,7 @@ fn libzmq_client_our_server(
     let stream = accept_within(&listener).expect("pyzmq connects");
     let mut cfg = Config::new(SocketType::Router);
     cfg.mechanism = MechanismConfig::curve_server(server.secret);
-    let mut d = Driver::new(cfg, stream, 4);
+    let mut d = curve_driver(cfg, stream, 4);
     let expected = client.public;
     let mut zap = move |req: &ZapRequest<'_>| -> Option<ZapReply<'static>> {
         assert_eq!(req.credentials(), [&expected[..]]);
@@ -687,7 +563,7 @@ fn libzmq_client_wrong_server_key(
     let stream = accept_within(&listener).expect("pyzmq connects");
     let mut cfg = Config::new(SocketType::Router);
     cfg.mechanism = MechanismConfig::curve_server(server.secret);
-    let mut d = Driver::new(cfg, stream, 6);
+    let mut d = curve_driver(cfg, stream, 6);
     let mut zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("no ZAP") };
     d.run(&mut zap, |d| d.conn.is_closed());
     assert_eq!(
@@ -729,7 +605,7 @@ fn libzmq_client_refused_by_our_zap(
     let stream = accept_within(&listener).expect("pyzmq connects");
     let mut cfg = Config::new(SocketType::Router);
     cfg.mechanism = MechanismConfig::curve_server(server.secret);
-    let mut d = Driver::new(cfg, stream, 7);
+    let mut d = curve_driver(cfg, stream, 7);
     let mut zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> {
         Some(ZapReply {
             status_code: b"400",

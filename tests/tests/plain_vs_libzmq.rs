@@ -11,18 +11,20 @@
 //! timeouts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../support/driver.rs"]
+mod driver;
+
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant as StdInstant;
 
-use zmtp_core::conn::{
-    Config, ConnEvent, Connection, DisconnectReason, MechanismConfig, ZapReply, ZapRequest,
-};
-use zmtp_core::{Instant, ProtocolError, SocketType};
+use driver::Driver;
+use zmtp_core::conn::{Config, ConnEvent, DisconnectReason, MechanismConfig, ZapReply, ZapRequest};
+use zmtp_core::{ProtocolError, SocketType};
 
 const DEADLINE: Duration = Duration::from_secs(5);
 
@@ -157,136 +159,6 @@ fn kinds(events: &[(zmq::SocketEvent, u32)]) -> Vec<zmq::SocketEvent> {
 // zmtp_core side: a Connection over a TcpStream
 // ---------------------------------------------------------------------------
 
-/// One `Connection` driven over a blocking `TcpStream` with short read
-/// timeouts, on a clock that follows real time.
-struct Driver {
-    conn: Connection<'static>,
-    cfg: Config,
-    stream: TcpStream,
-    start: StdInstant,
-    pending: Vec<u8>,
-    events: Vec<ConnEvent>,
-    eof: bool,
-    zap_seen: Vec<Vec<Vec<u8>>>,
-    /// Every byte read and written, for failure messages.
-    received: Vec<u8>,
-    sent: Vec<u8>,
-}
-
-type ZapFn<'f> = &'f mut dyn FnMut(&ZapRequest<'_>) -> Option<ZapReply<'static>>;
-
-impl Driver {
-    fn new(cfg: Config, stream: TcpStream) -> Self {
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(5)))
-            .unwrap();
-        let rx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
-        let tx: &'static mut [u8] = Box::leak(vec![0u8; 8192].into_boxed_slice());
-        let conn = Connection::new(Instant::from_millis(0), &cfg, rx, tx).unwrap();
-        Self {
-            conn,
-            cfg,
-            stream,
-            start: StdInstant::now(),
-            pending: Vec::new(),
-            events: Vec::new(),
-            eof: false,
-            zap_seen: Vec::new(),
-            received: Vec::new(),
-            sent: Vec::new(),
-        }
-    }
-
-    fn now(&self) -> Instant {
-        Instant::from_millis(u64::try_from(self.start.elapsed().as_millis()).unwrap())
-    }
-
-    /// One round: write, read, feed, events, ZAP, timers.
-    fn turn(&mut self, zap: ZapFn<'_>) {
-        let now = self.now();
-        let mut out = [0u8; 4096];
-        loop {
-            let n = self.conn.poll_transmit(now, &mut out);
-            if n == 0 {
-                break;
-            }
-            self.sent.extend_from_slice(&out[..n]);
-            if self.stream.write_all(&out[..n]).is_err() {
-                break;
-            }
-        }
-        if self.conn.is_closed() {
-            return;
-        }
-        if !self.eof {
-            let mut buf = [0u8; 4096];
-            match self.stream.read(&mut buf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.pending.extend_from_slice(&buf[..n]);
-                    self.received.extend_from_slice(&buf[..n]);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                Err(_) => self.eof = true,
-            }
-        }
-        let used = self.conn.handle_input(now, &self.pending);
-        self.pending.drain(..used);
-        if let Some(req) = self.conn.poll_zap_request(&self.cfg) {
-            let frames = req.frames(b"127.0.0.1").map(<[u8]>::to_vec).collect();
-            let reply = zap(&req);
-            self.zap_seen.push(frames);
-            match reply {
-                Some(r) => self.conn.handle_zap_reply(now, &r).unwrap(),
-                None => self.conn.handle_zap_unavailable(now).unwrap(),
-            }
-            let used = self.conn.handle_input(now, &self.pending);
-            self.pending.drain(..used);
-        }
-        if self.eof && self.pending.is_empty() {
-            self.conn.handle_transport_closed(now);
-        }
-        self.conn.handle_timeout(now);
-        while let Some(e) = self.conn.poll_event() {
-            self.events.push(e);
-        }
-    }
-
-    /// Turns until `done` says so or the connection closed (then its last
-    /// output is flushed).
-    fn run(&mut self, zap: ZapFn<'_>, done: impl Fn(&Self) -> bool) {
-        let end = StdInstant::now() + DEADLINE;
-        while StdInstant::now() < end {
-            self.turn(zap);
-            if done(self) || self.conn.is_closed() {
-                self.turn(zap);
-                return;
-            }
-        }
-        panic!("driver deadline: {:?}", self.events);
-    }
-
-    fn handshake(&mut self, zap: ZapFn<'_>) {
-        self.run(zap, |d| !d.events.is_empty());
-    }
-
-    /// The next message, driving until it arrives.
-    fn recv(&mut self, zap: ZapFn<'_>) -> Vec<Vec<u8>> {
-        let _ = self.conn.pop_metadata();
-        self.run(zap, |d| d.conn.has_message());
-        let mut parts = Vec::new();
-        loop {
-            let (flags, body) = self.conn.front_frame().expect("a message");
-            parts.push(body.to_vec());
-            self.conn.pop_frame();
-            if flags & zmtp_core::conn::REC_MORE == 0 {
-                return parts;
-            }
-        }
-    }
-}
-
 fn no_zap() -> impl FnMut(&ZapRequest<'_>) -> Option<ZapReply<'static>> {
     |_| panic!("unexpected ZAP request")
 }
@@ -336,7 +208,7 @@ fn core_client_accepted_by_libzmq_server() {
     let (server, mon, _zap, stream) = libzmq_server(&ctx, "srv-ok");
     let mut cfg = plain_client(SocketType::Dealer, b"admin", b"password");
     cfg.set_routing_id(b"C1").unwrap();
-    let mut d = Driver::new(cfg, stream);
+    let mut d = Driver::new(cfg, stream, DEADLINE);
     let mut z = no_zap();
     d.handshake(&mut z);
     assert_eq!(d.events, vec![ConnEvent::HandshakeSucceeded]);
@@ -367,7 +239,11 @@ fn core_client_accepted_by_libzmq_server() {
 fn core_client_wrong_password_vs_libzmq_server() {
     let ctx = zmq::Context::new();
     let (_server, mon, _zap, stream) = libzmq_server(&ctx, "srv-400");
-    let mut d = Driver::new(plain_client(SocketType::Dealer, b"admin", b"wrong"), stream);
+    let mut d = Driver::new(
+        plain_client(SocketType::Dealer, b"admin", b"wrong"),
+        stream,
+        DEADLINE,
+    );
     let mut z = no_zap();
     d.handshake(&mut z);
     d.run(&mut z, |d| d.conn.is_closed());
@@ -398,7 +274,11 @@ fn core_client_wrong_password_vs_libzmq_server() {
 fn core_client_vs_libzmq_zap_500() {
     let ctx = zmq::Context::new();
     let (_server, mon, _zap, stream) = libzmq_server_with(&ctx, "srv-500", b"500");
-    let mut d = Driver::new(plain_client(SocketType::Dealer, b"admin", b"wrong"), stream);
+    let mut d = Driver::new(
+        plain_client(SocketType::Dealer, b"admin", b"wrong"),
+        stream,
+        DEADLINE,
+    );
     let mut z = no_zap();
     d.run(&mut z, |d| d.conn.is_closed());
     assert_eq!(
@@ -429,7 +309,7 @@ fn core_client_vs_libzmq_zap_300() {
     let (_server, mon, _zap, stream) = libzmq_server_with(&ctx, "srv-300", b"300");
     let mut cfg = plain_client(SocketType::Dealer, b"admin", b"wrong");
     cfg.handshake_ivl = zmtp_core::Duration::from_millis(300);
-    let mut d = Driver::new(cfg, stream);
+    let mut d = Driver::new(cfg, stream, DEADLINE);
     let mut z = no_zap();
     d.run(&mut z, |d| d.conn.is_closed());
     let timed_out = vec![
@@ -477,7 +357,7 @@ fn core_client_vs_libzmq_zap_300() {
 fn core_null_client_vs_libzmq_plain_server() {
     let ctx = zmq::Context::new();
     let (_server, mon, _zap, stream) = libzmq_server(&ctx, "srv-mismatch");
-    let mut d = Driver::new(Config::new(SocketType::Dealer), stream);
+    let mut d = Driver::new(Config::new(SocketType::Dealer), stream, DEADLINE);
     let mut z = no_zap();
     d.run(&mut z, |d| d.conn.is_closed());
     let ev = mon.until(zmq::SocketEvent::HANDSHAKE_FAILED_PROTOCOL);
@@ -531,7 +411,7 @@ fn libzmq_client_accepted_by_core_server() {
     let mut cfg = plain_server(SocketType::Router);
     cfg.set_zap_domain(b"global").unwrap();
     cfg.set_routing_id(b"SRV").unwrap();
-    let mut d = Driver::new(cfg, stream);
+    let mut d = Driver::new(cfg, stream, DEADLINE);
     let mut z = |req: &ZapRequest<'_>| {
         Some(
             if req.plain_credentials() == Some((&b"admin"[..], &b"password"[..])) {
@@ -586,7 +466,7 @@ fn libzmq_client_refused_400_by_core_server() {
     // HANDSHAKE_FAILED_AUTH 400 from our ERROR and does not reconnect.
     let ctx = zmq::Context::new();
     let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-400", "wrong");
-    let mut d = Driver::new(plain_server(SocketType::Router), stream);
+    let mut d = Driver::new(plain_server(SocketType::Router), stream, DEADLINE);
     let mut z = |req: &ZapRequest<'_>| {
         Some(
             if req.plain_credentials() == Some((&b"admin"[..], &b"password"[..])) {
@@ -628,7 +508,7 @@ fn libzmq_client_after_300_times_out_and_retries() {
     // reports NO_DETAIL and reconnects.
     let ctx = zmq::Context::new();
     let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-300", "password");
-    let mut d = Driver::new(plain_server(SocketType::Router), stream);
+    let mut d = Driver::new(plain_server(SocketType::Router), stream, DEADLINE);
     let mut z = |_: &ZapRequest<'_>| Some(ZapReply::new(b"300"));
     d.run(&mut z, |d| d.conn.is_closed());
     assert_eq!(
