@@ -736,7 +736,7 @@ fn attach(
         0
     };
     let bufs = env.take_buffers(st.opts.rx_buffer, st.opts.tx_buffer, subs);
-    match st.core.attach(now, bufs, fd, pair) {
+    match attach_core(st, now, bufs, fd, pair) {
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
             sock.conns
@@ -749,6 +749,37 @@ fn attach(
             env.tokens.remove(&token);
             false
         }
+    }
+}
+
+/// Attaches a connection to the core socket. A CURVE socket gets its
+/// per-slot CURVE state on its first CURVE connection (once: each state
+/// comes back to its slot on detach), and its connections draw their keys
+/// and nonces from the operating system's random source.
+fn attach_core(
+    st: &mut State,
+    now: Instant,
+    bufs: PeerBuffers<'static>,
+    fd: u32,
+    pair: EndpointPair<EP>,
+) -> Result<PeerHandle, zmtp_core::socket::AttachError> {
+    #[cfg(feature = "curve")]
+    {
+        if st.core.config().mechanism.wire() == zmtp_core::wire::Mechanism::Curve && !st.curve_lent
+        {
+            let states: Vec<zmtp_core::conn::CurveState> = (0..crate::MAX_PEERS)
+                .map(|_| zmtp_core::conn::CurveState::new())
+                .collect();
+            st.core
+                .lend_curve_states(Box::leak(states.into_boxed_slice()));
+            st.curve_lent = true;
+        }
+        st.core
+            .attach_with_rng(now, bufs, &mut rand_core::OsRng, fd, pair)
+    }
+    #[cfg(not(feature = "curve"))]
+    {
+        st.core.attach(now, bufs, fd, pair)
     }
 }
 

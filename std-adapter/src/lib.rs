@@ -162,8 +162,13 @@ mod zap;
 pub use context::Context;
 pub use error::{Error, Result};
 pub use monitor::{CONSUMER_QUEUE_CAP, MonitorMessage, MonitorSocket};
+#[cfg(feature = "curve")]
+pub use security::{curve_keypair, curve_public};
 pub use socket::{Message, Socket};
 pub use zmtp_core::SocketType;
+/// A Curve25519 key pair ([`curve_keypair`]).
+#[cfg(feature = "curve")]
+pub use zmtp_core::conn::CurveKeypair;
 pub use zmtp_core::monitor::{EndpointSide, Event, event_id};
 pub use zmtp_core::wire::Mechanism;
 
