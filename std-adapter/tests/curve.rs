@@ -404,21 +404,33 @@ fn start_ours(spec: &Value) -> Side {
     } else {
         s.connect(spec["connect"].as_str().unwrap()).unwrap();
     }
-    for msg in spec
+    // Sent from the socket's thread: our send waits for a peer that
+    // completed its handshake (libzmq queues on the connecting pipe), and
+    // in a failing scenario none ever does.
+    let send: Vec<Vec<Vec<u8>>> = spec
         .get("send")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
-        let parts = unhex(msg);
-        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-        s.send(&refs).unwrap();
-    }
+        .map(unhex)
+        .collect();
+    s.set_sndtimeo(100).unwrap();
     let echo = spec.get("echo").is_some_and(|e| e == true);
     {
         let stop = Arc::clone(&stop);
         threads.push(std::thread::spawn(move || {
+            let mut send = send.into_iter().peekable();
             while !stop.load(Ordering::SeqCst) {
+                if let Some(parts) = send.peek() {
+                    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                    match s.send(&refs) {
+                        Ok(()) => {
+                            send.next();
+                        }
+                        Err(Error::WouldBlock) => {}
+                        Err(e) => panic!("send: {e}"),
+                    }
+                }
                 match s.recv_timeout(Duration::from_millis(20)) {
                     Ok(parts) => {
                         let _ = tx.send(Out::Recv(parts.clone()));
