@@ -11,6 +11,7 @@
 //!
 //! Every side runs one socket from a JSON specification ([`Spec`]); the
 //! pyzmq side is a short Python script, our side follows the same steps.
+#![cfg(feature = "curve")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

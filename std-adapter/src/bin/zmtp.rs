@@ -203,10 +203,17 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     let deadline = deadline.flatten();
 
     let ctx = Context::new().map_err(|e| Failure::Runtime(format!("context: {e}")))?;
-    let handler = if cli.zap_allow.is_empty() {
+    #[cfg(feature = "curve")]
+    let allow_keys = cli.zap_allow_key.clone();
+    #[cfg(not(feature = "curve"))]
+    let allow_keys: Vec<[u8; 32]> = Vec::new();
+    let handler = if cli.zap_allow.is_empty() && allow_keys.is_empty() {
         None
     } else {
-        Some(zap::Handler::start(&ctx, cli.zap_allow.clone()).map_err(Failure::Runtime)?)
+        Some(
+            zap::Handler::start(&ctx, cli.zap_allow.clone(), allow_keys)
+                .map_err(Failure::Runtime)?,
+        )
     };
     let sock = ctx
         .socket(cli.socket_type)
@@ -312,6 +319,8 @@ fn apply_options(cli: &Cli, sock: &Socket) -> Result<(), Failure> {
         sock.set_zap_domain(d.as_bytes())
             .map_err(|e| Failure::Usage(format!("--zap-domain: {e}")))?;
     }
+    #[cfg(feature = "curve")]
+    apply_curve(cli, sock)?;
     if !cli.zap_allow.is_empty()
         && !cli.plain_server
         && cli.zap_domain.as_deref().is_none_or(str::is_empty)
@@ -598,4 +607,29 @@ impl<'s> Session<'s> {
             }
         }
     }
+}
+
+/// `--curve-*`: the CURVE options, in libzmq's order (the keys, then the
+/// role).
+#[cfg(feature = "curve")]
+fn apply_curve(cli: &Cli, sock: &Socket) -> Result<(), Failure> {
+    fn usage(flag: &'static str) -> impl Fn(Error) -> Failure {
+        move |e| Failure::Usage(format!("--{flag}: {e}"))
+    }
+    if let Some(k) = &cli.curve_publickey {
+        sock.set_curve_publickey(k)
+            .map_err(usage("curve-publickey"))?;
+    }
+    if let Some(k) = &cli.curve_secretkey {
+        sock.set_curve_secretkey(k)
+            .map_err(usage("curve-secretkey"))?;
+    }
+    if let Some(k) = &cli.curve_serverkey {
+        sock.set_curve_serverkey(k)
+            .map_err(usage("curve-serverkey"))?;
+    }
+    if cli.curve_server {
+        sock.set_curve_server(true).map_err(usage("curve-server"))?;
+    }
+    Ok(())
 }

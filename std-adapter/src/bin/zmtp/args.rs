@@ -64,6 +64,12 @@ SECURITY
   handshake shows as a HANDSHAKE_FAILED_AUTH (400) or HANDSHAKE_FAILED_PROTOCOL event line
   with --monitor; the client does not retry after a 400, and the run ends at --timeout
   (exit status 1 if --recv or --send were not done).
+  --curve-server --curve-secretkey Z85 makes a CURVE server; --curve-serverkey Z85 with
+  --curve-publickey Z85 and --curve-secretkey Z85 a CURVE client. Keys are 40 Z85
+  characters (as zmq_curve_keypair prints them). --zap-allow-key Z85 (repeatable) runs the
+  built-in handler accepting CURVE clients with those public keys (the User-Id is the key
+  in Z85), 400 to everything else; it combines with --zap-allow for PLAIN. A CURVE server
+  without a handler accepts every client that knows its public key (libzmq's Stonehouse).
 
 EXIT STATUS
   0  success (including --timeout when nothing was left to do)
@@ -79,9 +85,13 @@ EXAMPLES
   zmtp push --connect ipc:///tmp/sink --send job1 --send job2
   zmtp rep --bind tcp://127.0.0.1:5555 --echo --plain-server --zap-allow admin:secret
   zmtp req --connect tcp://127.0.0.1:5555 --plain-username admin --plain-password secret \\
-      --send hello --recv 1 --timeout 5000";
+      --send hello --recv 1 --timeout 5000
+  zmtp router --bind tcp://127.0.0.1:5557 --echo --curve-server --curve-secretkey SERVER_SECRET \\
+      --zap-allow-key CLIENT_PUBLIC
+  zmtp dealer --connect tcp://127.0.0.1:5557 --curve-serverkey SERVER_PUBLIC \\
+      --curve-publickey CLIENT_PUBLIC --curve-secretkey CLIENT_SECRET --send hi --recv 1";
 
-/// A scriptable ZeroMQ peer (ZMTP 3.x, NULL or PLAIN security) for testing boards and
+/// A scriptable ZeroMQ peer (ZMTP 3.x, NULL, PLAIN or CURVE security) for testing boards and
 /// services from a terminal, speaking JSON lines.
 #[derive(Debug, Parser)]
 #[command(
@@ -200,6 +210,40 @@ pub(crate) struct Cli {
     /// Run a ZAP handler accepting PLAIN clients with these credentials only (repeatable); everything else gets 400
     #[arg(long, value_name = "USER:PASS", value_parser = parse_user_pass)]
     pub(crate) zap_allow: Vec<(String, String)>,
+
+    /// ZMQ_CURVE_SERVER: be a CURVE server with --curve-secretkey (clients checked by --zap-allow-key; all accepted without a handler)
+    #[cfg(feature = "curve")]
+    #[arg(long, requires = "curve_secretkey",
+          conflicts_with_all = ["plain_server", "plain_username", "plain_password", "curve_serverkey"])]
+    pub(crate) curve_server: bool,
+
+    /// ZMQ_CURVE_PUBLICKEY: our long-term public key (40 Z85 characters)
+    #[cfg(feature = "curve")]
+    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    pub(crate) curve_publickey: Option<[u8; 32]>,
+
+    /// ZMQ_CURVE_SECRETKEY: our long-term secret key (40 Z85 characters)
+    #[cfg(feature = "curve")]
+    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    pub(crate) curve_secretkey: Option<[u8; 32]>,
+
+    /// ZMQ_CURVE_SERVERKEY: be a CURVE client of the server with this public key (40 Z85 characters; needs --curve-publickey and --curve-secretkey)
+    #[cfg(feature = "curve")]
+    #[arg(long, value_name = "Z85", value_parser = parse_key,
+          requires_all = ["curve_publickey", "curve_secretkey"],
+          conflicts_with_all = ["plain_server", "plain_username", "plain_password"])]
+    pub(crate) curve_serverkey: Option<[u8; 32]>,
+
+    /// Run a ZAP handler accepting CURVE clients with these public keys only (repeatable, Z85); everything else gets 400
+    #[cfg(feature = "curve")]
+    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    pub(crate) zap_allow_key: Vec<[u8; 32]>,
+}
+
+#[cfg(feature = "curve")]
+fn parse_key(s: &str) -> Result<[u8; 32], String> {
+    zmtp_core::z85::decode_key(s.as_bytes())
+        .map_err(|_| "expected a CURVE key: 40 Z85 characters".to_owned())
 }
 
 fn parse_type(s: &str) -> Result<SocketType, String> {
