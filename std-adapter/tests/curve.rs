@@ -9,7 +9,7 @@
 //! specification in both runs, and the events of both sides must match
 //! (descriptor and port values replaced).
 //!
-//! Every side runs one socket from a JSON specification ([`Spec`]); the
+//! Every side runs one socket from a JSON specification; the
 //! pyzmq side is a short Python script, our side follows the same steps.
 #![cfg(feature = "curve")]
 #![allow(
