@@ -4,7 +4,7 @@
 //! accepted and an unknown one refused, and bad keys as usage errors.
 //! Loopback only, ports chosen by the system, every wait bounded.
 #![cfg(feature = "curve")]
-#![allow(missing_docs, dead_code)]
+#![allow(missing_docs)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,165 +12,11 @@
     clippy::indexing_slicing
 )]
 
-use core::time::Duration;
-use std::io::{BufRead as _, BufReader, Read as _};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Instant;
+#[path = "common/tool.rs"]
+mod tool;
 
 use serde_json::{Value, json};
-
-/// How long a test waits for something that must happen.
-const WAIT: Duration = Duration::from_secs(20);
-/// The `--timeout` of servers that run until the test ends.
-const SERVER_TIMEOUT: &str = "15000";
-/// libzmq socket timeouts in the tests (ms).
-const ZMQ_TIMEOUT: i32 = 10_000;
-
-/// A running `zmtp` process.
-struct Zmtp {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Option<JoinHandle<String>>,
-    seen: Vec<Value>,
-}
-
-/// How a `zmtp` process ended.
-#[derive(Debug)]
-struct Exit {
-    code: Option<i32>,
-    lines: Vec<Value>,
-    stderr: String,
-}
-
-fn zmtp(args: &[&str]) -> Zmtp {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zmtp"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn zmtp");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut stderr = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    Zmtp {
-        child,
-        lines: rx,
-        stderr: Some(stderr),
-        seen: Vec::new(),
-    }
-}
-
-fn parse(line: &str) -> Value {
-    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
-    assert!(v.is_object(), "not a JSON object: {line}");
-    v
-}
-
-impl Zmtp {
-    fn next(&mut self) -> Value {
-        match self.lines.recv_timeout(WAIT) {
-            Ok(line) => {
-                let v = parse(&line);
-                self.seen.push(v.clone());
-                v
-            }
-            Err(e) => {
-                let _ = self.child.kill();
-                panic!(
-                    "no output line within {WAIT:?} ({e}); so far: {:?}",
-                    self.seen
-                )
-            }
-        }
-    }
-
-    fn until(&mut self, pred: impl Fn(&Value) -> bool) -> Value {
-        loop {
-            let v = self.next();
-            if pred(&v) {
-                return v;
-            }
-        }
-    }
-
-    /// The next event line named `name`.
-    fn event(&mut self, name: &str) -> Value {
-        self.until(|v| v["event"] == name)
-    }
-
-    fn bound(&mut self) -> String {
-        let v = self.until(|v| v.get("bound").is_some());
-        v["bound"].as_str().unwrap().to_owned()
-    }
-
-    fn finish(mut self) -> Exit {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > WAIT {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("zmtp did not exit within {WAIT:?}; output: {:?}", self.seen);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        while let Ok(line) = self.lines.recv_timeout(WAIT) {
-            self.seen.push(parse(&line));
-        }
-        let stderr = self.stderr.take().unwrap().join().unwrap();
-        Exit {
-            code: status.code(),
-            lines: core::mem::take(&mut self.seen),
-            stderr,
-        }
-    }
-}
-
-impl Drop for Zmtp {
-    fn drop(&mut self) {
-        if self.stderr.is_some() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn run(args: &[&str]) -> Exit {
-    zmtp(args).finish()
-}
-
-fn events(lines: &[Value]) -> Vec<String> {
-    lines
-        .iter()
-        .filter_map(|v| v.get("event").and_then(Value::as_str).map(str::to_owned))
-        .collect()
-}
-
-fn data(lines: &[Value]) -> Vec<Value> {
-    lines
-        .iter()
-        .filter(|v| v.get("event").is_none())
-        .cloned()
-        .collect()
-}
+use tool::*;
 
 fn z85(k: &[u8; 32]) -> String {
     String::from_utf8(zmtp_core::z85::encode_key(k).to_vec()).unwrap()
@@ -193,7 +39,7 @@ fn curve_server(
         &z85(&allowed.public),
         "--monitor",
         "--timeout",
-        SERVER_TIMEOUT,
+        CHILD_TIMEOUT,
     ]);
     let ep = s.bound();
     (s, ep)
