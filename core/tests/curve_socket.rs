@@ -210,3 +210,49 @@ fn zap_refusal_through_the_socket() {
         .collect();
     assert_eq!(c[0], Event::HandshakeFailedAuth { status: 400 });
 }
+
+#[test]
+fn states_lent_per_connection_are_reclaimed() {
+    let server_keys = server_keys();
+    let mut server = socket(curve_server(SocketType::Dealer, &server_keys));
+    let mut client = socket(curve_client(
+        SocketType::Dealer,
+        &client_keys(),
+        server_keys.public,
+    ));
+    client.lend_curve_states(states(2));
+    let pool = states(3);
+    let (first, rest) = pool.split_first_mut().unwrap();
+    let (second, rest) = rest.split_first_mut().unwrap();
+    // The next slot takes one state; a second one is not needed.
+    assert!(server.lend_curve_state(first).is_none());
+    assert!(server.lend_curve_state(second).is_some());
+    let ps = server
+        .attach_with_rng(
+            Instant::ZERO,
+            bufs(),
+            &mut TestRng(30),
+            5,
+            EndpointPair::none(),
+        )
+        .unwrap();
+    let pc = client
+        .attach_with_rng(
+            Instant::ZERO,
+            bufs(),
+            &mut TestRng(31),
+            6,
+            EndpointPair::none(),
+        )
+        .unwrap();
+    run(&mut client, pc, &mut server, ps, b"200");
+    assert_eq!(names(&mut server), ["HANDSHAKE_SUCCEEDED"]);
+    // The connection holds its state: nothing to reclaim; the next slot
+    // takes another one.
+    assert_eq!(server.reclaim_curve_states().count(), 0);
+    assert!(server.lend_curve_state(&mut rest[0]).is_none());
+    // Detached, both come back.
+    assert!(server.detach(ps).is_some());
+    assert_eq!(server.reclaim_curve_states().count(), 2);
+    assert_eq!(server.reclaim_curve_states().count(), 0);
+}

@@ -358,6 +358,10 @@ struct Env {
     /// The previous turn's list, kept for its capacity.
     dirty_spare: Vec<u64>,
     pool: Vec<PeerBuffers<'static>>,
+    /// CURVE states given back by closed sockets, recycled like the peer
+    /// buffers (never freed).
+    #[cfg(feature = "curve")]
+    curve_pool: Vec<&'static mut zmtp_core::conn::CurveState>,
 }
 
 impl Env {
@@ -420,6 +424,8 @@ impl Io {
                 dirty: Vec::new(),
                 dirty_spare: Vec::new(),
                 pool: Vec::new(),
+                #[cfg(feature = "curve")]
+                curve_pool: Vec::new(),
             },
             commands,
             sockets: HashMap::new(),
@@ -641,8 +647,13 @@ impl Io {
                 Some(sock) => service(&mut self.env, sock, sid),
                 None => false,
             };
-            if finished {
-                self.sockets.remove(&sid);
+            if finished && let Some(sock) = self.sockets.remove(&sid) {
+                #[cfg(feature = "curve")]
+                self.env
+                    .curve_pool
+                    .extend(lock(&sock.shared.state).core.reclaim_curve_states());
+                #[cfg(not(feature = "curve"))]
+                drop(sock);
             }
         }
         dirty.clear();
@@ -736,7 +747,7 @@ fn attach(
         0
     };
     let bufs = env.take_buffers(st.opts.rx_buffer, st.opts.tx_buffer, subs);
-    match attach_core(st, now, bufs, fd, pair) {
+    match attach_core(env, st, now, bufs, fd, pair) {
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
             sock.conns
@@ -752,11 +763,12 @@ fn attach(
     }
 }
 
-/// Attaches a connection to the core socket. A CURVE socket gets its
-/// per-slot CURVE state on its first CURVE connection (once: each state
-/// comes back to its slot on detach), and its connections draw their keys
-/// and nonces from the operating system's random source.
+/// Attaches a connection to the core socket. A CURVE connection gets a
+/// CURVE state for its slot (recycled from closed sockets, else a new one;
+/// it stays with the slot after the peer leaves), and draws its keys and
+/// nonces from the operating system's random source.
 fn attach_core(
+    #[cfg_attr(not(feature = "curve"), allow(unused_variables))] env: &mut Env,
     st: &mut State,
     now: Instant,
     bufs: PeerBuffers<'static>,
@@ -765,14 +777,14 @@ fn attach_core(
 ) -> Result<PeerHandle, zmtp_core::socket::AttachError> {
     #[cfg(feature = "curve")]
     {
-        if st.core.config().mechanism.wire() == zmtp_core::wire::Mechanism::Curve && !st.curve_lent
-        {
-            let states: Vec<zmtp_core::conn::CurveState> = (0..crate::MAX_PEERS)
-                .map(|_| zmtp_core::conn::CurveState::new())
-                .collect();
-            st.core
-                .lend_curve_states(Box::leak(states.into_boxed_slice()));
-            st.curve_lent = true;
+        if st.core.config().mechanism.wire() == zmtp_core::wire::Mechanism::Curve {
+            let state = env
+                .curve_pool
+                .pop()
+                .unwrap_or_else(|| Box::leak(Box::new(zmtp_core::conn::CurveState::new())));
+            if let Some(unused) = st.core.lend_curve_state(state) {
+                env.curve_pool.push(unused);
+            }
         }
         st.core
             .attach_with_rng(now, bufs, &mut rand_core::OsRng, fd, pair)

@@ -92,10 +92,6 @@ pub(crate) struct State {
     /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set, and whether the
     /// socket's connections may ask ZAP.
     pub(crate) credentials: crate::security::Credentials,
-    /// CURVE state storage was lent to the core socket (on its first CURVE
-    /// connection; never freed, like the connection buffers).
-    #[cfg(feature = "curve")]
-    pub(crate) curve_lent: bool,
     /// Closed peers keep unread messages: the I/O thread frees them once
     /// they are read.
     pub(crate) io_draining: bool,
@@ -271,8 +267,6 @@ impl Socket {
                 closed: false,
                 io_waiting: false,
                 credentials: crate::security::Credentials::default(),
-                #[cfg(feature = "curve")]
-                curve_lent: false,
                 io_draining: false,
                 waiters: 0,
             }),

@@ -318,6 +318,36 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
     }
 
+    /// Lends one CURVE state to the slot the next attach will use, when
+    /// that slot has none: for drivers that lend storage per connection
+    /// instead of per slot ([`Socket::lend_curve_states`]). Returns `state`
+    /// when it is not needed (the slot has one, or no slot is free).
+    #[cfg(feature = "curve")]
+    pub fn lend_curve_state(
+        &mut self,
+        state: &'a mut crate::conn::CurveState,
+    ) -> Option<&'a mut crate::conn::CurveState> {
+        let Ok(index) = self.free_slot() else {
+            return Some(state);
+        };
+        match self.curve.get_mut(index) {
+            Some(slot @ None) => {
+                *slot = Some(state);
+                None
+            }
+            _ => Some(state),
+        }
+    }
+
+    /// Takes back every lent CURVE state no connection holds (all of them
+    /// once every peer is detached), for reuse by another socket.
+    #[cfg(feature = "curve")]
+    pub fn reclaim_curve_states(
+        &mut self,
+    ) -> impl Iterator<Item = &'a mut crate::conn::CurveState> + '_ {
+        self.curve.iter_mut().filter_map(Option::take)
+    }
+
     /// As [`Socket::attach`], for every mechanism including CURVE: a CURVE
     /// connection takes its slot's lent state (see
     /// [`Socket::lend_curve_states`]) and draws its random bytes from
