@@ -42,6 +42,22 @@
 //! message is always delivered whole: one the application is half way
 //! through when its peer is detached ends with an empty frame.
 //!
+//! ## Peer metadata
+//!
+//! By default a peer's metadata (its READY / INITIATE properties, and what
+//! a ZAP handler said about it) is read when its handshake succeeds, for
+//! the routing id, and then dropped: the socket keeps nothing per peer for
+//! it. An adapter that exposes the metadata to applications (libzmq's
+//! `zmq_msg_gets`) turns on [`Socket::set_hold_metadata`]: the record then
+//! stays at the front of the peer's receive queue, and the peer takes no
+//! part in the pattern (no message is received from it, none is sent to
+//! it), until the adapter has read it with [`Socket::peer_metadata`] and
+//! called [`Socket::release_metadata`]. [`Socket::held_metadata`] lists the
+//! peers whose record waits. Nothing the peer sends meanwhile is lost or
+//! reordered: it waits behind the record (and back-pressures the peer once
+//! the queue is full). The record costs receive-queue room, not extra
+//! memory.
+//!
 //! ## Memory
 //!
 //! Each peer brings its own [`PeerBuffers`] (receive queue, transmit queue,
@@ -56,7 +72,7 @@ mod peerset;
 pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
 
 use crate::conn::{
-    Config, ConnEvent, Connection, DisconnectReason, ZapError, ZapReply, ZapRequest,
+    Config, ConnEvent, Connection, DisconnectReason, PeerMetadata, ZapError, ZapReply, ZapRequest,
 };
 use crate::monitor::{EndpointPair, Event, Monitor};
 use crate::queue::{MsgRing, TopicSet};
@@ -199,6 +215,12 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     /// attached.
     #[cfg(feature = "curve")]
     pub(crate) curve: [Option<&'a mut crate::conn::CurveState>; PEERS],
+    /// Whether handshakes leave the peer's metadata queued for the adapter
+    /// ([`Socket::set_hold_metadata`]).
+    hold_metadata: bool,
+    /// Peers whose handshake succeeded and whose metadata waits for
+    /// [`Socket::release_metadata`].
+    held: PeerSet,
 }
 
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
@@ -230,6 +252,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             next_routing_id: 0x1234_5678,
             #[cfg(feature = "curve")]
             curve: core::array::from_fn(|_| None),
+            hold_metadata: false,
+            held: PeerSet::new(),
         }
     }
 
@@ -412,6 +436,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             close_reason: None,
         });
         self.attached.insert(index);
+        self.held.remove(index);
         Ok(handle)
     }
 
@@ -426,6 +451,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
         let p = self.peers.get_mut(peer.index())?.take()?;
         self.attached.remove(peer.index());
+        self.held.remove(peer.index());
         self.state.detached(peer);
         #[cfg(feature = "curve")]
         let (rx, tx) = {
@@ -451,6 +477,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         if let Some(p) = self.peer_mut(peer) {
             p.conn.close();
         }
+        self.held.remove(peer.index());
         self.process_events(peer);
         // libzmq ends the pipe from the socket side: what was not read is
         // dropped (a message being read can still be finished).
@@ -683,8 +710,60 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// them to be read before [`Socket::detach`], which drops them.
     #[must_use]
     pub fn has_unread(&self, peer: PeerHandle) -> bool {
+        let held = self.holds(peer);
         self.peer_ref(peer)
-            .is_some_and(|p| p.drain && p.conn.has_message())
+            .is_some_and(|p| (p.drain || held) && p.conn.has_message())
+    }
+
+    /// Whether handshakes leave each peer's metadata for the adapter to
+    /// read (see the [module documentation](self#peer-metadata)); off by
+    /// default. Applies to handshakes that succeed from now on; turning it
+    /// off does not release records already held.
+    pub fn set_hold_metadata(&mut self, on: bool) {
+        self.hold_metadata = on;
+    }
+
+    /// Whether [`Socket::set_hold_metadata`] is on.
+    #[must_use]
+    pub fn holds_metadata(&self) -> bool {
+        self.hold_metadata
+    }
+
+    /// The peers whose handshake succeeded and whose metadata waits for
+    /// [`Socket::release_metadata`], in slot order.
+    pub fn held_metadata(&self) -> impl Iterator<Item = PeerHandle> + '_ {
+        self.held
+            .iter(PEERS)
+            .filter_map(|i| u8::try_from(i).ok().map(PeerHandle))
+    }
+
+    /// `peer`'s metadata while it is held (see
+    /// [`Socket::set_hold_metadata`]): its READY / INITIATE properties and,
+    /// when a ZAP handler accepted it, the handler's `User-Id` and
+    /// metadata. `None` for a peer with nothing held.
+    #[must_use]
+    pub fn peer_metadata(&self, peer: PeerHandle) -> Option<PeerMetadata<'_>> {
+        if !self.holds(peer) {
+            return None;
+        }
+        self.peer_ref(peer)?.conn.peer_metadata()
+    }
+
+    /// Drops `peer`'s held metadata and lets the peer take part in the
+    /// pattern (ROUTER routing id, SUB subscription replay, PAIR's one
+    /// peer), as a handshake does when nothing is held. A peer that closed
+    /// meanwhile only has the messages it sent before made readable.
+    /// Offer the peer's unconsumed input again afterwards: the record's
+    /// room is free. Returns whether anything was held.
+    pub fn release_metadata(&mut self, peer: PeerHandle) -> bool {
+        if !self.holds(peer) {
+            return false;
+        }
+        self.held.remove(peer.index());
+        self.peer_ready(peer);
+        self.process_events(peer);
+        self.service_peer(peer);
+        true
     }
 
     /// ROUTER: a peer's routing id (after its handshake).
@@ -705,6 +784,12 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     pub(crate) fn peer_mut(&mut self, peer: PeerHandle) -> Option<&mut Peer<'a, EP>> {
         self.peers.get_mut(peer.index())?.as_mut()
+    }
+
+    /// Whether `peer`'s metadata is held for the adapter.
+    fn holds(&self, peer: PeerHandle) -> bool {
+        let i = peer.index();
+        self.held.rotation(i, i.saturating_add(1)).next() == Some(i)
     }
 
     /// [`Socket::process_events`] for every attached peer.
@@ -728,7 +813,12 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             let endpoints = p.endpoints.clone();
             let monitor_event = match ev {
                 ConnEvent::HandshakeSucceeded => {
-                    self.peer_ready(peer);
+                    if self.hold_metadata {
+                        // Ready once the adapter has read the metadata.
+                        self.held.insert(peer.index());
+                    } else {
+                        self.peer_ready(peer);
+                    }
                     Some(Event::HandshakeSucceeded)
                 }
                 ConnEvent::HandshakeFailedNoDetail { errno } => {
@@ -751,12 +841,14 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
     }
 
-    /// The handshake finished: read the peer's metadata, give ROUTER peers
-    /// their routing id, replay subscriptions.
+    /// The handshake finished (or the adapter released the held metadata):
+    /// read the peer's metadata, give ROUTER peers their routing id, replay
+    /// subscriptions. A peer that closed before its held metadata was
+    /// released only gets its messages made readable.
     fn peer_ready(&mut self, peer: PeerHandle) {
         let socket_type = self.config.socket_type;
         let mut identity: heapless::Vec<u8, 255> = heapless::Vec::new();
-        {
+        let closed = {
             let Some(p) = self.peer_mut(peer) else { return };
             if let Some(meta) = p.conn.peer_metadata()
                 && let Some(id) = meta.properties().get_exact(wire::metadata::IDENTITY)
@@ -764,7 +856,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 identity = heapless::Vec::from_slice(id).unwrap_or_default();
             }
             p.conn.pop_metadata();
-        }
+            p.close_reason
+        };
         match socket_type {
             SocketType::Router if cfg!(feature = "router") => {
                 // RFC 37 reserves ids starting with 0x00 for generated ones;
@@ -800,6 +893,14 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 return;
             }
             _ => {}
+        }
+        if let Some(reason) = closed {
+            // Closed while its metadata was held: as if it had taken part
+            // (see `peer_closed`).
+            if let Some(p) = self.peer_mut(peer) {
+                p.drain = reason != DisconnectReason::LocalClose;
+            }
+            return;
         }
         if let Some(p) = self.peer_mut(peer) {
             p.active = true;
