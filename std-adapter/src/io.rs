@@ -1023,6 +1023,7 @@ fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
     if let Some(mut c) = sock.conns.remove(&token) {
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&token);
+        st.forget_metadata(c.peer);
         if let Some(bufs) = st.core.detach(c.peer) {
             env.pool.push(bufs);
         }
@@ -1204,6 +1205,9 @@ fn service_locked(
     if zap_answered {
         env.mark_dirty(sid);
     }
+    if st.core.held_metadata().next().is_some() {
+        take_metadata(sock, st, now);
+    }
     while let Some((peer, reason)) = st.core.poll_closed() {
         on_closed(env, sock, st, peer, reason, now);
     }
@@ -1212,6 +1216,7 @@ fn service_locked(
         if st.core.has_unread(peer) && !closing {
             return true;
         }
+        st.forget_metadata(peer);
         if let Some(bufs) = st.core.detach(peer) {
             env.pool.push(bufs);
         }
@@ -1249,6 +1254,29 @@ fn service_locked(
     st.io_waiting = sock.conns.values().any(ConnIo::has_unconsumed);
     st.drain_monitor();
     (finished, zap_handler)
+}
+
+/// Peers whose handshake succeeded: records their properties (with
+/// `Peer-Address` as libzmq formats it) for `Message::property`, then lets
+/// them take part in the pattern, and moves what waited behind the record.
+fn take_metadata(sock: &mut SockIo, st: &mut State, now: Instant) {
+    let held: Vec<PeerHandle> = st.core.held_metadata().collect();
+    for peer in held {
+        let conn = sock.conns.values_mut().find(|c| c.peer == peer);
+        let address = conn
+            .as_ref()
+            .map(|c| c.stream.peer_ip())
+            .unwrap_or_default();
+        if let Some(meta) = st.core.peer_metadata(peer) {
+            let record = Arc::new(crate::metadata::Metadata::new(&address, &meta));
+            st.set_metadata(peer, record);
+        }
+        st.core.release_metadata(peer);
+        if let Some(c) = conn {
+            feed(c, &mut st.core, now);
+            fill(c, &mut st.core, now);
+        }
+    }
 }
 
 /// The answer to a connection's ZAP request arrived.

@@ -36,7 +36,11 @@
 //!   application keeps sending and receiving meanwhile.
 //! - [`Socket::recv_into`] receives into a reused [`Message`]: no
 //!   allocation per message once it has grown, where [`Socket::recv`]
-//!   allocates the frames it returns.
+//!   allocates the frames it returns. A [`Message`] also carries the
+//!   properties of the connection it came in on ([`Message::property`],
+//!   libzmq's `zmq_msg_gets`: `User-Id`, `Peer-Address`, `Socket-Type`,
+//!   ...): the I/O thread records them once per connection when its
+//!   handshake succeeds, and every message shares that record.
 //! - Monitor events: the core records `HANDSHAKE_*` and `DISCONNECTED`; this
 //!   crate records the transport events (`LISTENING` and `BIND_FAILED` inside
 //!   [`Socket::bind`], the others on the I/O thread) with libzmq's values
@@ -144,7 +148,11 @@
 //!   once as without a handler (libzmq leaves them waiting for the
 //!   handshake timer). A request that finds [`ZAP_QUEUE_CAP`] requests
 //!   queued is answered as without a handler (libzmq's queue is unbounded).
-//!   A peer's `User-Id` is not exposed (no per-message metadata).
+//! - Message properties ([`Message::property`], libzmq's `zmq_msg_gets`)
+//!   come from [`Socket::recv_msg`] and [`Socket::recv_into`] (not
+//!   [`Socket::recv`], whose frames are plain vectors), with libzmq 4.3.5's
+//!   names and values, but not its private `__fd`. Messages an XPUB
+//!   receives from its peers carry none.
 //!
 //! Unix only (Unix domain sockets, file descriptors as monitor values).
 
@@ -152,6 +160,7 @@ mod context;
 mod endpoint;
 mod error;
 mod io;
+mod metadata;
 mod monitor;
 mod security;
 mod socket;
@@ -161,6 +170,7 @@ mod zap;
 
 pub use context::Context;
 pub use error::{Error, Result};
+pub use metadata::{IDENTITY, Metadata, PEER_ADDRESS, SOCKET_TYPE, USER_ID};
 pub use monitor::{CONSUMER_QUEUE_CAP, MonitorMessage, MonitorSocket};
 #[cfg(feature = "curve")]
 pub use security::{curve_keypair, curve_public};

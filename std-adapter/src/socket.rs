@@ -17,6 +17,7 @@ use crate::context::ContextInner;
 use crate::endpoint::{self, IpcPath, Target, Transport};
 use crate::error::{Error, Result};
 use crate::io::{Command, Listener, fd_value};
+use crate::metadata::Metadata;
 use crate::monitor::{Channel, EP, Registry};
 use crate::sync::lock;
 
@@ -98,9 +99,31 @@ pub(crate) struct State {
     /// Threads waiting on the socket's condition variable (the I/O thread
     /// signals it only when there are some).
     pub(crate) waiters: usize,
+    /// Each peer slot's properties, set by the I/O thread when the peer's
+    /// handshake succeeds (before any of its messages can be received).
+    pub(crate) peer_meta: Vec<Option<Arc<Metadata>>>,
 }
 
 impl State {
+    /// Records `peer`'s properties for the messages it sends.
+    pub(crate) fn set_metadata(&mut self, peer: PeerHandle, meta: Arc<Metadata>) {
+        let i = peer.index();
+        if self.peer_meta.len() <= i {
+            self.peer_meta.resize(i.saturating_add(1), None);
+        }
+        if let Some(slot) = self.peer_meta.get_mut(i) {
+            *slot = Some(meta);
+        }
+    }
+
+    /// Forgets a detached peer's properties (messages already received
+    /// keep theirs).
+    pub(crate) fn forget_metadata(&mut self, peer: PeerHandle) {
+        if let Some(slot) = self.peer_meta.get_mut(peer.index()) {
+            *slot = None;
+        }
+    }
+
     /// Records an endpoint for `unbind`.
     pub(crate) fn add_endpoint(&mut self, id: u64, endpoint: &str) {
         self.endpoints.push(EndpointEntry {
@@ -255,6 +278,8 @@ impl Socket {
         };
         let mut core = Box::new(CoreSocket::new(Config::new(socket_type), aux));
         core.set_routing_id_seed(random_u32());
+        // The I/O thread copies each peer's metadata for `Message::property`.
+        core.set_hold_metadata(true);
         let shared = Arc::new(SocketShared {
             id: ctx.next_id(),
             state: Mutex::new(State {
@@ -269,6 +294,7 @@ impl Socket {
                 credentials: crate::security::Credentials::default(),
                 io_draining: false,
                 waiters: 0,
+                peer_meta: Vec::new(),
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -624,13 +650,29 @@ impl Socket {
 
     fn recv_wait(&self, w: Wait) -> Result<Vec<Vec<u8>>> {
         let mut frames = Vec::new();
-        self.recv_frames(w, |frame| frames.push(frame.to_vec()))?;
+        self.recv_frames(w, |frame| frames.push(frame.to_vec()), None)?;
         Ok(frames)
+    }
+
+    /// `zmq_msg_recv` of a whole multipart message with the properties of
+    /// the connection it came in on ([`Message::property`], libzmq's
+    /// `zmq_msg_gets`), waiting up to `ZMQ_RCVTIMEO`. To reuse storage
+    /// from one message to the next, use [`Socket::recv_into`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`].
+    pub fn recv_msg(&self) -> Result<Message> {
+        let mut msg = Message::new();
+        self.recv_into(&mut msg)?;
+        Ok(msg)
     }
 
     /// [`Socket::recv`] into `msg`, whose storage is reused: once `msg`
     /// has grown to the size of the messages received, receiving allocates
-    /// nothing. `msg`'s previous frames are replaced.
+    /// nothing. `msg`'s previous frames are replaced, and it carries the
+    /// properties of the connection the message came in on
+    /// ([`Message::property`]).
     ///
     /// # Errors
     ///
@@ -659,13 +701,32 @@ impl Socket {
     }
 
     fn recv_into_wait(&self, msg: &mut Message, w: Wait) -> Result<()> {
-        msg.clear();
-        self.recv_frames(w, |frame| msg.push(frame))
+        msg.data.clear();
+        msg.ends.clear();
+        let Message { data, ends, meta } = msg;
+        let r = self.recv_frames(
+            w,
+            |frame| {
+                data.extend_from_slice(frame);
+                ends.push(data.len());
+            },
+            Some(meta),
+        );
+        if r.is_err() {
+            *meta = None;
+        }
+        r
     }
 
     /// Takes one whole message, frame by frame into `sink`, waiting as `w`
     /// says; wakes the I/O thread when reading made room it waits for.
-    fn recv_frames(&self, w: Wait, mut sink: impl FnMut(&[u8])) -> Result<()> {
+    /// With `meta`, sets it to the properties of the message's connection.
+    fn recv_frames(
+        &self,
+        w: Wait,
+        mut sink: impl FnMut(&[u8]),
+        meta: Option<&mut Option<Arc<Metadata>>>,
+    ) -> Result<()> {
         let mut st = self.lock();
         let w = w.resolve(&st.opts);
         loop {
@@ -680,6 +741,19 @@ impl Socket {
             };
             match taken {
                 Ok(peer) => {
+                    if let Some(meta) = meta {
+                        let found = peer.and_then(|p| st.peer_meta.get(p.index())?.as_ref());
+                        // Messages of one connection share the record: no
+                        // reference-count traffic while it stays the same.
+                        let same = match (found, meta.as_ref()) {
+                            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                            (None, None) => true,
+                            _ => false,
+                        };
+                        if !same {
+                            *meta = found.cloned();
+                        }
+                    }
                     let wake = needs_io(&st, peer);
                     // Reading can raise connection events (a held-back
                     // frame moving in).
@@ -1089,11 +1163,13 @@ fn needs_io(st: &State, peer: Option<PeerHandle>) -> bool {
 
 /// A multipart message in storage that is reused from one receive to the
 /// next ([`Socket::recv_into`]): the frames' bytes back to back in one
-/// buffer, and where each frame ends.
+/// buffer, and where each frame ends; and, once received, the properties of
+/// the connection it came in on ([`Message::property`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Message {
     data: Vec<u8>,
     ends: Vec<usize>,
+    meta: Option<Arc<Metadata>>,
 }
 
 impl Message {
@@ -1137,10 +1213,33 @@ impl Message {
         self.ends.push(self.data.len());
     }
 
-    /// Removes every frame, keeping the storage.
+    /// Removes every frame and the properties, keeping the storage.
     pub fn clear(&mut self) {
         self.data.clear();
         self.ends.clear();
+        self.meta = None;
+    }
+
+    /// Property `name` of the connection the message came in on: libzmq's
+    /// `zmq_msg_gets`, where `None` is its `EINVAL`. Names are matched
+    /// exactly, case included, as libzmq does: `User-Id` (set by a ZAP
+    /// handler that accepted the peer), `Peer-Address`, `Socket-Type`,
+    /// `Identity` (when the peer sent one) and the peer's and the ZAP
+    /// handler's other properties; see [`Metadata`].
+    ///
+    /// A message built with [`Message::push`], received through a ZAP
+    /// handler's socket or from an XPUB has none.
+    #[must_use]
+    pub fn property(&self, name: &str) -> Option<&[u8]> {
+        self.meta.as_deref()?.get(name)
+    }
+
+    /// Every property of the connection the message came in on (see
+    /// [`Message::property`]); shared by all messages from that
+    /// connection.
+    #[must_use]
+    pub fn metadata(&self) -> Option<&Arc<Metadata>> {
+        self.meta.as_ref()
     }
 
     /// The frames as owned vectors (what [`Socket::recv`] returns).

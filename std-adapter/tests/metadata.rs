@@ -1,0 +1,520 @@
+//! Message properties (`Message::property`, libzmq's `zmq_msg_gets`)
+//! compared with libzmq 4.3.5 (pyzmq): the same clients (ours, several at
+//! once, each with its own routing id and credentials) send to a pyzmq
+//! ROUTER and to ours, each with a ZAP handler giving a user id and
+//! metadata; every message must report the same properties on both, for
+//! NULL, NULL with a ZAP domain, PLAIN and CURVE, over TCP and IPC.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+#[path = "common/pyzmq.rs"]
+mod pyzmq;
+
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::time::Duration;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+use std::thread::JoinHandle;
+
+use common::{WAIT, ipc_path, send};
+use serde_json::{Value, json};
+use zmtp_std::{Context, Error, Message, Socket, SocketType};
+
+/// The names every message is asked about: the standard ones, the ZAP
+/// handler's metadata, a case variant and an unknown one (`EINVAL`).
+const NAMES: &[&str] = &[
+    "User-Id",
+    "Socket-Type",
+    "Identity",
+    "Peer-Address",
+    "X-Tag",
+    "user-id",
+    "Routing-Id",
+    "X-Missing",
+];
+
+/// Clients per run.
+const CLIENTS: usize = 3;
+/// Messages each client sends.
+const PER_CLIENT: usize = 2;
+
+/// The ZAP handler's reply metadata: `X-Tag`, and a `User-Id` that the
+/// reply's user id frame must win over.
+const ZAP_METADATA: &[u8] = b"\x05X-Tag\x00\x00\x00\x03red\x07User-Id\x00\x00\x00\x03bob";
+
+const SCRIPT: &str = r#"
+import json, os, sys, threading, zmq
+spec = json.loads(sys.argv[1])
+ctx = zmq.Context()
+meta = bytes.fromhex(spec["zap_metadata"])
+ready = threading.Event()
+def zap():
+    z = ctx.socket(zmq.REP)
+    z.linger = 0
+    z.bind("inproc://zeromq.zap.01")
+    ready.set()
+    while True:
+        req = z.recv_multipart()
+        mech = req[5]
+        if mech == b"PLAIN":
+            uid = req[6]
+        elif mech == b"CURVE":
+            uid = req[6].hex().encode()
+        else:
+            uid = b"alice"
+        z.send_multipart([b"1.0", req[1], b"200", b"OK", uid, meta])
+threading.Thread(target=zap, daemon=True).start()
+ready.wait()
+s = ctx.socket(zmq.ROUTER)
+s.linger = 0
+s.rcvtimeo = 20000
+if spec["mech"] == "plain":
+    s.plain_server = True
+if spec["mech"] == "curve":
+    s.curve_server = True
+    s.curve_secretkey = bytes.fromhex(spec["secret"])
+if spec["domain"]:
+    s.zap_domain = spec["domain"].encode()
+s.bind(spec["endpoint"])
+print(json.dumps({"endpoint": s.last_endpoint.decode()}), flush=True)
+for _ in range(spec["count"]):
+    frames = s.recv_multipart(copy=False)
+    per_frame = []
+    for f in frames:
+        props = {}
+        for n in spec["names"]:
+            try:
+                props[n] = f.get(n)
+            except zmq.ZMQError as e:
+                props[n] = None if e.errno == zmq.EINVAL else "errno %d" % e.errno
+        per_frame.append(props)
+    print(json.dumps({"frames": [f.bytes.hex() for f in frames], "props": per_frame}), flush=True)
+sys.stdout.flush()
+os._exit(0)
+"#;
+
+/// What a server saw: each message's frames and, per frame, every name in
+/// [`NAMES`] with its value (`None`: `EINVAL`).
+type Seen = Vec<(Vec<Vec<u8>>, Vec<BTreeMap<String, Option<String>>>)>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mech {
+    Null,
+    NullDomain,
+    Plain,
+    #[cfg_attr(not(feature = "curve"), allow(dead_code))]
+    Curve,
+}
+
+impl Mech {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Null | Self::NullDomain => "null",
+            Self::Plain => "plain",
+            Self::Curve => "curve",
+        }
+    }
+
+    fn domain(self) -> &'static str {
+        if self == Self::NullDomain { "d" } else { "" }
+    }
+}
+
+/// A CURVE key pair as `(public, secret)`.
+type Keys = ([u8; 32], [u8; 32]);
+
+#[cfg(feature = "curve")]
+fn keypair() -> Keys {
+    let k = zmtp_std::curve_keypair();
+    (k.public, k.secret)
+}
+
+#[cfg(not(feature = "curve"))]
+fn keypair() -> Keys {
+    ([0; 32], [0; 32])
+}
+
+/// One run's keys and credentials.
+struct Run {
+    mech: Mech,
+    server: Keys,
+    clients: Vec<Keys>,
+}
+
+impl Run {
+    fn new(mech: Mech) -> Self {
+        Self {
+            mech,
+            server: keypair(),
+            clients: (0..CLIENTS).map(|_| keypair()).collect(),
+        }
+    }
+
+    /// The user id the handlers give client `i` (`None`: no handler runs).
+    fn user_id(&self, i: usize) -> Option<String> {
+        match self.mech {
+            Mech::Null => None,
+            Mech::NullDomain => Some("alice".to_owned()),
+            Mech::Plain => Some(format!("user{i}")),
+            Mech::Curve => Some(hex(&self.clients[i].0)),
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Our clients, connected to `endpoint`, each sending [`PER_CLIENT`]
+/// messages.
+fn run_clients(ctx: &Context, run: &Run, endpoint: &str) -> Vec<Socket> {
+    let clients: Vec<Socket> = (0..CLIENTS)
+        .map(|i| {
+            let c = ctx.socket(SocketType::Dealer).unwrap();
+            c.set_linger(0).unwrap();
+            c.set_routing_id(format!("c{i}").as_bytes()).unwrap();
+            match run.mech {
+                Mech::Plain => {
+                    c.set_plain_username(format!("user{i}").as_bytes()).unwrap();
+                    c.set_plain_password(b"pw").unwrap();
+                }
+                #[cfg(feature = "curve")]
+                Mech::Curve => {
+                    c.set_curve_serverkey(&run.server.0).unwrap();
+                    c.set_curve_publickey(&run.clients[i].0).unwrap();
+                    c.set_curve_secretkey(&run.clients[i].1).unwrap();
+                }
+                _ => {}
+            }
+            c.connect(endpoint).unwrap();
+            c
+        })
+        .collect();
+    for k in 0..PER_CLIENT {
+        for (i, c) in clients.iter().enumerate() {
+            send(c, &[format!("m{i}-{k}").as_bytes()]);
+        }
+    }
+    clients
+}
+
+/// The pyzmq server's view of our clients.
+fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Seen {
+    let spec = json!({
+        "mech": run.mech.name(),
+        "domain": run.mech.domain(),
+        "secret": hex(&run.server.1),
+        "endpoint": endpoint,
+        "count": CLIENTS * PER_CLIENT,
+        "names": NAMES,
+        "zap_metadata": hex(ZAP_METADATA),
+    });
+    let mut child: Child = Command::new(python)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(spec.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = channel::<Value>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let next = |lines: &Receiver<Value>| {
+        lines
+            .recv_timeout(WAIT * 2)
+            .unwrap_or_else(|e| panic!("pyzmq server said nothing: {e}"))
+    };
+    let bound = next(&lines)["endpoint"].as_str().unwrap().to_owned();
+    let ctx = Context::new().unwrap();
+    let clients = run_clients(&ctx, run, &bound);
+    let mut seen = Seen::new();
+    for _ in 0..CLIENTS * PER_CLIENT {
+        let v = next(&lines);
+        let frames = v["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| unhex(f.as_str().unwrap()))
+            .collect();
+        let props = v["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned)))
+                    .collect()
+            })
+            .collect();
+        seen.push((frames, props));
+    }
+    for c in clients {
+        c.close().unwrap();
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    reader.join().unwrap();
+    seen
+}
+
+/// Our ZAP handler, answering as the script's does.
+fn our_zap(ctx: &Context, stop: Arc<AtomicBool>) -> JoinHandle<()> {
+    let z = ctx.socket(SocketType::Rep).unwrap();
+    z.set_linger(0).unwrap();
+    z.bind("inproc://zeromq.zap.01").unwrap();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::SeqCst) {
+            let req = match z.recv_timeout(Duration::from_millis(20)) {
+                Ok(m) => m,
+                Err(Error::WouldBlock) => continue,
+                Err(e) => panic!("ZAP handler: {e}"),
+            };
+            let uid = match req[5].as_slice() {
+                b"PLAIN" => req[6].clone(),
+                b"CURVE" => hex(&req[6]).into_bytes(),
+                _ => b"alice".to_vec(),
+            };
+            z.send(&[b"1.0", &req[1], b"200", b"OK", &uid, ZAP_METADATA])
+                .unwrap();
+        }
+        let _ = z.close();
+    })
+}
+
+/// The properties of `msg` for every name in [`NAMES`], one map per frame
+/// (ours are per message).
+fn props_of(msg: &Message) -> Vec<BTreeMap<String, Option<String>>> {
+    let one: BTreeMap<String, Option<String>> = NAMES
+        .iter()
+        .map(|&n| {
+            let v = msg
+                .property(n)
+                .map(|v| String::from_utf8(v.to_vec()).unwrap());
+            (n.to_owned(), v)
+        })
+        .collect();
+    vec![one; msg.len()]
+}
+
+/// Our server's view of our clients; alternates `recv_msg` and
+/// `recv_into` (into one reused message).
+fn our_server(run: &Run, endpoint: &str) -> Seen {
+    let ctx = Context::new().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let zap = our_zap(&ctx, Arc::clone(&stop));
+    let s = ctx.socket(SocketType::Router).unwrap();
+    s.set_linger(0).unwrap();
+    match run.mech {
+        Mech::Plain => s.set_plain_server(true).unwrap(),
+        #[cfg(feature = "curve")]
+        Mech::Curve => {
+            s.set_curve_server(true).unwrap();
+            s.set_curve_secretkey(&run.server.1).unwrap();
+        }
+        Mech::NullDomain => s.set_zap_domain(b"d").unwrap(),
+        _ => {}
+    }
+    s.bind(endpoint).unwrap();
+    let bound = s.last_endpoint().unwrap();
+    let clients = run_clients(&ctx, run, &bound);
+    let mut seen = Seen::new();
+    let mut reused = Message::new();
+    for n in 0..CLIENTS * PER_CLIENT {
+        let msg = if n % 2 == 0 {
+            s.recv_into_timeout(&mut reused, WAIT).unwrap();
+            reused.clone()
+        } else {
+            s.set_rcvtimeo(i32::try_from(WAIT.as_millis()).unwrap())
+                .unwrap();
+            s.recv_msg().unwrap()
+        };
+        seen.push((msg.to_vecs(), props_of(&msg)));
+    }
+    for c in clients {
+        c.close().unwrap();
+    }
+    s.close().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    zap.join().unwrap();
+    seen
+}
+
+/// Checks what a server saw against what libzmq is documented and observed
+/// to report, whoever the server was.
+fn check_expected(run: &Run, ipc: bool, seen: &Seen, who: &str) {
+    assert_eq!(seen.len(), CLIENTS * PER_CLIENT, "{who}");
+    let peer_address = if ipc {
+        format!(
+            "localhost:{}:{}:{}",
+            rustix_ids().0,
+            rustix_ids().1,
+            std::process::id()
+        )
+    } else {
+        "127.0.0.1".to_owned()
+    };
+    for (frames, props) in seen {
+        assert_eq!(frames.len(), 2, "{who}: routing id + body");
+        let id = String::from_utf8(frames[0].clone()).unwrap();
+        let i: usize = id.strip_prefix('c').unwrap().parse().unwrap();
+        let zap = run.mech != Mech::Null;
+        for p in props {
+            let get = |n: &str| p[n].clone();
+            assert_eq!(get("User-Id"), run.user_id(i), "{who} {:?}", run.mech);
+            assert_eq!(get("Socket-Type").as_deref(), Some("DEALER"), "{who}");
+            assert_eq!(get("Identity"), Some(id.clone()), "{who}");
+            assert_eq!(get("Peer-Address"), Some(peer_address.clone()), "{who}");
+            assert_eq!(get("X-Tag").as_deref(), zap.then_some("red"), "{who}");
+            assert_eq!(get("user-id"), None, "{who}: names are case-sensitive");
+            assert_eq!(get("Routing-Id"), None, "{who}");
+            assert_eq!(get("X-Missing"), None, "{who}");
+        }
+    }
+}
+
+/// This process's real uid and gid (what `SO_PEERCRED` reports).
+fn rustix_ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| -> u32 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+fn sorted(mut seen: Seen) -> Seen {
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    seen
+}
+
+fn compare(mech: Mech, ipc: bool) {
+    let run = Run::new(mech);
+    let endpoint = |tag: &str| {
+        if ipc {
+            ipc_path(tag)
+        } else {
+            "tcp://127.0.0.1:*".to_owned()
+        }
+    };
+    let ours = sorted(our_server(&run, &endpoint("ours")));
+    check_expected(&run, ipc, &ours, "ours");
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let theirs = sorted(py_server(&python, &run, &endpoint("libzmq")));
+    check_expected(&run, ipc, &theirs, "libzmq");
+    assert_eq!(ours, theirs, "{mech:?} ipc={ipc}: ours vs libzmq 4.3.5");
+}
+
+fn python_or_skip() -> Option<std::path::PathBuf> {
+    match pyzmq::python() {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("skipping the libzmq 4.3.5 comparison: {e}");
+            None
+        }
+    }
+}
+
+#[test]
+fn null_without_zap_has_no_user_id() {
+    compare(Mech::Null, false);
+    compare(Mech::Null, true);
+}
+
+#[test]
+fn null_with_zap_domain() {
+    compare(Mech::NullDomain, false);
+    compare(Mech::NullDomain, true);
+}
+
+#[test]
+fn plain_each_peer_its_own_user_id() {
+    compare(Mech::Plain, false);
+    compare(Mech::Plain, true);
+}
+
+#[cfg(feature = "curve")]
+#[test]
+fn curve_each_peer_its_own_user_id() {
+    compare(Mech::Curve, false);
+    compare(Mech::Curve, true);
+}
+
+/// Messages built by the application and a ZAP handler's requests carry
+/// no properties; a received message keeps its properties when cloned and
+/// loses them when cleared.
+#[test]
+fn messages_without_a_connection_have_no_properties() {
+    let mut m = Message::new();
+    m.push(b"x");
+    assert_eq!(m.property("Socket-Type"), None);
+    assert!(m.metadata().is_none());
+
+    let ctx = Context::new().unwrap();
+    let zap = ctx.socket(SocketType::Rep).unwrap();
+    zap.set_linger(0).unwrap();
+    zap.bind("inproc://zeromq.zap.01").unwrap();
+    let s = ctx.socket(SocketType::Pull).unwrap();
+    s.set_linger(0).unwrap();
+    s.set_zap_domain(b"d").unwrap();
+    s.bind("tcp://127.0.0.1:*").unwrap();
+    let c = ctx.socket(SocketType::Push).unwrap();
+    c.set_linger(0).unwrap();
+    c.connect(&s.last_endpoint().unwrap()).unwrap();
+    let mut req = Message::new();
+    zap.recv_into_timeout(&mut req, WAIT).unwrap();
+    assert_eq!(req.frame(5), Some(&b"NULL"[..]));
+    assert!(req.metadata().is_none(), "a ZAP request has no properties");
+    zap.send(&[b"1.0", req.frame(1).unwrap(), b"200", b"OK", b"", b""])
+        .unwrap();
+    // The PUSH sends once its handshake succeeded.
+    send(&c, &[b"hello"]);
+    let mut got = Message::new();
+    s.recv_into_timeout(&mut got, WAIT).unwrap();
+    assert_eq!(got.frame(0), Some(&b"hello"[..]));
+    // An empty user id is still a `User-Id` (libzmq `set_user_id`).
+    assert_eq!(got.property("User-Id"), Some(&b""[..]));
+    assert_eq!(got.property("Socket-Type"), Some(&b"PUSH"[..]));
+    assert_eq!(got.property("Identity"), None, "a PUSH sends no Identity");
+    let names: Vec<&str> = got.metadata().unwrap().iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["Peer-Address", "User-Id", "Socket-Type"]);
+    let copy = got.clone();
+    assert_eq!(copy.property("Socket-Type"), Some(&b"PUSH"[..]));
+    got.clear();
+    assert_eq!(got.property("Socket-Type"), None);
+}
