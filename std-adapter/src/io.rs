@@ -1207,6 +1207,9 @@ fn service_locked(
     }
     if st.core.held_metadata().next().is_some() {
         take_metadata(sock, st, now);
+        // What the release queued (a SUB's subscriptions) may wait behind
+        // a transmit chunk that is not written yet: another round sends it.
+        env.mark_dirty(sid);
     }
     while let Some((peer, reason)) = st.core.poll_closed() {
         on_closed(env, sock, st, peer, reason, now);

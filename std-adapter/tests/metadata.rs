@@ -518,3 +518,40 @@ fn messages_without_a_connection_have_no_properties() {
     got.clear();
     assert_eq!(got.property("Socket-Type"), None);
 }
+
+/// A SUB's subscriptions go out when the I/O thread has read the peer's
+/// metadata; they must not wait behind a transmit chunk still holding the
+/// handshake's last command (a libzmq PUB hears nothing otherwise). That
+/// depends on timing, so several SUBs connect at once, a few times.
+#[test]
+fn sub_subscribes_right_after_the_handshake() {
+    let threads: Vec<_> = (0..4)
+        .map(|_| std::thread::spawn(|| (0..8).filter(|_| !sub_gets_news()).count()))
+        .collect();
+    let failed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(failed, 0, "SUBs that never received");
+}
+
+/// Whether our SUB receives from a libzmq PUB publishing every 20 ms
+/// within [`WAIT`].
+fn sub_gets_news() -> bool {
+    let zctx = zmq::Context::new();
+    let publisher = zctx.socket(zmq::PUB).unwrap();
+    publisher.set_linger(0).unwrap();
+    publisher.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = publisher.get_last_endpoint().unwrap().unwrap();
+    let ctx = Context::new().unwrap();
+    let sub = ctx.socket(SocketType::Sub).unwrap();
+    sub.set_linger(0).unwrap();
+    sub.set_subscribe(b"").unwrap();
+    sub.connect(&ep).unwrap();
+    let start = std::time::Instant::now();
+    while start.elapsed() < WAIT {
+        publisher.send("news", 0).unwrap();
+        if let Ok(m) = sub.recv_timeout(Duration::from_millis(20)) {
+            assert_eq!(m, vec![b"news".to_vec()]);
+            return true;
+        }
+    }
+    false
+}
