@@ -97,13 +97,38 @@ for _ in range(spec["count"]):
                 props[n] = None if e.errno == zmq.EINVAL else "errno %d" % e.errno
         per_frame.append(props)
     print(json.dumps({"frames": [f.bytes.hex() for f in frames], "props": per_frame}), flush=True)
-sys.stdout.flush()
+for i in range(spec["clients"]):
+    s.send_multipart([b"c%d" % i, b"reply"])
+sys.stdin.readline()
 os._exit(0)
 "#;
 
-/// What a server saw: each message's frames and, per frame, every name in
-/// [`NAMES`] with its value (`None`: `EINVAL`).
-type Seen = Vec<(Vec<Vec<u8>>, Vec<BTreeMap<String, Option<String>>>)>;
+/// Every name in [`NAMES`] with its value (`None`: `EINVAL`).
+type Props = BTreeMap<String, Option<String>>;
+
+/// What a server saw: each message's frames and, per frame, its
+/// properties.
+type Seen = Vec<(Vec<Vec<u8>>, Vec<Props>)>;
+
+/// What a server saw, and what each client saw of the server's reply.
+struct Views {
+    server: Seen,
+    clients: Vec<Props>,
+}
+
+/// Each client receives the server's reply: its properties.
+fn replies(clients: &[Socket]) -> Vec<Props> {
+    clients
+        .iter()
+        .map(|c| {
+            c.set_rcvtimeo(i32::try_from(WAIT.as_millis()).unwrap())
+                .unwrap();
+            let msg = c.recv_msg().unwrap();
+            assert_eq!(msg.frame(0), Some(&b"reply"[..]));
+            props_of(&msg).remove(0)
+        })
+        .collect()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mech {
@@ -214,13 +239,14 @@ fn run_clients(ctx: &Context, run: &Run, endpoint: &str) -> Vec<Socket> {
 }
 
 /// The pyzmq server's view of our clients.
-fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Seen {
+fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Views {
     let spec = json!({
         "mech": run.mech.name(),
         "domain": run.mech.domain(),
         "secret": hex(&run.server.1),
         "endpoint": endpoint,
         "count": CLIENTS * PER_CLIENT,
+        "clients": CLIENTS,
         "names": NAMES,
         "zap_metadata": hex(ZAP_METADATA),
     });
@@ -228,6 +254,7 @@ fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Seen {
         .arg("-c")
         .arg(SCRIPT)
         .arg(spec.to_string())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -273,9 +300,11 @@ fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Seen {
             .collect();
         seen.push((frames, props));
     }
+    let client_views = replies(&clients);
     for c in clients {
         c.close().unwrap();
     }
+    drop(child.stdin.take());
     let deadline = std::time::Instant::now() + WAIT;
     while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -283,7 +312,10 @@ fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Seen {
     let _ = child.kill();
     let _ = child.wait();
     reader.join().unwrap();
-    seen
+    Views {
+        server: seen,
+        clients: client_views,
+    }
 }
 
 /// Our ZAP handler, answering as the script's does.
@@ -312,8 +344,8 @@ fn our_zap(ctx: &Context, stop: Arc<AtomicBool>) -> JoinHandle<()> {
 
 /// The properties of `msg` for every name in [`NAMES`], one map per frame
 /// (ours are per message).
-fn props_of(msg: &Message) -> Vec<BTreeMap<String, Option<String>>> {
-    let one: BTreeMap<String, Option<String>> = NAMES
+fn props_of(msg: &Message) -> Vec<Props> {
+    let one: Props = NAMES
         .iter()
         .map(|&n| {
             let v = msg
@@ -327,7 +359,7 @@ fn props_of(msg: &Message) -> Vec<BTreeMap<String, Option<String>>> {
 
 /// Our server's view of our clients; alternates `recv_msg` and
 /// `recv_into` (into one reused message).
-fn our_server(run: &Run, endpoint: &str) -> Seen {
+fn our_server(run: &Run, endpoint: &str) -> Views {
     let ctx = Context::new().unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let zap = our_zap(&ctx, Arc::clone(&stop));
@@ -359,19 +391,29 @@ fn our_server(run: &Run, endpoint: &str) -> Seen {
         };
         seen.push((msg.to_vecs(), props_of(&msg)));
     }
+    for i in 0..CLIENTS {
+        send(&s, &[format!("c{i}").as_bytes(), b"reply"]);
+    }
+    let client_views = replies(&clients);
     for c in clients {
         c.close().unwrap();
     }
     s.close().unwrap();
     stop.store(true, Ordering::SeqCst);
     zap.join().unwrap();
-    seen
+    Views {
+        server: seen,
+        clients: client_views,
+    }
 }
 
 /// Checks what a server saw against what libzmq is documented and observed
 /// to report, whoever the server was.
-fn check_expected(run: &Run, ipc: bool, seen: &Seen, who: &str) {
+fn check_expected(run: &Run, ipc: bool, views: &Views, who: &str) {
+    let seen = &views.server;
     assert_eq!(seen.len(), CLIENTS * PER_CLIENT, "{who}");
+    // Clients and servers run in this process, or (pyzmq) a child whose
+    // uid and gid are ours; the clients' pid is ours.
     let peer_address = if ipc {
         format!(
             "localhost:{}:{}:{}",
@@ -382,6 +424,17 @@ fn check_expected(run: &Run, ipc: bool, seen: &Seen, who: &str) {
     } else {
         "127.0.0.1".to_owned()
     };
+    for p in &views.clients {
+        assert_eq!(p["User-Id"], None, "{who}: clients run no ZAP handler");
+        assert_eq!(p["Socket-Type"].as_deref(), Some("ROUTER"), "{who}");
+        assert_eq!(p["X-Tag"], None, "{who}");
+        let address = p["Peer-Address"].clone().unwrap();
+        if ipc {
+            assert!(address.starts_with("localhost:"), "{who}: {address}");
+        } else {
+            assert_eq!(address, "127.0.0.1", "{who}");
+        }
+    }
     for (frames, props) in seen {
         assert_eq!(frames.len(), 2, "{who}: routing id + body");
         let id = String::from_utf8(frames[0].clone()).unwrap();
@@ -416,9 +469,9 @@ fn rustix_ids() -> (u32, u32) {
     (field("Uid:"), field("Gid:"))
 }
 
-fn sorted(mut seen: Seen) -> Seen {
-    seen.sort_by(|a, b| a.0.cmp(&b.0));
-    seen
+fn sorted(mut views: Views) -> Views {
+    views.server.sort_by(|a, b| a.0.cmp(&b.0));
+    views
 }
 
 fn compare(mech: Mech, ipc: bool) {
@@ -437,7 +490,27 @@ fn compare(mech: Mech, ipc: bool) {
     };
     let theirs = sorted(py_server(&python, &run, &endpoint("libzmq")));
     check_expected(&run, ipc, &theirs, "libzmq");
-    assert_eq!(ours, theirs, "{mech:?} ipc={ipc}: ours vs libzmq 4.3.5");
+    assert_eq!(
+        ours.server, theirs.server,
+        "{mech:?} ipc={ipc}: our server vs libzmq 4.3.5"
+    );
+    // Over IPC the clients see the server's pid, which differs.
+    let without_pid = |views: &Views| -> Vec<Props> {
+        let mut v = views.clients.clone();
+        for p in &mut v {
+            if let Some(Some(a)) = p.get_mut("Peer-Address")
+                && ipc
+            {
+                a.truncate(a.rfind(':').unwrap());
+            }
+        }
+        v
+    };
+    assert_eq!(
+        without_pid(&ours),
+        without_pid(&theirs),
+        "{mech:?} ipc={ipc}: our clients' view of our server vs of libzmq 4.3.5"
+    );
 }
 
 fn python_or_skip() -> Option<std::path::PathBuf> {
