@@ -1,6 +1,8 @@
 //! A peer's properties as libzmq attaches them to every message it
 //! receives from that peer (`zmq_msg_gets`).
 
+use std::collections::BTreeMap;
+
 use zmtp_core::conn::PeerMetadata;
 
 /// `Peer-Address`: the peer's IP address (TCP), or `localhost` and, on
@@ -29,14 +31,17 @@ pub const IDENTITY: &str = "Identity";
 /// included, as libzmq does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    props: Vec<(String, Vec<u8>)>,
+    /// By name, as libzmq's `metadata_t` (a `std::map`).
+    props: BTreeMap<String, Vec<u8>>,
 }
 
 impl Metadata {
     /// The record for a peer whose handshake just succeeded: `peer_address`
     /// (empty: none), then `meta`'s ZAP and peer properties.
     pub(crate) fn new(peer_address: &str, meta: &PeerMetadata<'_>) -> Self {
-        let mut m = Self { props: Vec::new() };
+        let mut m = Self {
+            props: BTreeMap::new(),
+        };
         if !peer_address.is_empty() {
             m.add(PEER_ADDRESS.as_bytes(), peer_address.as_bytes());
         }
@@ -56,8 +61,8 @@ impl Metadata {
         let Ok(name) = core::str::from_utf8(name) else {
             return;
         };
-        if self.get(name).is_none() {
-            self.props.push((name.to_owned(), value.to_vec()));
+        if !self.props.contains_key(name) {
+            self.props.insert(name.to_owned(), value.to_vec());
         }
     }
 
@@ -65,14 +70,10 @@ impl Metadata {
     /// libzmq's `zmq_msg_gets`; `None` where it fails with `EINVAL`.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.props
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
+        self.props.get(name).map(Vec::as_slice)
     }
 
-    /// Every property as `(name, value)`, each name once, in precedence
-    /// order (see [`Metadata`]).
+    /// Every property as `(name, value)`, each name once, in name order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + '_ {
         self.props.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
     }

@@ -585,7 +585,7 @@ fn messages_without_a_connection_have_no_properties() {
     assert_eq!(got.property("Socket-Type"), Some(&b"PUSH"[..]));
     assert_eq!(got.property("Identity"), None, "a PUSH sends no Identity");
     let names: Vec<&str> = got.metadata().unwrap().iter().map(|(n, _)| n).collect();
-    assert_eq!(names, ["Peer-Address", "User-Id", "Socket-Type"]);
+    assert_eq!(names, ["Peer-Address", "Socket-Type", "User-Id"]);
     let copy = got.clone();
     assert_eq!(copy.property("Socket-Type"), Some(&b"PUSH"[..]));
     got.clear();
