@@ -159,6 +159,8 @@ fn hex(b: &[u8]) -> String {
 struct Side {
     lines: Receiver<Out>,
     seen: Vec<Out>,
+    /// The process id of a pyzmq side.
+    pid: Option<u32>,
     stop: Box<dyn FnMut() + Send>,
 }
 
@@ -258,6 +260,7 @@ fn start_py(python: &std::path::Path, spec: &Value) -> Side {
     Side {
         lines,
         seen: Vec::new(),
+        pid: Some(child.id()),
         stop: Box::new(move || {
             drop(stdin.take());
             let deadline = Instant::now() + WAIT;
@@ -451,6 +454,7 @@ fn start_ours(spec: &Value) -> Side {
     Side {
         lines,
         seen: Vec::new(),
+        pid: None,
         stop: Box::new(move || {
             stop.store(true, Ordering::SeqCst);
             for t in threads.drain(..) {
@@ -871,30 +875,58 @@ fn interop_with_pyzmq() {
     }
 }
 
+/// A fresh IPC endpoint in the temp directory.
+fn ipc_endpoint(tag: &str) -> String {
+    use std::sync::atomic::AtomicU64;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = format!("zmtp-curve-{}-{tag}-{n}", std::process::id());
+    format!("ipc://{}", std::env::temp_dir().join(name).display())
+}
+
 /// The ZAP request frames of a pyzmq CURVE client: our server with our
-/// handler, and a pyzmq server with a pyzmq handler, see the same frames
-/// (over TCP: the address is the client's).
+/// handler, and a pyzmq server with a pyzmq handler, see the same frames,
+/// over TCP (the address is the client's) and over IPC (libzmq 4.3.5 on
+/// Linux names the client `localhost:uid:gid:pid` from SO_PEERCRED; the
+/// pid is the client process's, checked in each run, then masked).
 #[test]
 fn zap_request_frames_match_libzmq() {
+    use std::os::unix::fs::MetadataExt as _;
     let Some(python) = python_or_skip() else {
         return;
     };
+    let me = std::fs::metadata("/proc/self").unwrap();
     let k = Keys::new();
-    let mut reqs = Vec::new();
-    for run in [Run::Reference, Run::OurServer] {
-        let server = server_spec(k.server_mech(), Some(k.allow_client("REP")));
-        let (mut srv, cli) = pair(&python, run, &server, &client_spec(k.good_client(), &[]));
-        let mut req = srv.expect(|o| match o {
-            Out::Zap(r) => Some(r.clone()),
-            _ => None,
-        });
-        // The request id is each implementation's own counter.
-        assert!(!req[1].is_empty());
-        req[1].clear();
-        reqs.push(req);
-        drop((cli, srv));
+    for transport in ["tcp", "ipc"] {
+        let mut reqs = Vec::new();
+        for run in [Run::Reference, Run::OurServer] {
+            let mut server = server_spec(k.server_mech(), Some(k.allow_client("REP")));
+            if transport == "ipc" {
+                server["bind"] = json!(ipc_endpoint("zap"));
+            }
+            let (mut srv, cli) = pair(&python, run, &server, &client_spec(k.good_client(), &[]));
+            let mut req = srv.expect(|o| match o {
+                Out::Zap(r) => Some(r.clone()),
+                _ => None,
+            });
+            assert_eq!(req.len(), 7, "{transport} {run:?}: {req:?}");
+            // The request id is each implementation's own counter.
+            assert!(!req[1].is_empty());
+            req[1].clear();
+            if transport == "ipc" {
+                let want = format!("localhost:{}:{}:{}", me.uid(), me.gid(), cli.pid.unwrap());
+                assert_eq!(
+                    String::from_utf8_lossy(&req[3]),
+                    want,
+                    "{transport} {run:?}"
+                );
+                req[3] = b"client".to_vec();
+            }
+            reqs.push(req);
+            drop((cli, srv));
+        }
+        assert_eq!(reqs[0], reqs[1], "{transport}");
     }
-    assert_eq!(reqs[0], reqs[1]);
 }
 
 // ---------------------------------------------------------------------
