@@ -22,6 +22,8 @@
 
 #[path = "common/pyzmq.rs"]
 mod pyzmq;
+#[path = "common/zap_replies.rs"]
+mod zap_replies;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -1011,13 +1013,14 @@ fn zap_300_outcomes() -> Vec<(Events, Events)> {
 /// server and then our client in place of pyzmq's, and compares each
 /// side's events with the reference run's. With `racy`, the outcomes
 /// libzmq can have: each run (the reference too) must be one of them.
+/// Returns the reference server's events.
 fn parity(
     python: &std::path::Path,
     name: &str,
     server: &Value,
     client: &Value,
     racy: Option<&[(Events, Events)]>,
-) {
+) -> Events {
     let run = |run: Run| {
         let (mut srv, mut cli) = pair(python, run, server, client);
         let c = cli.settle();
@@ -1048,6 +1051,7 @@ fn parity(
          our server {our_srv:?}\n    with libzmq client {their_cli:?}\n  \
          our client {our_cli:?}\n    with libzmq server {their_srv:?}"
     );
+    ref_srv
 }
 
 #[test]
@@ -1060,7 +1064,7 @@ fn monitor_parity_with_libzmq() {
     let good = client_spec(k.good_client(), &[]);
     let racy = mismatch_outcomes();
     let racy_300 = zap_300_outcomes();
-    let scenarios: Vec<(&str, Value, Value)> = vec![
+    let mut scenarios: Vec<(&str, Value, Value)> = vec![
         (
             "unknown client key",
             server(Some(k.allow_client("REP"))),
@@ -1101,20 +1105,18 @@ fn monitor_parity_with_libzmq() {
             server(Some(json!({"socket": "REP", "code": "500"}))),
             good.clone(),
         ),
-        (
-            "malformed ZAP reply (bad version)",
-            server(Some(json!({
-                "socket": "REP",
-                "raw": [hex(b"2.0"), hex(b"1"), hex(b"200"), "", "", ""],
-            }))),
-            good.clone(),
-        ),
-        (
-            "malformed ZAP reply (too few frames)",
-            server(Some(json!({"socket": "REP", "raw": [hex(b"1.0")]}))),
-            good.clone(),
-        ),
     ];
+    // Every malformed ZAP reply: HANDSHAKE_FAILED_PROTOCOL with its ZAP_*
+    // code on the server, as libzmq.
+    let malformed = zap_replies::MALFORMED.map(|m| {
+        let raw: Vec<String> = m.frames.iter().map(|f| hex(f)).collect();
+        (
+            m.what,
+            server(Some(json!({"socket": "REP", "raw": raw}))),
+            good.clone(),
+        )
+    });
+    scenarios.extend(malformed);
     let mut failures = Vec::new();
     for (name, server, client) in &scenarios {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1125,7 +1127,11 @@ fn monitor_parity_with_libzmq() {
             } else {
                 None
             };
-            parity(&python, name, server, client, outcomes);
+            let ref_srv = parity(&python, name, server, client, outcomes);
+            if let Some(m) = zap_replies::MALFORMED.iter().find(|m| m.what == *name) {
+                let want = ("HANDSHAKE_FAILED_PROTOCOL".to_owned(), m.code);
+                assert!(ref_srv.contains(&want), "{name}: libzmq server {ref_srv:?}");
+            }
         }));
         if let Err(e) = r {
             let msg = e

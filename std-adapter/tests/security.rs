@@ -34,6 +34,8 @@ mod common;
 mod peer;
 #[path = "common/pyzmq.rs"]
 mod pyzmq;
+#[path = "common/zap_replies.rs"]
+mod zap_replies;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -53,11 +55,6 @@ const EFAULT: u32 = 14;
 const MECHANISM_MISMATCH: u32 = 0x1100_0002;
 const MALFORMED_HELLO: u32 = 0x1000_0013;
 const ZAP_UNSPECIFIED: u32 = 0x2000_0000;
-const ZAP_MALFORMED_REPLY: u32 = 0x2000_0001;
-const ZAP_BAD_REQUEST_ID: u32 = 0x2000_0002;
-const ZAP_BAD_VERSION: u32 = 0x2000_0003;
-const ZAP_INVALID_STATUS_CODE: u32 = 0x2000_0004;
-const ZAP_INVALID_METADATA: u32 = 0x2000_0005;
 
 // ---------------------------------------------------------------------
 // Helpers
@@ -1093,38 +1090,7 @@ fn parity_no_handler() {
 
 #[test]
 fn parity_malformed_zap_replies() {
-    let cases: [(&str, Policy, u32); 6] = [
-        (
-            "5 frames",
-            raw(&[b"1.0", b"1", b"200", b"OK", b"user"]),
-            ZAP_MALFORMED_REPLY,
-        ),
-        (
-            "7 frames",
-            raw(&[b"1.0", b"1", b"200", b"OK", b"user", b"", b""]),
-            ZAP_MALFORMED_REPLY,
-        ),
-        (
-            "bad version",
-            raw(&[b"2.0", b"1", b"200", b"OK", b"user", b""]),
-            ZAP_BAD_VERSION,
-        ),
-        (
-            "bad request id",
-            raw(&[b"1.0", b"2", b"200", b"OK", b"user", b""]),
-            ZAP_BAD_REQUEST_ID,
-        ),
-        (
-            "bad status",
-            raw(&[b"1.0", b"1", b"201", b"OK", b"user", b""]),
-            ZAP_INVALID_STATUS_CODE,
-        ),
-        (
-            "bad metadata",
-            raw(&[b"1.0", b"1", b"200", b"OK", b"user", b"\x05X-abc\0\0"]),
-            ZAP_INVALID_METADATA,
-        ),
-    ];
+    let cases = zap_replies::MALFORMED.map(|m| (m.what, raw(m.frames), m.code));
     std::thread::scope(|sc| {
         for (what, policy, code) in cases {
             sc.spawn(move || {
