@@ -154,6 +154,8 @@ mod pyzmq;
 /// - `{"op":"server","secret":..,"allow":[..]}`: a CURVE ROUTER echo server
 ///   on loopback with a ZAP handler (REP) accepting the listed client keys
 ///   (400 otherwise); answers `{"endpoint":..}`.
+/// - `{"op":"curve_public","secret":Z85}`: `{"public":Z85}` from
+///   `zmq.curve_public`.
 /// - `{"op":"server_report","until":[id,value]}`: once the server saw that
 ///   event (10 s at most), answers with its events and every ZAP request
 ///   (`{"events":[..],"zap":[[hex,..],..]}`), and forgets them.
@@ -229,6 +231,8 @@ for line in sys.stdin:
                 srv.send_multipart(srv.recv_multipart())
         threading.Thread(target=echo, daemon=True).start()
         out(endpoint=srv.getsockopt_string(zmq.LAST_ENDPOINT))
+    elif cmd["op"] == "curve_public":
+        out(public=zmq.curve_public(cmd["secret"].encode()).decode())
     elif cmd["op"] == "server_report":
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -436,4 +440,68 @@ fn tool_curve_client_with_pyzmq_server() {
         "{report}"
     );
     assert_eq!(report["zap"][0][6], hex(&stranger.public), "{report}");
+}
+
+/// `zmtp keygen`: one JSON line with a fresh key pair whose keys decode,
+/// whose public key is the secret's (ours and libzmq's `zmq_curve_public`),
+/// different on every run, and which works as a server's pair against a
+/// pyzmq client.
+#[test]
+fn keygen_prints_a_fresh_keypair() {
+    let keygen = || {
+        let exit = run(&["keygen"]);
+        assert_eq!(exit.code, Some(0), "{exit:?}");
+        assert_eq!(exit.lines.len(), 1, "{exit:?}");
+        let line = &exit.lines[0];
+        assert_eq!(line.as_object().unwrap().len(), 2, "{line}");
+        let public = line["public"].as_str().unwrap().to_owned();
+        let secret = line["secret"].as_str().unwrap().to_owned();
+        assert_eq!((public.len(), secret.len()), (40, 40), "{line}");
+        let p = zmtp_core::z85::decode_key(public.as_bytes()).unwrap();
+        let s = zmtp_core::z85::decode_key(secret.as_bytes()).unwrap();
+        assert_eq!(zmtp_std::curve_public(&s).unwrap(), p, "{line}");
+        assert_eq!(zmtp_std::curve_public(secret.as_bytes()).unwrap(), p);
+        (public, secret, p, s)
+    };
+    let a = keygen();
+    let b = keygen();
+    assert_ne!(a.0, b.0);
+    assert_ne!(a.1, b.1);
+    // Arguments are usage errors; --help describes it.
+    assert_eq!(run(&["keygen", "extra"]).code, Some(2));
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_zmtp"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("zmtp keygen"));
+
+    let Some(mut py) = Py::start() else {
+        return;
+    };
+    for (public, secret, _, _) in [&a, &b] {
+        let theirs = py.ask(&json!({"op": "curve_public", "secret": secret}));
+        assert_eq!(theirs["public"], **public);
+    }
+    // The printed pair as a tool server's, a pyzmq client trusting the
+    // printed public key.
+    let mut srv = zmtp(&[
+        "router",
+        "--bind",
+        "tcp://127.0.0.1:0",
+        "--echo",
+        "--curve-server",
+        "--curve-secretkey",
+        &a.1,
+        "--monitor",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let ep = srv.bound();
+    let client = zmtp_std::CurveKeypair {
+        public: b.2,
+        secret: b.3,
+    };
+    let ok = py.client(&ep, &a.2, &client);
+    assert_eq!(ok["reply"], json!(["hello"]), "{ok}");
+    srv.event("HANDSHAKE_SUCCEEDED");
 }

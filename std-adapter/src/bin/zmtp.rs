@@ -41,8 +41,14 @@ const POLL: Duration = Duration::from_millis(10);
 /// The longest single wait when there is no deadline.
 const IDLE: Duration = Duration::from_secs(1);
 
+// Without CURVE there is no `keygen`, so one variant only.
+#[cfg_attr(not(feature = "curve"), allow(clippy::infallible_destructuring_match))]
 fn main() -> ExitCode {
-    let cli = Cli::get();
+    let cli = match args::invocation() {
+        args::Invocation::Socket(cli) => cli,
+        #[cfg(feature = "curve")]
+        args::Invocation::Keygen => return keygen(),
+    };
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
@@ -54,6 +60,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(Failure::StdoutGone) => ExitCode::FAILURE,
+    }
+}
+
+/// `zmtp keygen`: prints a fresh CURVE key pair.
+#[cfg(feature = "curve")]
+fn keygen() -> ExitCode {
+    let pair = zmtp_std::curve_keypair();
+    let public = pair.public_z85();
+    let secret = pair.secret_z85();
+    // Z85 is ASCII.
+    let text = |k: &[u8]| String::from_utf8_lossy(k).into_owned();
+    emit(&json::keypair(&text(&public), &text(&secret)));
+    if STDOUT_GONE.load(Ordering::SeqCst) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

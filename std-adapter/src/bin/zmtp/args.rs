@@ -71,6 +71,12 @@ SECURITY
   in Z85), 400 to everything else; it combines with --zap-allow for PLAIN. A CURVE server
   without a handler accepts every client that knows its public key (libzmq's Stonehouse).
 
+KEY PAIRS
+  zmtp keygen prints a fresh CURVE key pair (as libzmq's curve_keygen and
+  zmq_curve_keypair make it, from the system's random source) as one JSON line,
+  {\"public\":\"<40 Z85 characters>\",\"secret\":\"<40 Z85 characters>\"}, and exits 0;
+  it takes no options (zmtp keygen --help describes it).
+
 EXIT STATUS
   0  success (including --timeout when nothing was left to do)
   1  runtime failure: a failed bind (after its BIND_FAILED event), a failed send or
@@ -97,13 +103,13 @@ EXAMPLES
 #[command(
     name = "zmtp",
     version,
-    override_usage = "zmtp <TYPE> [OPTIONS]",
+    override_usage = "zmtp <TYPE> [OPTIONS]\n       zmtp keygen",
     about = "A scriptable ZeroMQ peer: one socket, JSON lines on stdout",
     after_long_help = DETAILS,
     after_help = "See --help for the output format, exit codes and per-type behaviour."
 )]
 pub(crate) struct Cli {
-    /// Socket type: pair dealer router req rep pub sub xpub xsub push pull (any case)
+    /// Socket type: pair dealer router req rep pub sub xpub xsub push pull (any case); `zmtp keygen` prints a CURVE key pair instead (see KEY PAIRS)
     #[arg(value_name = "TYPE", value_parser = parse_type)]
     pub(crate) socket_type: SocketType,
 
@@ -290,6 +296,44 @@ fn parse_routing_id(s: &str) -> Result<String, String> {
     }
 }
 
+/// `zmtp keygen`: a fresh CURVE key pair as one JSON line.
+#[cfg(feature = "curve")]
+#[derive(Debug, Parser)]
+#[command(
+    name = "zmtp keygen",
+    version,
+    override_usage = "zmtp keygen",
+    about = "Print a fresh CURVE key pair as one JSON line: \
+             {\"public\":\"<40 Z85 characters>\",\"secret\":\"<40 Z85 characters>\"}",
+    long_about = "Print a fresh CURVE key pair as one JSON line: \
+                  {\"public\":\"<40 Z85 characters>\",\"secret\":\"<40 Z85 characters>\"}. \
+                  The keys come from the system's random source, as libzmq's curve_keygen \
+                  makes them; give them to --curve-publickey/--curve-secretkey, the public \
+                  one to a client's --curve-serverkey or a server's --zap-allow-key. Exit \
+                  status 0, or 2 for any argument."
+)]
+pub(crate) struct Keygen {}
+
+/// What the command line asks for.
+pub(crate) enum Invocation {
+    /// Run a socket.
+    Socket(Box<Cli>),
+    /// `zmtp keygen`.
+    #[cfg(feature = "curve")]
+    Keygen,
+}
+
+/// Parses the command line; exits with status 2 on a usage error (0 for
+/// `--help` and `--version`).
+pub(crate) fn invocation() -> Invocation {
+    #[cfg(feature = "curve")]
+    if std::env::args_os().nth(1).is_some_and(|a| a == "keygen") {
+        let _ = Keygen::parse_from(std::env::args_os().skip(1));
+        return Invocation::Keygen;
+    }
+    Invocation::Socket(Box::new(Cli::get()))
+}
+
 /// Whether sockets of type `t` can send messages.
 pub(crate) fn can_send(t: SocketType) -> bool {
     !matches!(t, SocketType::Sub | SocketType::Pull)
@@ -308,7 +352,7 @@ pub(crate) fn usage_error(kind: ErrorKind, msg: impl core::fmt::Display) -> ! {
 impl Cli {
     /// Parses the command line; exits with status 2 on a usage error (0
     /// for `--help` and `--version`).
-    pub(crate) fn get() -> Self {
+    fn get() -> Self {
         let cli = Self::parse();
         cli.check();
         cli

@@ -70,6 +70,17 @@ pub(crate) fn recv<F: AsRef<[u8]>>(frames: &[F]) -> String {
     out
 }
 
+/// `{"public":"<Z85>","secret":"<Z85>"}` (`zmtp keygen`).
+#[cfg(feature = "curve")]
+pub(crate) fn keypair(public: &str, secret: &str) -> String {
+    let mut out = String::from("{\"public\":");
+    push_str(&mut out, public);
+    out.push_str(",\"secret\":");
+    push_str(&mut out, secret);
+    out.push('}');
+    out
+}
+
 /// `{"sent":<n>}`
 pub(crate) fn sent(n: u64) -> String {
     format!("{{\"sent\":{n}}}")
