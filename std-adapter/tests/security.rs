@@ -1116,6 +1116,65 @@ fn parity_malformed_zap_replies() {
     });
 }
 
+/// ZAP metadata frames at the edges of libzmq's `parse_metadata`: a list
+/// that ends where a name, a value length or a value would continue is
+/// accepted (that piece dropped), as are names outside the RFC grammar;
+/// bytes left inside a property are ZAP_INVALID_METADATA.
+#[test]
+fn parity_zap_reply_metadata() {
+    let accepted: [&'static [u8]; 5] = [
+        b"\x05X-abc",
+        b"\x05X-abc\0\0\0\x05",
+        b"\x05X-abc\0\0\0\x01v\x05X-def",
+        b"\x00\0\0\0\x01v",
+        b"\x03a b\0\0\0\x01v",
+    ];
+    let refused: [&'static [u8]; 4] = [
+        b"\x05X-abc\0\0\0\x05ab",
+        b"\x09X-abc",
+        b"\x00\x00",
+        b"\x05X-abc\0\0\0\x01v\x01",
+    ];
+    let cases = accepted
+        .iter()
+        .map(|m| (*m, true))
+        .chain(refused.iter().map(|m| (*m, false)));
+    std::thread::scope(|sc| {
+        for (meta, ok) in cases {
+            sc.spawn(move || {
+                let what = format!("ZAP metadata {meta:?}");
+                let until = if ok {
+                    "HANDSHAKE_SUCCEEDED"
+                } else {
+                    "DISCONNECTED"
+                };
+                let o = parity(&what, |imp| {
+                    scenario(
+                        imp,
+                        Impl::Libzmq,
+                        plain_server,
+                        admin_password,
+                        Some(raw(&[b"1.0", b"1", b"200", b"OK", b"user", meta])),
+                        until,
+                        until,
+                    )
+                });
+                if !ok {
+                    assert_eq!(
+                        last(&o.server[..o.server.len() - 1]),
+                        (
+                            "HANDSHAKE_FAILED_PROTOCOL",
+                            zap_replies::ZAP_INVALID_METADATA
+                        ),
+                        "{what}: {:?}",
+                        o.server
+                    );
+                }
+            });
+        }
+    });
+}
+
 /// A raw TCP peer sends a whole greeting with `mechanism` at once, then
 /// `command` as a command frame (if not empty); returns the server's events
 /// up to DISCONNECTED.

@@ -381,19 +381,18 @@ impl core::fmt::Display for ZapError {
 impl core::error::Error for ZapError {}
 
 /// Checks a reply's status code and metadata (libzmq order: status, then
-/// metadata; `parse_metadata` with the ZAP flag also checks a Socket-Type
-/// property against `ours`).
+/// metadata, read as libzmq's `parse_metadata` with the ZAP flag reads it,
+/// see [`Properties::parse_zap_reply`]; every Socket-Type property is
+/// checked against `ours`).
 pub(crate) fn check_reply<'r>(
     reply: &ZapReply<'r>,
     ours: SocketType,
 ) -> Result<(ZapStatus, Properties<'r>), ProtocolError> {
     let status = ZapStatus::parse(reply.status_code)?;
-    let props = Properties::parse(reply.metadata).map_err(|_| ProtocolError::ZapInvalidMetadata)?;
-    if let Some(t) = props.get_exact(wire::metadata::SOCKET_TYPE)
-        && !ours.accepts_peer_name(t)
-    {
-        return Err(ProtocolError::ZapInvalidMetadata);
-    }
+    let props = Properties::parse_zap_reply(reply.metadata, |name, value| {
+        name != wire::metadata::SOCKET_TYPE || ours.accepts_peer_name(value)
+    })
+    .map_err(|_| ProtocolError::ZapInvalidMetadata)?;
     Ok((status, props))
 }
 
@@ -501,6 +500,16 @@ mod tests {
             Err(ProtocolError::ZapInvalidMetadata)
         );
         assert!(check_reply(&r, SocketType::Sub).is_ok());
+        // libzmq accepts a list that ends in a name without a value (the
+        // name is dropped), and checks every Socket-Type, not the first.
+        r.metadata = b"\x05X-abc\0\0\0\x01v\x05X-def";
+        let (_, props) = check_reply(&r, SocketType::Dealer).unwrap();
+        assert_eq!(props.as_bytes(), b"\x05X-abc\0\0\0\x01v");
+        r.metadata = b"\x0bSocket-Type\x00\x00\x00\x03SUB\x0bSocket-Type\x00\x00\x00\x03PUB";
+        assert_eq!(
+            check_reply(&r, SocketType::Pub),
+            Err(ProtocolError::ZapInvalidMetadata)
+        );
         // A bad status wins over bad metadata.
         r.status_code = b"999";
         r.metadata = b"\x01";

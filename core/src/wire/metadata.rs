@@ -15,7 +15,9 @@
 //!
 //! This module is stricter than libzmq's `parse_metadata`, which accepts
 //! empty names and any name characters: those are rejected here, as the
-//! RFC grammar requires.
+//! RFC grammar requires. A ZAP reply's metadata frame is the exception:
+//! [`Properties::parse_zap_reply`] accepts exactly what libzmq accepts
+//! there.
 
 use super::{Error, Reader, Writer};
 
@@ -113,6 +115,68 @@ impl<'a> Properties<'a> {
             read_property(&mut r)?;
         }
         Ok(Self { bytes: buf })
+    }
+
+    /// Reads a ZAP reply's metadata frame as libzmq's `parse_metadata`
+    /// does (the ZAP flag set): properties are read while more than one
+    /// byte is left; the list is accepted if the input ends exactly where a
+    /// name, a value length or a value would have to continue (that last
+    /// piece is then dropped: a name without a value length, or a value
+    /// length with no value byte at all), and refused if anything else is
+    /// left. `each` sees every complete property, any name, in order; it
+    /// returns `false` to refuse the list (libzmq checks `Socket-Type`
+    /// there).
+    ///
+    /// The list returned holds the complete properties up to the first one
+    /// this module's grammar refuses (an empty name, a name outside
+    /// `[A-Za-z0-9-_.+]`, a value length above 2^31-1): libzmq keeps those,
+    /// this crate cannot represent them and drops it and the rest.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Truncated`] if libzmq refuses the frame (bytes left over
+    /// inside a property); [`Error::BadPropertyValue`] if `each` refused a
+    /// property.
+    pub fn parse_zap_reply(
+        buf: &'a [u8],
+        mut each: impl FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<Self, Error> {
+        let mut r = Reader::new(buf);
+        // End of the prefix this module's grammar accepts, and whether it
+        // is still growing.
+        let mut valid_end = 0usize;
+        let mut valid = true;
+        while r.remaining() > 1 {
+            let Some(name_len) = r.u8() else { break };
+            let Some(name) = r.take(usize::from(name_len)) else {
+                break;
+            };
+            let Some(value_len) = r.u32_be() else { break };
+            let Ok(value_len) = usize::try_from(value_len) else {
+                break;
+            };
+            let Some(value) = r.take(value_len) else {
+                break;
+            };
+            if !each(name, value) {
+                return Err(Error::BadPropertyValue);
+            }
+            if valid
+                && is_valid_name(name)
+                && u32::try_from(value.len()).is_ok_and(|l| l <= MAX_VALUE_LEN)
+            {
+                valid_end = buf.len().saturating_sub(r.remaining());
+            } else {
+                valid = false;
+            }
+        }
+        // A failed read consumed nothing: what is left is libzmq's
+        // `bytes_left` at its `break`.
+        if r.remaining() > 0 {
+            return Err(Error::Truncated);
+        }
+        let bytes = buf.get(..valid_end).unwrap_or_default();
+        Ok(Self { bytes })
     }
 
     /// The `(name, value)` pairs in order.
@@ -389,6 +453,53 @@ mod tests {
             Properties::parse(&[1, b'a', 0, 0, 0, 2, b'x']),
             Err(Error::BadPropertyValue)
         );
+    }
+
+    /// libzmq 4.3.5's verdicts on these ZAP metadata frames (checked with
+    /// pyzmq 27.3.0: HANDSHAKE_SUCCEEDED or ZAP_INVALID_METADATA, and the
+    /// properties a message then carries).
+    #[test]
+    fn zap_reply_metadata_as_libzmq() {
+        let ok = |buf: &'static [u8]| Properties::parse_zap_reply(buf, |_, _| true);
+        let full = b"\x05X-abc\0\0\0\x01v";
+        // Accepted: the input ends where a property would continue; that
+        // piece is dropped.
+        for (buf, kept) in [
+            (&b""[..], &b""[..]),
+            (b"\x05X-abc", b""),
+            (b"\x05X-abc\0\0\0\x05", b""),
+            (full, full),
+            (b"\x05X-abc\0\0\0\x01v\x05X-def", full),
+            (b"\x05X-abc\0\0\0\x01v\x05X-def\0\0\0\x09", full),
+        ] {
+            assert_eq!(ok(buf).map(|p| p.as_bytes()), Ok(kept), "{buf:?}");
+        }
+        // Accepted by libzmq, kept up to the first name this grammar
+        // refuses.
+        assert_eq!(ok(b"\x00\0\0\0\x01v"), Ok(Properties::EMPTY));
+        assert_eq!(
+            ok(b"\x05X-abc\0\0\0\x01v\x03a b\0\0\0\x01v\x01c\0\0\0\0").map(|p| p.as_bytes()),
+            Ok(&full[..])
+        );
+        // Refused: bytes left inside a property, or one lone byte.
+        for buf in [
+            &b"\x05X-abc\0\0\0\x05ab"[..],
+            b"\x05X-abc\0\0",
+            b"\x01",
+            b"\x00",
+            b"\x00\x00",
+            b"\x09X-abc",
+            b"\x05X-abc\0\0\0\x01v\x01",
+        ] {
+            assert_eq!(ok(buf), Err(Error::Truncated), "{buf:?}");
+        }
+        // `each` sees every complete property and can refuse the list.
+        let mut seen = 0;
+        let r = Properties::parse_zap_reply(b"\x03a b\0\0\0\x01v\x01c\0\0\0\0\x01d", |n, _| {
+            seen += 1;
+            n != b"c"
+        });
+        assert_eq!((r, seen), (Err(Error::BadPropertyValue), 2));
     }
 
     #[test]
