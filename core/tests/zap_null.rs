@@ -152,7 +152,7 @@ fn temporary_failure_300() {
         p.pair.a.events,
         vec![
             HandshakeFailedNoDetail {
-                errno: errno::ETIMEDOUT
+                errno: errno::EAGAIN
             },
             Disconnected(DisconnectReason::HandshakeTimeout)
         ]

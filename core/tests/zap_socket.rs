@@ -205,7 +205,7 @@ fn status_300_and_500() {
         client_events.iter().map(|e| e.event).collect::<Vec<_>>(),
         vec![
             Event::HandshakeFailedNoDetail {
-                errno: errno::ETIMEDOUT
+                errno: errno::EAGAIN
             },
             Event::Disconnected { fd: 11 }
         ]

@@ -314,7 +314,7 @@ fn core_client_vs_libzmq_zap_300() {
     d.run(&mut z, |d| d.conn.is_closed());
     let timed_out = vec![
         ConnEvent::HandshakeFailedNoDetail {
-            errno: zmtp_core::monitor::errno::ETIMEDOUT,
+            errno: zmtp_core::monitor::errno::EAGAIN,
         },
         ConnEvent::Disconnected(DisconnectReason::HandshakeTimeout),
     ];

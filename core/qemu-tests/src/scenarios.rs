@@ -454,13 +454,13 @@ fn handshake_timeout_no_detail() -> Outcome {
             got.as_slice()
                 == [
                     Event::HandshakeFailedNoDetail {
-                        errno: errno::ETIMEDOUT
+                        errno: errno::EAGAIN
                     },
                     Event::Disconnected { fd }
                 ],
             "socket {i}: {got:?}"
         );
-        check_eq!(ok!(ev.first()).event.value(), 110);
+        check_eq!(ok!(ev.first()).event.value(), 11);
         let (_, reason) = ok!(n.closed(i));
         check_eq!(reason, DisconnectReason::HandshakeTimeout);
         check!(reason.should_reconnect());

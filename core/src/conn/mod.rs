@@ -216,9 +216,10 @@ pub enum ConnEvent {
     /// no ZAP handler). Maps to `HANDSHAKE_FAILED_NO_DETAIL` with this
     /// errno (Linux numbers).
     HandshakeFailedNoDetail {
-        /// Linux errno: `EPIPE` for end-of-stream, `ETIMEDOUT` for the
-        /// handshake timer, `EFAULT` for a PLAIN server without a ZAP
-        /// handler, or the transport's error.
+        /// Linux errno: `EPIPE` for end-of-stream, `EAGAIN` for the
+        /// handshake timer (what libzmq reports: its I/O thread's errno
+        /// left over from the last read that found nothing), `EFAULT` for
+        /// a PLAIN server without a ZAP handler, or the transport's error.
         errno: u32,
     },
     /// The peer broke the handshake protocol. Maps to
@@ -2487,7 +2488,7 @@ impl<'a> Connection<'a> {
         } else if handshaking {
             let errno = match reason {
                 DisconnectReason::Transport { errno } => Some(errno),
-                DisconnectReason::HandshakeTimeout => Some(errno::ETIMEDOUT),
+                DisconnectReason::HandshakeTimeout => Some(errno::EAGAIN),
                 _ => None,
             };
             if let Some(errno) = errno {
