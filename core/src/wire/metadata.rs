@@ -572,5 +572,19 @@ mod tests {
                 }
             }
         }
+
+        /// A list the strict grammar accepts is read the same as a ZAP
+        /// reply; any input gives a valid list that is a prefix of it.
+        #[test]
+        fn zap_reply_parse_agrees(buf in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let zap = Properties::parse_zap_reply(&buf, |_, _| true);
+            if Properties::parse(&buf).is_ok() {
+                prop_assert_eq!(zap.map(|p| p.as_bytes()), Ok(&buf[..]));
+            }
+            if let Ok(p) = zap {
+                prop_assert!(buf.starts_with(p.as_bytes()));
+                prop_assert_eq!(Properties::parse(p.as_bytes()), Ok(p));
+            }
+        }
     }
 }
