@@ -23,25 +23,30 @@ fn z85(k: &[u8; 32]) -> String {
     String::from_utf8(zmtp_core::z85::encode_key(k).to_vec()).unwrap()
 }
 
-/// A tool CURVE server (ROUTER, echo) accepting `allowed`'s key only.
+/// A tool CURVE server (ROUTER, echo) with its monitor: accepting
+/// `allowed`'s key only, or, without it, every client (no ZAP handler).
 fn curve_server(
     server: &zmtp_std::CurveKeypair,
-    allowed: &zmtp_std::CurveKeypair,
+    allowed: Option<&zmtp_std::CurveKeypair>,
 ) -> (Zmtp, String) {
-    let mut s = zmtp(&[
+    let secret = z85(&server.secret);
+    let allowed = allowed.map(|k| z85(&k.public));
+    let mut args = vec![
         "router",
         "--bind",
         "tcp://127.0.0.1:0",
         "--echo",
         "--curve-server",
         "--curve-secretkey",
-        &z85(&server.secret),
-        "--zap-allow-key",
-        &z85(&allowed.public),
+        &secret,
         "--monitor",
         "--timeout",
         CHILD_TIMEOUT,
-    ]);
+    ];
+    if let Some(key) = &allowed {
+        args.extend(["--zap-allow-key", key.as_str()]);
+    }
+    let mut s = zmtp(&args);
     let ep = s.bound();
     (s, ep)
 }
@@ -72,7 +77,7 @@ fn two_tools_over_curve() {
     let server = zmtp_std::curve_keypair();
     let client = zmtp_std::curve_keypair();
     let stranger = zmtp_std::curve_keypair();
-    let (mut srv, ep) = curve_server(&server, &client);
+    let (mut srv, ep) = curve_server(&server, Some(&client));
     let ok = curve_client(&ep, &server.public, &client, "10000");
     assert_eq!(ok.code, Some(0), "{ok:?}");
     assert_eq!(
@@ -343,7 +348,7 @@ fn tool_curve_server_with_pyzmq_clients() {
     let client = zmtp_std::curve_keypair();
     let stranger = zmtp_std::curve_keypair();
 
-    let (mut srv, ep) = curve_server(&server, &client);
+    let (mut srv, ep) = curve_server(&server, Some(&client));
     let ok = py.client(&ep, &server.public, &client);
     assert_eq!(ok["reply"], json!(["hello"]), "{ok}");
     assert!(has_event(&ok["events"], HANDSHAKE_SUCCEEDED, 0), "{ok}");
@@ -361,19 +366,7 @@ fn tool_curve_server_with_pyzmq_clients() {
     drop(srv);
 
     // Stonehouse: no handler in the tool, the stranger is served too.
-    let mut srv = zmtp(&[
-        "router",
-        "--bind",
-        "tcp://127.0.0.1:0",
-        "--echo",
-        "--curve-server",
-        "--curve-secretkey",
-        &z85(&server.secret),
-        "--monitor",
-        "--timeout",
-        CHILD_TIMEOUT,
-    ]);
-    let ep = srv.bound();
+    let (mut srv, ep) = curve_server(&server, None);
     let served = py.client(&ep, &server.public, &stranger);
     assert_eq!(served["reply"], json!(["hello"]), "{served}");
     srv.event("HANDSHAKE_SUCCEEDED");
