@@ -15,8 +15,15 @@
 //! Rounds repeat while bytes move, up to [`MAX_ROUNDS`] per turn of the
 //! loop. The application is signalled only when a thread waits on the
 //! socket.
+//!
+//! A send that follows a wait (a request after its reply, a reply after
+//! its request) does not wake this thread: the application thread writes
+//! the core's output itself when the connection has nothing in flight
+//! here ([`DirectTx`]); this thread takes over only what the transport
+//! did not accept at once. Sends in a burst are left to this thread,
+//! which batches them into large writes.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -187,6 +194,154 @@ impl Stream {
             Self::Unix(s) => s.write(buf),
         }
     }
+
+    /// A second handle on the same (non-blocking) transport, for the
+    /// application thread's writes.
+    fn writer(&self) -> Option<Writer> {
+        let fd = match self {
+            Self::Tcp(s) => std::os::fd::AsFd::as_fd(s).try_clone_to_owned(),
+            Self::Unix(s) => std::os::fd::AsFd::as_fd(s).try_clone_to_owned(),
+        }
+        .ok()?;
+        Some(match self {
+            Self::Tcp(_) => Writer::Tcp(std::net::TcpStream::from(fd)),
+            Self::Unix(_) => Writer::Unix(std::os::unix::net::UnixStream::from(fd)),
+        })
+    }
+}
+
+/// The application thread's handle on a connection's transport (the
+/// descriptor duplicated; it shares the original's non-blocking mode).
+enum Writer {
+    Tcp(std::net::TcpStream),
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl Writer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write(buf),
+            Self::Unix(s) => s.write(buf),
+        }
+    }
+}
+
+/// Bytes the application thread moves per direct write (at most one
+/// transmit chunk, so that what the transport does not take fits the
+/// I/O thread's chunk).
+const DIRECT_CHUNK: usize = 64 * 1024;
+/// Direct writes per send before the rest is left to the I/O thread.
+const DIRECT_PASSES: usize = 4;
+
+/// The application thread's side of a connection's transmit path.
+///
+/// After a send, the application thread writes the core's output for the
+/// connection itself when the I/O thread has none of the connection's
+/// output in flight (its transmit chunk is empty), which saves waking the
+/// I/O thread for it. What the transport does not take at once (it would
+/// block, or took part) stays here; the I/O thread writes it before
+/// anything else. Kept in the socket's shared state, created and removed
+/// with the connection by the I/O thread.
+pub(crate) struct DirectTx {
+    peer: PeerHandle,
+    writer: Writer,
+    clock: Clock,
+    /// The I/O thread has output of this connection in flight (set under
+    /// the socket's lock when it fills its chunk, cleared once the chunk
+    /// is written), or the transport failed: sends go through the I/O
+    /// thread.
+    busy: Arc<AtomicBool>,
+    /// Output taken from the core and not written: `buf[off..len]`.
+    buf: Vec<u8>,
+    off: usize,
+    len: usize,
+}
+
+impl DirectTx {
+    fn has_pending(&self) -> bool {
+        self.off < self.len
+    }
+
+    /// Moves the unwritten bytes to the front of `out`; returns how many.
+    fn take_pending(&mut self, out: &mut [u8]) -> usize {
+        let pending = self.buf.get(self.off..self.len).unwrap_or_default();
+        let n = pending.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), pending.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.off = self.off.saturating_add(n);
+        if !self.has_pending() {
+            self.off = 0;
+            self.len = 0;
+        }
+        n
+    }
+}
+
+/// After a send: writes the core's output for every ready connection whose
+/// transmit side is idle, from the application thread. Returns whether
+/// everything went out, else the I/O thread must be woken for the rest.
+pub(crate) fn send_direct(st: &mut State) -> bool {
+    let mut all_out = true;
+    let State { core, direct, .. } = st;
+    for d in direct.iter_mut() {
+        if !core.has_pending_output(d.peer) {
+            continue;
+        }
+        if d.busy.load(Ordering::Acquire) || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+            all_out = false;
+            continue;
+        }
+        if d.buf.is_empty() {
+            d.buf = vec![0u8; DIRECT_CHUNK];
+        }
+        let now = d.clock.now();
+        let mut passes = 0usize;
+        while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
+            passes = passes.saturating_add(1);
+            let mut len = 0usize;
+            // Every pass adds at least one byte or stops.
+            while let Some(room) = d.buf.get_mut(len..)
+                && !room.is_empty()
+            {
+                let n = core.poll_transmit(now, d.peer, room).min(room.len());
+                if n == 0 {
+                    break;
+                }
+                len = len.saturating_add(n);
+            }
+            let mut off = 0usize;
+            let mut blocked = false;
+            while off < len {
+                let pending = d.buf.get(off..len).unwrap_or_default();
+                match d.writer.write(pending) {
+                    Ok(n) if n > 0 => off = off.saturating_add(n).min(len),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    // Would block, took nothing, or failed: the I/O thread
+                    // writes the rest (and finds out about a failure).
+                    _ => {
+                        blocked = true;
+                        break;
+                    }
+                }
+            }
+            if blocked {
+                d.off = off;
+                d.len = len;
+                d.busy.store(true, Ordering::Release);
+                break;
+            }
+        }
+        if d.busy.load(Ordering::Relaxed) || core.has_pending_output(d.peer) {
+            all_out = false;
+        }
+    }
+    all_out
+}
+
+/// Forgets a connection's direct-write handle.
+fn drop_direct(st: &mut State, peer: PeerHandle) {
+    st.direct.retain(|d| d.peer != peer);
 }
 
 /// The monitor value of a descriptor.
@@ -289,6 +444,8 @@ struct ConnIo {
     write_failed: bool,
     /// The core was told about the end of the transport.
     close_reported: bool,
+    /// Shared with the connection's [`DirectTx`]: output is in flight here.
+    busy: Arc<AtomicBool>,
 }
 
 impl ConnIo {
@@ -311,6 +468,7 @@ impl ConnIo {
             error: None,
             write_failed: false,
             close_reported: false,
+            busy: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -750,8 +908,19 @@ fn attach(
     match attach_core(env, st, now, bufs, fd, pair) {
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
-            sock.conns
-                .insert(token, ConnIo::new(token, stream, peer, origin));
+            let c = ConnIo::new(token, stream, peer, origin);
+            if let Some(writer) = c.stream.writer() {
+                st.direct.push(DirectTx {
+                    peer,
+                    writer,
+                    clock: env.clock,
+                    busy: Arc::clone(&c.busy),
+                    buf: Vec::new(),
+                    off: 0,
+                    len: 0,
+                });
+            }
+            sock.conns.insert(token, c);
             env.mark_dirty(sid);
             true
         }
@@ -1021,6 +1190,7 @@ fn connected(
 /// peer and recycles its buffers. No monitor event.
 fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
     if let Some(mut c) = sock.conns.remove(&token) {
+        drop_direct(st, c.peer);
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&token);
         st.forget_metadata(c.peer);
@@ -1187,11 +1357,11 @@ fn service_locked(
     let now = env.clock.now();
     for c in sock.conns.values_mut() {
         feed(c, &mut st.core, now);
-        fill(c, &mut st.core, now);
+        fill(c, st, now);
         if c.has_unconsumed() && !st.core.is_rx_blocked(c.peer) {
             // Input held back until our last handshake command went out.
             feed(c, &mut st.core, now);
-            fill(c, &mut st.core, now);
+            fill(c, st, now);
         }
     }
     let (zap_handler, zap_answered) = if st.credentials.may_ask_zap {
@@ -1277,7 +1447,7 @@ fn take_metadata(sock: &mut SockIo, st: &mut State, now: Instant) {
         st.core.release_metadata(peer);
         if let Some(c) = conn {
             feed(c, &mut st.core, now);
-            fill(c, &mut st.core, now);
+            fill(c, st, now);
         }
     }
 }
@@ -1328,12 +1498,32 @@ fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
 /// previous chunk is written, until the chunk is full or the core has
 /// nothing more (sending can queue more: the last handshake command going
 /// out completes the handshake, and a SUB then replays its subscriptions).
-fn fill(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
-    if c.has_unsent() || c.write_failed || c.error.is_some() {
+///
+/// Bytes the application thread took from the core and could not write
+/// ([`DirectTx`]) go first. The connection is marked busy while its chunk
+/// holds output (the application thread then leaves its output to the
+/// I/O thread), and for good once writing failed.
+fn fill(c: &mut ConnIo, st: &mut State, now: Instant) {
+    let State { core, direct, .. } = st;
+    let d = direct.iter_mut().find(|d| d.peer == c.peer);
+    if c.has_unsent() {
+        return;
+    }
+    if c.write_failed || c.error.is_some() {
+        if let Some(d) = d {
+            d.off = 0;
+            d.len = 0;
+        }
+        c.busy.store(true, Ordering::Release);
         return;
     }
     c.tx_off = 0;
     c.tx_len = 0;
+    if let Some(d) = d
+        && d.has_pending()
+    {
+        c.tx_len = d.take_pending(&mut c.tx);
+    }
     // Every pass adds at least one byte or stops.
     while let Some(room) = c.tx.get_mut(c.tx_len..)
         && !room.is_empty()
@@ -1344,6 +1534,7 @@ fn fill(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
         }
         c.tx_len = c.tx_len.saturating_add(n);
     }
+    c.busy.store(c.has_unsent(), Ordering::Release);
 }
 
 /// The unlocked half of a round for one connection: writes the transmit
@@ -1407,6 +1598,10 @@ fn write_out(c: &mut ConnIo) {
     if !c.has_unsent() {
         c.tx_off = 0;
         c.tx_len = 0;
+        if !c.write_failed {
+            // The chunk is out: the application thread may write again.
+            c.busy.store(false, Ordering::Release);
+        }
     }
 }
 
@@ -1431,13 +1626,13 @@ fn update_interest(env: &Env, c: &mut ConnIo) {
 
 /// Writes the core's pending output until it is all out or the transport
 /// would block (under the lock: for a closing connection's last command).
-fn flush(env: &Env, c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
+fn flush(env: &Env, c: &mut ConnIo, st: &mut State, now: Instant) {
     loop {
         write_out(c);
         if c.has_unsent() || c.write_failed || !c.writable {
             break;
         }
-        fill(c, core, now);
+        fill(c, st, now);
         if !c.has_unsent() {
             break;
         }
@@ -1464,7 +1659,8 @@ fn on_closed(
     if let Some(mut c) = token.and_then(|t| sock.conns.remove(&t)) {
         // Best effort for a final command (ERROR); never waits.
         c.writable = true;
-        flush(env, &mut c, &mut st.core, now);
+        flush(env, &mut c, st, now);
+        drop_direct(st, c.peer);
         origin = Some(c.origin);
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&c.token);

@@ -102,6 +102,12 @@ pub(crate) struct State {
     /// Each peer slot's properties, set by the I/O thread when the peer's
     /// handshake succeeds (before any of its messages can be received).
     pub(crate) peer_meta: Vec<Option<Arc<Metadata>>>,
+    /// The connections' application-side transmit handles.
+    pub(crate) direct: Vec<crate::io::DirectTx>,
+    /// A call waited since the last send: the next send writes its output
+    /// itself where it can ([`crate::io::send_direct`]). Sends in a burst
+    /// leave their output to the I/O thread, which batches it.
+    waited_since_send: bool,
 }
 
 impl State {
@@ -295,6 +301,8 @@ impl Socket {
                 io_draining: false,
                 waiters: 0,
                 peer_meta: Vec::new(),
+                direct: Vec::new(),
+                waited_since_send: true,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -342,6 +350,7 @@ impl Socket {
             }
         };
         st.waiters = st.waiters.saturating_add(1);
+        st.waited_since_send = true;
         let mut st = match left {
             None => self
                 .shared
@@ -605,9 +614,13 @@ impl Socket {
         loop {
             match st.core.send(parts) {
                 Ok(()) => {
+                    let after_wait = core::mem::replace(&mut st.waited_since_send, false);
+                    let all_out = after_wait && crate::io::send_direct(&mut st);
                     st.drain_monitor();
                     drop(st);
-                    self.kick();
+                    if !all_out {
+                        self.kick();
+                    }
                     return Ok(());
                 }
                 Err(nb::Error::WouldBlock) => {}
