@@ -1330,6 +1330,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
             shared.kick_pending.store(false, Ordering::SeqCst);
         }
         let (finished, zap_handler) = service_locked(env, sock, &mut st, sid);
+        shared.rounds.fetch_add(1, Ordering::Release);
         let wake = st.waiters > 0;
         drop(st);
         if wake {

@@ -106,7 +106,9 @@ pub(crate) struct State {
     pub(crate) direct: Vec<crate::io::DirectTx>,
     /// A call waited since the last send: the next send writes its output
     /// itself where it can ([`crate::io::send_direct`]). Sends in a burst
-    /// leave their output to the I/O thread, which batches it.
+    /// leave their output to the I/O thread, which batches it. A receive
+    /// that finds this unset (a send came after the last wait) watches
+    /// briefly before it sleeps.
     waited_since_send: bool,
 }
 
@@ -182,7 +184,16 @@ pub(crate) struct SocketShared {
     pub(crate) cond: Condvar,
     /// A `Kick` is queued and not yet handled.
     pub(crate) kick_pending: AtomicBool,
+    /// Counts the I/O thread's locked rounds (input fed, output taken,
+    /// closes): a receive about to block watches it for a short while
+    /// before it sleeps on [`SocketShared::cond`].
+    pub(crate) rounds: AtomicU64,
 }
+
+/// How long a receive watches [`SocketShared::rounds`] before it sleeps:
+/// a reply that comes sooner is picked up without a wake-up through the
+/// condition variable.
+const RECV_SPIN: StdDuration = StdDuration::from_micros(20);
 
 /// How long a blocking call may wait.
 #[derive(Clone, Copy)]
@@ -306,6 +317,7 @@ impl Socket {
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
+            rounds: AtomicU64::new(0),
         });
         if !ctx.send(Command::AddSocket(Arc::clone(&shared))) {
             return Err(Error::Terminated);
@@ -333,10 +345,15 @@ impl Socket {
         }
     }
 
+    /// Waits until the I/O thread made progress, then takes the lock
+    /// again. With `spin` (cleared here), first watches the I/O thread's
+    /// round counter for up to [`RECV_SPIN`], yielding the processor in
+    /// between, before sleeping on the condition variable.
     fn wait<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         w: &Wait,
+        spin: &mut bool,
     ) -> Result<MutexGuard<'a, State>> {
         let left = match w.resolve(&st.opts) {
             Wait::Never => return Err(Error::WouldBlock),
@@ -349,8 +366,18 @@ impl Socket {
                 Some(left)
             }
         };
-        st.waiters = st.waiters.saturating_add(1);
         st.waited_since_send = true;
+        if core::mem::replace(spin, false) {
+            let seen = self.shared.rounds.load(Ordering::Acquire);
+            drop(st);
+            let start = StdInstant::now();
+            let limit = left.map_or(RECV_SPIN, |l| l.min(RECV_SPIN));
+            while self.shared.rounds.load(Ordering::Acquire) == seen && start.elapsed() < limit {
+                std::thread::yield_now();
+            }
+            return Ok(self.lock());
+        }
+        st.waiters = st.waiters.saturating_add(1);
         let mut st = match left {
             None => self
                 .shared
@@ -626,7 +653,7 @@ impl Socket {
                 Err(nb::Error::WouldBlock) => {}
                 Err(nb::Error::Other(e)) => return Err(map_send(e)),
             }
-            st = self.wait(st, &w)?;
+            st = self.wait(st, &w, &mut false)?;
         }
     }
 
@@ -742,6 +769,10 @@ impl Socket {
     ) -> Result<()> {
         let mut st = self.lock();
         let w = w.resolve(&st.opts);
+        // A receive right after a send (a request's reply, the next
+        // request after a reply) watches for a while before it sleeps; a
+        // receive-only socket sleeps at once.
+        let mut spin = !st.waited_since_send;
         loop {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
@@ -780,7 +811,7 @@ impl Socket {
                 Err(Error::WouldBlock) => {}
                 Err(e) => return Err(e),
             }
-            st = self.wait(st, &w)?;
+            st = self.wait(st, &w, &mut spin)?;
         }
     }
 
