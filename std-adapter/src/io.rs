@@ -1690,3 +1690,121 @@ fn on_closed(
         con.state = ConnecterState::Stopped;
     }
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
+mod tests {
+    use crate::{Context, Message, Socket, SocketType};
+
+    /// Sizes that take every transmit path: a few bytes (one direct
+    /// write), more than one direct chunk, and more than the direct passes
+    /// and the transport's buffer (the I/O thread writes the rest).
+    const SIZES: [usize; 4] = [1, 100, 70_000, (1 << 20) + 3];
+
+    fn body(seq: usize, size: usize) -> Vec<u8> {
+        (0..size).map(|i| (seq * 31 + i * 7) as u8).collect()
+    }
+
+    fn recv_one(s: &Socket, msg: &mut Message) -> Vec<u8> {
+        s.recv_into(msg)
+            .expect("a message within the receive timeout");
+        assert_eq!(msg.len(), 1);
+        msg.frame(0).unwrap().to_vec()
+    }
+
+    fn pair(ctx: &Context, endpoint: &str) -> (Socket, Socket) {
+        let a = ctx.socket(SocketType::Dealer).unwrap();
+        let b = ctx.socket(SocketType::Dealer).unwrap();
+        for s in [&a, &b] {
+            s.set_rcvtimeo(10_000).unwrap();
+            s.set_sndtimeo(10_000).unwrap();
+        }
+        a.bind(endpoint).unwrap();
+        b.connect(&a.last_endpoint().unwrap()).unwrap();
+        (a, b)
+    }
+
+    /// Round trips (each send after a wait: written by the application
+    /// thread) and bursts after a wait (the first message written by the
+    /// application thread, the rest by the I/O thread) arrive whole and in
+    /// order, in both directions.
+    fn direct_and_queued_writes_keep_order(endpoint: &str) {
+        let ctx = Context::new().unwrap();
+        let (a, b) = pair(&ctx, endpoint);
+        let mut msg = Message::new();
+        let mut seq = 0usize;
+        for round in 0..24 {
+            let size = SIZES[round % SIZES.len()];
+            seq += 1;
+            b.send_frame(&body(seq, size)).unwrap();
+            let got = recv_one(&a, &mut msg);
+            assert_eq!(got, body(seq, size), "request {seq}");
+            a.send_frame(&got).unwrap();
+            assert_eq!(recv_one(&b, &mut msg), body(seq, size), "reply {seq}");
+            // A burst right after the wait.
+            let first = seq + 1;
+            for k in 0..40 {
+                seq += 1;
+                b.send_frame(&body(seq, SIZES[(round + k) % 3])).unwrap();
+            }
+            for (k, expect) in (first..=seq).enumerate() {
+                let got = recv_one(&a, &mut msg);
+                assert_eq!(got, body(expect, SIZES[(round + k) % 3]), "burst {expect}");
+            }
+        }
+    }
+
+    #[test]
+    fn direct_writes_keep_order_tcp() {
+        direct_and_queued_writes_keep_order("tcp://127.0.0.1:*");
+    }
+
+    #[test]
+    fn direct_writes_keep_order_ipc() {
+        let name = format!("ipc://@zmtp-std-direct-{}", std::process::id());
+        direct_and_queued_writes_keep_order(&name);
+    }
+
+    /// A ROUTER answering several DEALERs writes each reply to its own
+    /// connection.
+    #[test]
+    fn direct_writes_reach_the_right_peer() {
+        let ctx = Context::new().unwrap();
+        let router = ctx.socket(SocketType::Router).unwrap();
+        router.set_rcvtimeo(10_000).unwrap();
+        router.bind("tcp://127.0.0.1:*").unwrap();
+        let ep = router.last_endpoint().unwrap();
+        let dealers: Vec<Socket> = (0..3)
+            .map(|i| {
+                let d = ctx.socket(SocketType::Dealer).unwrap();
+                d.set_rcvtimeo(10_000).unwrap();
+                d.set_routing_id(format!("d{i}").as_bytes()).unwrap();
+                d.connect(&ep).unwrap();
+                d
+            })
+            .collect();
+        for round in 0..20usize {
+            for (i, d) in dealers.iter().enumerate() {
+                d.send_frame(&body(round * 3 + i, SIZES[round % 3]))
+                    .unwrap();
+            }
+            for _ in 0..dealers.len() {
+                let req = router.recv().unwrap();
+                assert_eq!(req.len(), 2);
+                router.send(&[&req[0], &req[1]]).unwrap();
+            }
+            let mut msg = Message::new();
+            for (i, d) in dealers.iter().enumerate() {
+                let got = recv_one(d, &mut msg);
+                assert_eq!(got, body(round * 3 + i, SIZES[round % 3]), "dealer {i}");
+            }
+        }
+    }
+}
