@@ -279,8 +279,9 @@ impl DirectTx {
 }
 
 /// After a send: writes the core's output for every ready connection whose
-/// transmit side is idle, from the application thread. Returns whether
-/// everything went out, else the I/O thread must be woken for the rest.
+/// transmit side is idle and that holds no more than the message just
+/// sent, from the application thread. Returns whether everything went out,
+/// else the I/O thread must be woken for the rest.
 pub(crate) fn send_direct(st: &mut State) -> bool {
     let mut all_out = true;
     let State { core, direct, .. } = st;
@@ -288,7 +289,13 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         if !core.has_pending_output(d.peer) {
             continue;
         }
-        if d.busy.load(Ordering::Acquire) || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+        // Only a lone message: a backlog (a sender that waited for room
+        // under its high-water mark) is the I/O thread's to batch.
+        if d.busy.load(Ordering::Acquire)
+            || !core
+                .peer(d.peer)
+                .is_some_and(|p| p.is_ready() && p.queued_outgoing() <= 1)
+        {
             all_out = false;
             continue;
         }
