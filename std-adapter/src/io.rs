@@ -226,10 +226,11 @@ impl Writer {
     }
 }
 
-/// Bytes the application thread moves per direct write (at most one
-/// transmit chunk, so that what the transport does not take fits the
-/// I/O thread's chunk).
-const DIRECT_CHUNK: usize = 64 * 1024;
+/// Bytes the application thread moves per direct write: a 64 KiB message
+/// and its header in one write (a message split over two writes can cost
+/// the receiver a second wake-up); at most one transmit chunk, so that
+/// what the transport does not take fits the I/O thread's chunk.
+const DIRECT_CHUNK: usize = 128 * 1024;
 /// Direct writes per send before the rest is left to the I/O thread.
 const DIRECT_PASSES: usize = 4;
 

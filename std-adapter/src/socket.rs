@@ -106,10 +106,11 @@ pub(crate) struct State {
     pub(crate) direct: Vec<crate::io::DirectTx>,
     /// A call waited since the last send: the next send writes its output
     /// itself where it can ([`crate::io::send_direct`]). Sends in a burst
-    /// leave their output to the I/O thread, which batches it. A receive
-    /// that finds this unset (a send came after the last wait) watches
-    /// briefly before it sleeps.
+    /// leave their output to the I/O thread, which batches it.
     waited_since_send: bool,
+    /// The last call was a send of at most [`SPIN_MAX_SEND`] bytes: a
+    /// receive that has to wait watches briefly before it sleeps.
+    spin_recv: bool,
 }
 
 impl State {
@@ -194,6 +195,11 @@ pub(crate) struct SocketShared {
 /// a reply that comes sooner is picked up without a wake-up through the
 /// condition variable.
 const RECV_SPIN: StdDuration = StdDuration::from_micros(20);
+/// The largest message after which a receive watches before it sleeps
+/// (the reply to a larger one rarely comes within [`RECV_SPIN`], and on a
+/// busy machine the watching would take the processor from the threads
+/// that carry it).
+const SPIN_MAX_SEND: usize = 8 * 1024;
 
 /// How long a blocking call may wait.
 #[derive(Clone, Copy)]
@@ -314,6 +320,7 @@ impl Socket {
                 peer_meta: Vec::new(),
                 direct: Vec::new(),
                 waited_since_send: true,
+                spin_recv: false,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -367,6 +374,7 @@ impl Socket {
             }
         };
         st.waited_since_send = true;
+        st.spin_recv = false;
         if core::mem::replace(spin, false) {
             let seen = self.shared.rounds.load(Ordering::Acquire);
             drop(st);
@@ -642,6 +650,7 @@ impl Socket {
             match st.core.send(parts) {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
+                    st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
                     let all_out = after_wait && crate::io::send_direct(&mut st);
                     st.drain_monitor();
                     drop(st);
@@ -769,10 +778,10 @@ impl Socket {
     ) -> Result<()> {
         let mut st = self.lock();
         let w = w.resolve(&st.opts);
-        // A receive right after a send (a request's reply, the next
+        // A receive right after a small send (a request's reply, the next
         // request after a reply) watches for a while before it sleeps; a
         // receive-only socket sleeps at once.
-        let mut spin = !st.waited_since_send;
+        let mut spin = core::mem::replace(&mut st.spin_recv, false);
         loop {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
