@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use zmtp_core::conn::PeerMetadata;
+use zmtp_core::conn::{Config, ConfigError, PeerMetadata};
+use zmtp_core::wire::Properties;
+
+use crate::error::{Error, Result};
+use crate::socket::Socket;
 
 /// `Peer-Address`: the peer's IP address (TCP), or `localhost` and, on
 /// Linux, `:uid:gid:pid` (IPC), as libzmq's `ZMQ_MSG_PROPERTY_PEER_ADDRESS`.
@@ -45,9 +49,7 @@ impl Metadata {
         if !peer_address.is_empty() {
             m.add(PEER_ADDRESS.as_bytes(), peer_address.as_bytes());
         }
-        let zap = meta
-            .zap_properties()
-            .unwrap_or(zmtp_core::wire::Properties::EMPTY);
+        let zap = meta.zap_properties().unwrap_or(Properties::EMPTY);
         for (name, value) in zap.iter().chain(meta.properties().iter()) {
             m.add(name, value);
         }
@@ -88,5 +90,156 @@ impl Metadata {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.props.is_empty()
+    }
+}
+
+/// Splits a `ZMQ_METADATA` option value into the name and value sent, as
+/// libzmq's `options.cpp` checks it: `None` where libzmq fails with
+/// `EINVAL`.
+///
+/// libzmq splits at the first `:`; the name (before it) must start with
+/// `X-` and be at most 255 bytes, the value (after it, possibly holding more
+/// `:`) must not be empty. A value of exactly 4 bytes is refused whatever
+/// it holds: libzmq reads an option value of `sizeof (int)` bytes as an
+/// integer, which this option does not take. Name and value are then sent
+/// as C strings (`mechanism.cpp` measures both with `strlen`): each stops
+/// at its first NUL byte.
+fn split_app_property(option: &[u8]) -> Option<(&[u8], &[u8])> {
+    if option.is_empty() || option.len() == size_of::<i32>() {
+        return None;
+    }
+    let colon = option.iter().position(|&b| b == b':')?;
+    let name = option.get(..colon)?;
+    let value = option.get(colon.checked_add(1)?..)?;
+    if name.is_empty() || value.is_empty() || !name.starts_with(b"X-") || name.len() > 255 {
+        return None;
+    }
+    let c_str = |s: &'_ [u8]| -> usize { s.iter().position(|&b| b == 0).unwrap_or(s.len()) };
+    Some((name.get(..c_str(name))?, value.get(..c_str(value))?))
+}
+
+/// A copy of `old` whose user properties are `props`, in that order.
+fn with_properties<'a>(
+    old: &Config,
+    props: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<Config> {
+    // The core appends properties only: every other option is carried over
+    // into a fresh configuration.
+    let mut c = Config::new(old.socket_type);
+    c.routing_id.clone_from(&old.routing_id);
+    c.mechanism.clone_from(&old.mechanism);
+    c.zap_domain.clone_from(&old.zap_domain);
+    c.zap_enforce_domain = old.zap_enforce_domain;
+    c.handshake_ivl = old.handshake_ivl;
+    c.heartbeat.clone_from(&old.heartbeat);
+    c.max_msg_size = old.max_msg_size;
+    c.sndhwm = old.sndhwm;
+    c.rcvhwm = old.rcvhwm;
+    for (name, value) in props {
+        let name = core::str::from_utf8(name).map_err(|_| Error::Invalid)?;
+        c.add_property(name, value).map_err(|e| match e {
+            ConfigError::MetadataFull => Error::OutOfMemory,
+            _ => Error::Invalid,
+        })?;
+    }
+    Ok(c)
+}
+
+impl Socket {
+    /// `ZMQ_METADATA`: adds an application property, given as
+    /// `X-name:value`, to the READY / INITIATE command of every handshake
+    /// of this socket from now on, whatever the mechanism (NULL, PLAIN,
+    /// CURVE); the peer reads it with [`Message::property`] or libzmq's
+    /// `zmq_msg_gets`. Each call adds one property; a name set before keeps
+    /// its first value (the call still succeeds), as in libzmq. The
+    /// properties go out in name order, after `Socket-Type` and `Identity`,
+    /// as libzmq sends them. There is no getter, as in libzmq.
+    ///
+    /// The option is checked as libzmq checks it: the text up to the first
+    /// `:` is the name, which must start with `X-` (case-sensitive) and be
+    /// at most 255 bytes; what follows is the value, which must not be
+    /// empty; an option of exactly 4 bytes is refused (libzmq takes it for
+    /// an integer). Name and value are sent up to their first NUL byte, if
+    /// any (libzmq sends them as C strings).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Invalid`] where libzmq fails with `EINVAL`, and also for a
+    /// name with bytes outside RFC 23's `[A-Za-z0-9-_.+]` (libzmq sends
+    /// those); [`Error::OutOfMemory`] when the encoded properties would
+    /// exceed [`zmtp_core::conn::config::METADATA_CAP`] bytes (libzmq has no
+    /// limit).
+    ///
+    /// [`Message::property`]: crate::Message::property
+    pub fn set_metadata(&self, property: &[u8]) -> Result<()> {
+        let (name, value) = split_app_property(property).ok_or(Error::Invalid)?;
+        let mut st = self.lock();
+        let old = st.core.config();
+        let current = Properties::parse(old.metadata_bytes()).map_err(|_| Error::Invalid)?;
+        // libzmq keeps them in a `std::map` (by name, first insert wins).
+        let mut props: BTreeMap<&[u8], &[u8]> = current.iter().collect();
+        if props.contains_key(name) {
+            return Ok(());
+        }
+        // Nothing but the properties may change: rebuilding the current
+        // ones must give the current configuration back.
+        if with_properties(old, props.iter().map(|(&n, &v)| (n, v)))? != *old {
+            return Err(Error::Invalid);
+        }
+        props.insert(name, value);
+        let new = with_properties(old, props)?;
+        *st.core.config_mut() = new;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zmtp_core::conn::MechanismConfig;
+    use zmtp_core::{Duration, SocketType};
+
+    /// Rebuilding a configuration for new properties keeps every other
+    /// option: each one set to something other than its default here.
+    #[test]
+    fn rebuilding_keeps_every_other_option() {
+        let mut c = Config::new(SocketType::Router);
+        c.set_routing_id(b"id").unwrap();
+        c.mechanism = MechanismConfig::plain_client(b"u", b"p").unwrap();
+        c.set_zap_domain(b"d").unwrap();
+        c.zap_enforce_domain = true;
+        c.handshake_ivl = Duration::from_millis(1234);
+        c.heartbeat.interval = Duration::from_millis(10);
+        c.heartbeat.timeout = Some(Duration::from_millis(20));
+        c.heartbeat.ttl = Duration::from_millis(3000);
+        c.max_msg_size = Some(77);
+        c.sndhwm = 3;
+        c.rcvhwm = 4;
+        c.add_property("X-b", b"2").unwrap();
+        c.add_property("X-a", b"1").unwrap();
+        let props = Properties::parse(c.metadata_bytes()).unwrap();
+        assert_eq!(with_properties(&c, props.iter()).unwrap(), c);
+        let sorted = with_properties(&c, [(&b"X-a"[..], &b"1"[..]), (b"X-b", b"2")]).unwrap();
+        assert_ne!(sorted, c, "only the order differs");
+        assert_eq!(sorted.routing_id, c.routing_id);
+        assert_eq!(sorted.mechanism, c.mechanism);
+        assert_eq!(sorted.heartbeat, c.heartbeat);
+    }
+
+    #[test]
+    fn split_as_libzmq() {
+        assert_eq!(
+            split_app_property(b"X-a:b:c"),
+            Some((&b"X-a"[..], &b"b:c"[..]))
+        );
+        assert_eq!(
+            split_app_property(b"X-a\0z:b\0c"),
+            Some((&b"X-a"[..], &b"b"[..]))
+        );
+        assert_eq!(split_app_property(b"X-:b"), None, "4 bytes: an int");
+        assert_eq!(split_app_property(b"X-:bc"), Some((&b"X-"[..], &b"bc"[..])));
+        assert_eq!(split_app_property(b"x-a:b"), None);
+        assert_eq!(split_app_property(b"X-ab:"), None);
+        assert_eq!(split_app_property(b":X-ab"), None);
     }
 }

@@ -4,6 +4,11 @@
 //! ROUTER and to ours, each with a ZAP handler giving a user id and
 //! metadata; every message must report the same properties on both, for
 //! NULL, NULL with a ZAP domain, PLAIN and CURVE, over TCP and IPC.
+//!
+//! `ZMQ_METADATA` (`Socket::set_metadata`): option checks call by call
+//! against libzmq 4.3.5, the READY bytes against libzmq's, and application
+//! properties read both ways between us and libzmq, for NULL, PLAIN and
+//! CURVE.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -627,4 +632,618 @@ fn sub_gets_news() -> bool {
         }
     }
     false
+}
+
+// ---------------------------------------------------------------------
+// ZMQ_METADATA: application properties sent in our own handshakes.
+// ---------------------------------------------------------------------
+
+/// Option values asked of both libzmq and us, `setsockopt` by
+/// `setsockopt` on one socket: libzmq's own test cases (test_app_meta.cpp),
+/// the edges of its checks (first colon, 4-byte values, `X-` case, 255-byte
+/// names, NUL bytes) and a repeated name.
+fn option_cases() -> Vec<Vec<u8>> {
+    let mut cases: Vec<Vec<u8>> = [
+        &b"X-hello:hello"[..],
+        b":",
+        b"key:",
+        b":value",
+        b"keyvalue",
+        b"",
+        b"X-",
+        b"X-:b",
+        b"X-:bc",
+        b"X-a:",
+        b"X-a:1",
+        b"X-b:22",
+        b"X-b:33",
+        b"x-c:1",
+        b"Y-c:1",
+        b"X-c:a:b",
+        b"X-d::",
+        b"X-e:\0b",
+        b"X-f\0g:v",
+        b"X-hello:again",
+        b"1234",
+    ]
+    .iter()
+    .map(|c| c.to_vec())
+    .collect();
+    let key = |n: usize| {
+        let mut k = b"X-".to_vec();
+        k.resize(n, b'k');
+        k
+    };
+    // 250 bytes is the longest name that fits our limit with a 1-byte
+    // value; libzmq takes up to 255 (see `metadata_option_limits`).
+    for n in [250, 256] {
+        let mut c = key(n);
+        c.extend_from_slice(b":v");
+        cases.push(c);
+    }
+    // libzmq's too-long key.
+    let mut long = b"X-".to_vec();
+    long.extend(b"KeyTooLong".repeat(26));
+    long.extend_from_slice(b":value");
+    cases.push(long);
+    cases
+}
+
+/// What libzmq 4.3.5 answers to each of [`option_cases`], each on a new
+/// REQ socket: 0 or the errno.
+const OPTION_SCRIPT: &str = r#"
+import json, sys, zmq
+ctx = zmq.Context()
+out = []
+for c in json.loads(sys.argv[1]):
+    s = ctx.socket(zmq.REQ)
+    s.linger = 0
+    try:
+        s.setsockopt(zmq.METADATA, bytes.fromhex(c))
+        out.append(0)
+    except zmq.ZMQError as e:
+        out.append(e.errno)
+try:
+    ctx.socket(zmq.REQ).getsockopt(zmq.METADATA)
+    out.append(0)
+except zmq.ZMQError as e:
+    out.append(e.errno)
+print(json.dumps(out), flush=True)
+"#;
+
+fn errno_of(r: zmtp_std::Result<()>) -> i64 {
+    r.map_or_else(|e| i64::from(e.errno()), |()| 0)
+}
+
+/// `Socket::set_metadata` accepts and refuses exactly what libzmq's
+/// `ZMQ_METADATA` does, call by call, each on a new socket (so that our
+/// size limit stays out of the way, see [`metadata_option_limits`]);
+/// libzmq has no getter (`EINVAL`), and neither have we.
+#[test]
+fn metadata_option_is_checked_as_libzmq_checks_it() {
+    let cases = option_cases();
+    let ctx = Context::new().unwrap();
+    let ours: Vec<i64> = cases
+        .iter()
+        .map(|c| {
+            let s = ctx.socket(SocketType::Req).unwrap();
+            s.set_linger(0).unwrap();
+            errno_of(s.set_metadata(c))
+        })
+        .collect();
+    // libzmq's own bad strings (test_app_meta.cpp) are refused with EINVAL.
+    for (c, e) in cases.iter().zip(&ours) {
+        if [&b":"[..], b"key:", b":value", b"keyvalue", b""].contains(&c.as_slice())
+            || c.len() > 258
+        {
+            assert_eq!(*e, 22, "{:?}", String::from_utf8_lossy(c));
+        }
+    }
+    assert_eq!(ours[0], 0, "X-hello:hello");
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let arg = Value::from(cases.iter().map(|c| hex(c)).collect::<Vec<_>>()).to_string();
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(OPTION_SCRIPT)
+        .arg(arg)
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut theirs: Vec<i64> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(theirs.pop(), Some(22), "libzmq has no ZMQ_METADATA getter");
+    for ((c, o), t) in cases.iter().zip(&ours).zip(&theirs) {
+        assert_eq!(
+            o,
+            t,
+            "{:?}: ours vs libzmq 4.3.5",
+            String::from_utf8_lossy(c)
+        );
+    }
+}
+
+/// Where we refuse what libzmq takes (see the README's differences): a
+/// name outside RFC 23's characters (the core cannot encode it), and more
+/// properties than `METADATA_CAP` (256) bytes hold, encoded; a refused
+/// call changes nothing the socket sends.
+#[test]
+fn metadata_option_limits() {
+    let ctx = Context::new().unwrap();
+    let s = ctx.socket(SocketType::Dealer).unwrap();
+    s.set_routing_id(b"id").unwrap();
+    assert_eq!(s.set_metadata(b"X-a b:v").unwrap_err().errno(), 22);
+    let big = [&b"X-big:"[..], &[b'v'; 300]].concat();
+    assert!(matches!(s.set_metadata(&big), Err(Error::OutOfMemory)));
+    // A 255-byte name, which libzmq takes, needs 261 bytes.
+    let name255 = [&b"X-"[..], &[b'k'; 253], b":v"].concat();
+    assert!(matches!(s.set_metadata(&name255), Err(Error::OutOfMemory)));
+    // Up to the limit properties still fit.
+    let fits = [&b"X-fits:"[..], &[b'v'; 200]].concat();
+    s.set_metadata(&fits).unwrap();
+    assert!(matches!(
+        s.set_metadata(b"X-more:0123456789012345678901234567890123456789012345678901"),
+        Err(Error::OutOfMemory)
+    ));
+    s.set_metadata(b"X-m:1").unwrap();
+    // What the socket sends: the accepted properties only, and the options
+    // set before them (the routing id) still there.
+    s.set_linger(0).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    s.connect(&format!("tcp://{}", listener.local_addr().unwrap()))
+        .unwrap();
+    let ready = capture_ready(&listener);
+    let mut expected =
+        b"\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x02id".to_vec();
+    expected.extend_from_slice(b"\x06X-fits\x00\x00\x00\xc8");
+    expected.extend_from_slice(&[b'v'; 200]);
+    expected.extend_from_slice(b"\x03X-m\x00\x00\x00\x011");
+    assert_eq!(ready, expected);
+}
+
+/// What each side sets (in this order), and what the peer must read: a
+/// repeated name keeps its first value, a value stops at a NUL byte.
+const CLIENT_META: &[&[u8]] = &[
+    b"X-hello:hello",
+    b"X-connection:primary",
+    b"X-bin:009c6",
+    b"X-colon:a:b",
+    b"X-nul:ab\0cd",
+    b"X-hello:again",
+];
+const CLIENT_SEEN: &[(&str, &str)] = &[
+    ("X-hello", "hello"),
+    ("X-connection", "primary"),
+    ("X-bin", "009c6"),
+    ("X-colon", "a:b"),
+    ("X-nul", "ab"),
+];
+const SERVER_META: &[&[u8]] = &[b"X-hello:world", b"X-connection:backup"];
+const SERVER_SEEN: &[(&str, &str)] = &[("X-hello", "world"), ("X-connection", "backup")];
+/// Asked on every message besides those above: one name nobody sets.
+const MISSING: &str = "X-missing";
+
+/// A pyzmq ROUTER server or DEALER client with `ZMQ_METADATA`, printing
+/// the properties of the one message it receives.
+const APP_META_SCRIPT: &str = r#"
+import json, os, sys, threading, zmq
+spec = json.loads(sys.argv[1])
+ctx = zmq.Context()
+server = spec["role"] == "server"
+if server and spec["mech"] != "null":
+    ready = threading.Event()
+    def zap():
+        z = ctx.socket(zmq.REP)
+        z.linger = 0
+        z.bind("inproc://zeromq.zap.01")
+        ready.set()
+        while True:
+            req = z.recv_multipart()
+            z.send_multipart([b"1.0", req[1], b"200", b"OK", b"u", b""])
+    threading.Thread(target=zap, daemon=True).start()
+    ready.wait()
+s = ctx.socket(zmq.ROUTER if server else zmq.DEALER)
+s.linger = 0
+s.rcvtimeo = 20000
+for m in spec["meta"]:
+    s.setsockopt(zmq.METADATA, bytes.fromhex(m))
+if spec["mech"] == "plain":
+    if server:
+        s.plain_server = True
+    else:
+        s.plain_username = b"u"
+        s.plain_password = b"p"
+if spec["mech"] == "curve":
+    if server:
+        s.curve_server = True
+        s.curve_secretkey = bytes.fromhex(spec["secret"])
+    else:
+        s.curve_serverkey = bytes.fromhex(spec["server_public"])
+        s.curve_publickey = bytes.fromhex(spec["public"])
+        s.curve_secretkey = bytes.fromhex(spec["secret"])
+if server:
+    s.bind(spec["endpoint"])
+    print(json.dumps({"endpoint": s.last_endpoint.decode()}), flush=True)
+else:
+    s.connect(spec["endpoint"])
+    s.send(b"hi")
+frames = s.recv_multipart(copy=False)
+props = {}
+for n in spec["names"]:
+    try:
+        props[n] = frames[-1].get(n)
+    except zmq.ZMQError as e:
+        props[n] = None if e.errno == zmq.EINVAL else "errno %d" % e.errno
+if server:
+    s.send_multipart([frames[0].bytes, b"back"])
+print(json.dumps({"props": props}), flush=True)
+sys.stdin.readline()
+os._exit(0)
+"#;
+
+/// A pyzmq process running [`APP_META_SCRIPT`], its JSON lines.
+struct PyPeer {
+    child: Child,
+    lines: Receiver<Value>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl PyPeer {
+    fn start(python: &std::path::Path, spec: &Value) -> Self {
+        let mut child = Command::new(python)
+            .arg("-c")
+            .arg(APP_META_SCRIPT)
+            .arg(spec.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = channel::<Value>();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            reader: Some(reader),
+        }
+    }
+
+    fn next(&self) -> Value {
+        self.lines
+            .recv_timeout(WAIT * 2)
+            .unwrap_or_else(|e| panic!("pyzmq peer said nothing: {e}"))
+    }
+
+    /// The properties it printed, by name.
+    fn props(&self) -> Props {
+        self.next()["props"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned)))
+            .collect()
+    }
+}
+
+impl Drop for PyPeer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let deadline = std::time::Instant::now() + WAIT;
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+/// The names asked about and the values expected: `seen`, and
+/// [`MISSING`] absent.
+fn expected(seen: &[(&str, &str)]) -> Props {
+    seen.iter()
+        .map(|&(n, v)| (n.to_owned(), Some(v.to_owned())))
+        .chain([(MISSING.to_owned(), None)])
+        .collect()
+}
+
+fn names<'a>(seen: &[(&'a str, &str)]) -> Vec<&'a str> {
+    seen.iter().map(|&(n, _)| n).chain([MISSING]).collect()
+}
+
+fn our_props(msg: &Message, seen: &[(&str, &str)]) -> Props {
+    names(seen)
+        .into_iter()
+        .map(|n| {
+            let v = msg
+                .property(n)
+                .map(|v| String::from_utf8(v.to_vec()).unwrap());
+            (n.to_owned(), v)
+        })
+        .collect()
+}
+
+/// Sets `meta` on `s`, and `mech` in the given role (between the first
+/// property and the others: the mechanism must survive both).
+fn configure(s: &Socket, mech: Mech, server: bool, run: &Run, meta: &[&[u8]]) {
+    s.set_metadata(meta[0]).unwrap();
+    match (mech, server) {
+        (Mech::Plain, true) => s.set_plain_server(true).unwrap(),
+        (Mech::Plain, false) => {
+            s.set_plain_username(b"u").unwrap();
+            s.set_plain_password(b"p").unwrap();
+        }
+        #[cfg(feature = "curve")]
+        (Mech::Curve, true) => {
+            s.set_curve_server(true).unwrap();
+            s.set_curve_secretkey(&run.server.1).unwrap();
+        }
+        #[cfg(feature = "curve")]
+        (Mech::Curve, false) => {
+            s.set_curve_serverkey(&run.server.0).unwrap();
+            s.set_curve_publickey(&run.clients[0].0).unwrap();
+            s.set_curve_secretkey(&run.clients[0].1).unwrap();
+        }
+        _ => {}
+    }
+    let _ = run;
+    for m in &meta[1..] {
+        s.set_metadata(m).unwrap();
+    }
+}
+
+fn spec(
+    role: &str,
+    mech: Mech,
+    run: &Run,
+    endpoint: &str,
+    meta: &[&[u8]],
+    seen: &[(&str, &str)],
+) -> Value {
+    json!({
+        "role": role,
+        "mech": mech.name(),
+        "endpoint": endpoint,
+        "meta": meta.iter().map(|m| hex(m)).collect::<Vec<_>>(),
+        "names": names(seen),
+        "secret": hex(if role == "server" { &run.server.1 } else { &run.clients[0].1 }),
+        "public": hex(&run.clients[0].0),
+        "server_public": hex(&run.server.0),
+    })
+}
+
+/// Our DEALER client with `ZMQ_METADATA` against a pyzmq ROUTER server with
+/// its own, and a pyzmq DEALER client against our ROUTER server: each side
+/// reads the other's application properties.
+fn app_metadata_both_ways(mech: Mech) {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let run = Run::new(mech);
+    let ctx = Context::new().unwrap();
+
+    // Ours as the client.
+    let server = PyPeer::start(
+        &python,
+        &spec(
+            "server",
+            mech,
+            &run,
+            "tcp://127.0.0.1:*",
+            SERVER_META,
+            CLIENT_SEEN,
+        ),
+    );
+    let endpoint = server.next()["endpoint"].as_str().unwrap().to_owned();
+    let c = ctx.socket(SocketType::Dealer).unwrap();
+    c.set_linger(0).unwrap();
+    configure(&c, mech, false, &run, CLIENT_META);
+    c.connect(&endpoint).unwrap();
+    send(&c, &[b"hi"]);
+    assert_eq!(
+        server.props(),
+        expected(CLIENT_SEEN),
+        "{mech:?}: libzmq reads ours"
+    );
+    let mut reply = Message::new();
+    c.recv_into_timeout(&mut reply, WAIT).unwrap();
+    assert_eq!(reply.frame(0), Some(&b"back"[..]));
+    assert_eq!(
+        our_props(&reply, SERVER_SEEN),
+        expected(SERVER_SEEN),
+        "{mech:?}: we read libzmq's"
+    );
+    c.close().unwrap();
+    drop(server);
+
+    // Ours as the server.
+    let stop = Arc::new(AtomicBool::new(false));
+    let zap = our_zap(&ctx, Arc::clone(&stop));
+    let s = ctx.socket(SocketType::Router).unwrap();
+    s.set_linger(0).unwrap();
+    configure(&s, mech, true, &run, SERVER_META);
+    s.bind("tcp://127.0.0.1:*").unwrap();
+    let client = PyPeer::start(
+        &python,
+        &spec(
+            "client",
+            mech,
+            &run,
+            &s.last_endpoint().unwrap(),
+            CLIENT_META,
+            SERVER_SEEN,
+        ),
+    );
+    let mut got = Message::new();
+    s.recv_into_timeout(&mut got, WAIT).unwrap();
+    assert_eq!(got.frame(1), Some(&b"hi"[..]));
+    assert_eq!(
+        our_props(&got, CLIENT_SEEN),
+        expected(CLIENT_SEEN),
+        "{mech:?}: we read libzmq's"
+    );
+    send(&s, &[got.frame(0).unwrap(), b"back"]);
+    assert_eq!(
+        client.props(),
+        expected(SERVER_SEEN),
+        "{mech:?}: libzmq reads ours"
+    );
+    drop(client);
+    s.close().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    zap.join().unwrap();
+}
+
+#[test]
+fn app_metadata_null() {
+    app_metadata_both_ways(Mech::Null);
+}
+
+#[test]
+fn app_metadata_plain() {
+    app_metadata_both_ways(Mech::Plain);
+}
+
+#[cfg(feature = "curve")]
+#[test]
+fn app_metadata_curve() {
+    app_metadata_both_ways(Mech::Curve);
+}
+
+/// A pyzmq DEALER with a routing id and [`CLIENT_META`], connected to
+/// `argv[1]` until stdin closes.
+const CONNECT_SCRIPT: &str = r#"
+import json, os, sys, zmq
+spec = json.loads(sys.argv[1])
+s = zmq.Context().socket(zmq.DEALER)
+s.linger = 0
+s.routing_id = b"c0"
+for m in spec["meta"]:
+    s.setsockopt(zmq.METADATA, bytes.fromhex(m))
+s.connect(spec["endpoint"])
+sys.stdin.readline()
+os._exit(0)
+"#;
+
+/// Accepts one connection on `listener`, sends a NULL greeting and
+/// returns the body of the first command the peer sends (its READY).
+fn capture_ready(listener: &std::net::TcpListener) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(WAIT)).unwrap();
+    let mut greeting = [0u8; 64];
+    greeting[0] = 0xff;
+    greeting[9] = 0x7f;
+    greeting[10] = 3;
+    greeting[11] = 1;
+    greeting[12..16].copy_from_slice(b"NULL");
+    conn.write_all(&greeting).unwrap();
+    let mut theirs = [0u8; 64];
+    conn.read_exact(&mut theirs).unwrap();
+    assert_eq!(&theirs[12..16], b"NULL");
+    let mut flags = [0u8; 1];
+    conn.read_exact(&mut flags).unwrap();
+    assert_eq!(flags[0] & 0x04, 0x04, "a command");
+    let len = if flags[0] & 0x02 == 0 {
+        let mut b = [0u8; 1];
+        conn.read_exact(&mut b).unwrap();
+        usize::from(b[0])
+    } else {
+        let mut b = [0u8; 8];
+        conn.read_exact(&mut b).unwrap();
+        usize::try_from(u64::from_be_bytes(b)).unwrap()
+    };
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).unwrap();
+    body
+}
+
+/// Our READY with application properties is byte for byte libzmq's:
+/// `Socket-Type`, `Identity`, then the properties in name order (libzmq
+/// keeps them in a `std::map`), whatever order they were set in, a repeated
+/// name once with its first value, a value cut at its NUL byte.
+#[test]
+fn app_metadata_ready_bytes_as_libzmq() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("tcp://{}", listener.local_addr().unwrap());
+    let ctx = Context::new().unwrap();
+    let c = ctx.socket(SocketType::Dealer).unwrap();
+    c.set_linger(0).unwrap();
+    c.set_routing_id(b"c0").unwrap();
+    for m in CLIENT_META {
+        c.set_metadata(m).unwrap();
+    }
+    c.connect(&endpoint).unwrap();
+    let ours = capture_ready(&listener);
+    c.close().unwrap();
+    let mut expected =
+        b"\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER\x08Identity\x00\x00\x00\x02c0".to_vec();
+    for (n, v) in [
+        ("X-bin", "009c6"),
+        ("X-colon", "a:b"),
+        ("X-connection", "primary"),
+        ("X-hello", "hello"),
+        ("X-nul", "ab"),
+    ] {
+        expected.push(u8::try_from(n.len()).unwrap());
+        expected.extend_from_slice(n.as_bytes());
+        expected.extend_from_slice(&u32::try_from(v.len()).unwrap().to_be_bytes());
+        expected.extend_from_slice(v.as_bytes());
+    }
+    assert_eq!(ours, expected, "ours");
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let spec = json!({
+        "endpoint": endpoint,
+        "meta": CLIENT_META.iter().map(|m| hex(m)).collect::<Vec<_>>(),
+    });
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(CONNECT_SCRIPT)
+        .arg(spec.to_string())
+        .stdin(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let theirs = capture_ready(&listener);
+    drop(child.stdin.take());
+    let deadline = std::time::Instant::now() + WAIT;
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(ours, theirs, "our READY vs libzmq 4.3.5's");
+}
+
+/// A property set after `bind` goes into the handshakes of connections
+/// accepted from then on (a difference from libzmq, which copies the
+/// options at `bind`).
+#[test]
+fn app_metadata_set_after_bind_applies_to_later_connections() {
+    let ctx = Context::new().unwrap();
+    let s = ctx.socket(SocketType::Dealer).unwrap();
+    s.set_linger(0).unwrap();
+    s.bind("tcp://127.0.0.1:*").unwrap();
+    s.set_metadata(b"X-late:yes").unwrap();
+    let c = ctx.socket(SocketType::Dealer).unwrap();
+    c.set_linger(0).unwrap();
+    c.connect(&s.last_endpoint().unwrap()).unwrap();
+    send(&s, &[b"x"]);
+    let mut m = Message::new();
+    c.recv_into_timeout(&mut m, WAIT).unwrap();
+    assert_eq!(m.property("X-late"), Some(&b"yes"[..]));
+    assert_eq!(m.property("Socket-Type"), Some(&b"DEALER"[..]));
 }
