@@ -80,6 +80,14 @@ fn usage_errors_exit_2() {
             "ttl",
         ),
         (&["req", "--connect", ep, "--routing-id", ""], "routing id"),
+        (
+            &["req", "--connect", ep, "--metadata", "key:v"],
+            "--metadata",
+        ),
+        (
+            &["req", "--connect", ep, "--metadata", "X-key:"],
+            "--metadata",
+        ),
         (&["req", "--connect", ep, "--frobnicate"], "--frobnicate"),
         (&["req"], "--bind or --connect"),
         (&["sub", "--connect", ep, "--send", "x"], "cannot send"),
@@ -589,6 +597,42 @@ fn zmtp_dealer_with_routing_id_to_libzmq_router() {
         dealer.lines,
         [json!({"sent": 1}), json!({"recv": [{"hex": "009f"}]})]
     );
+}
+
+/// `--metadata` properties reach a libzmq 4.3.4 peer (`zmq_msg_gets`),
+/// a repeated name once, with its first value.
+#[test]
+fn zmtp_dealer_metadata_to_libzmq_router() {
+    let zctx = zmq::Context::new();
+    let router = zsock(&zctx, zmq::ROUTER);
+    router.bind("tcp://127.0.0.1:*").unwrap();
+    let ep = zlast(&router);
+    let dealer = zmtp(&[
+        "dealer",
+        "--connect",
+        &ep,
+        "--metadata",
+        "X-board:rev-b",
+        "--metadata",
+        "X-site:lab:2",
+        "--metadata",
+        "X-board:ignored",
+        "--send",
+        "hello",
+        "--timeout",
+        CHILD_TIMEOUT,
+    ]);
+    let mut id = zmq::Message::new();
+    router.recv(&mut id, 0).unwrap();
+    let mut body = zmq::Message::new();
+    router.recv(&mut body, 0).unwrap();
+    assert_eq!(&body[..], b"hello");
+    assert_eq!(body.gets("X-board"), Some("rev-b"));
+    assert_eq!(body.gets("X-site"), Some("lab:2"));
+    assert_eq!(body.gets("Socket-Type"), Some("DEALER"));
+    assert_eq!(body.gets("X-other"), None);
+    let dealer = dealer.finish();
+    assert_eq!(dealer.code, Some(0), "{dealer:?}");
 }
 
 #[test]

@@ -298,6 +298,10 @@ fn apply_options(cli: &Cli, sock: &Socket) -> Result<(), Failure> {
         sock.set_routing_id(id.as_bytes())
             .map_err(|e| Failure::Usage(format!("--routing-id: {e}")))?;
     }
+    for m in &cli.metadata {
+        sock.set_metadata(m.as_bytes())
+            .map_err(|e| Failure::Usage(format!("--metadata {m:?}: {e}")))?;
+    }
     set("linger", cli.linger, |v| sock.set_linger(v))?;
     set("sndhwm", cli.sndhwm, |v| sock.set_sndhwm(v))?;
     set("rcvhwm", cli.rcvhwm, |v| sock.set_rcvhwm(v))?;

@@ -155,6 +155,10 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ID", value_parser = parse_routing_id)]
     pub(crate) routing_id: Option<String>,
 
+    /// ZMQ_METADATA: an application property sent to peers in every handshake, X-KEY:VALUE (the name starts with X-, the value is not empty); repeatable
+    #[arg(long, value_name = "X-KEY:VALUE")]
+    pub(crate) metadata: Vec<String>,
+
     /// ZMQ_LINGER: how long closing keeps sending queued messages (-1: until sent; default -1, capped by --timeout)
     #[arg(long, value_name = "MS", allow_negative_numbers = true,
           value_parser = clap::value_parser!(i32).range(-1..))]
