@@ -1,5 +1,6 @@
 //! What the firmware binaries share: the network interface on QEMU's user
-//! network, message buffers, and logging of monitor events.
+//! network, message buffers, logging of monitor events, and how a server
+//! firmware's run ends.
 
 use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet};
 use smoltcp::time::Instant;
@@ -51,6 +52,72 @@ pub const MONITOR_BACKLOG: usize = 64;
 pub type Zmq<'a> = ZmtpSocket<'a, PEERS, EVENTS, EP>;
 /// The remote monitor: monitor events (libzmq's v2 layout) on an XPUB.
 pub type RemoteMonitor<'a> = MonitorPublisher<'a, PEERS, MONITOR_BACKLOG, EP, EVENTS>;
+
+/// After a server firmware's scenario is done, how long the remote monitor
+/// may take to drain.
+pub const DRAIN_MS: u64 = 5_000;
+
+/// How a server firmware's run ends: once its scenario is done, the remote
+/// monitor gets up to [`DRAIN_MS`] to publish its backlog and see its
+/// subscriber leave, then the run ends with [`EXIT_OK`]; a run that takes
+/// longer than its limit ends with [`EXIT_TIMEOUT`].
+#[derive(Debug)]
+pub struct RunEnd {
+    /// The firmware's name, in its log lines.
+    name: &'static str,
+    /// The run fails after this many milliseconds.
+    limit_ms: u64,
+    /// When the scenario was done.
+    done_at: Option<u64>,
+}
+
+impl RunEnd {
+    /// A run called `name` that fails after `limit_ms` milliseconds.
+    #[must_use]
+    pub const fn new(name: &'static str, limit_ms: u64) -> Self {
+        Self {
+            name,
+            limit_ms,
+            done_at: None,
+        }
+    }
+
+    /// The end of one turn of the main loop, at `ms`. The first time
+    /// `finished` holds, calls `done` (to log what the run did) and starts
+    /// the wait. While waiting, ends the run with [`EXIT_OK`], after
+    /// `exiting` (given whether the monitor drained, to log the exit), once
+    /// the remote monitor's backlog is empty or has nobody to go to and
+    /// neither it nor any of `served` has a peer left, or when [`DRAIN_MS`]
+    /// have passed. Past the run's limit, ends it with [`EXIT_TIMEOUT`].
+    pub fn check(
+        &mut self,
+        ms: u64,
+        finished: bool,
+        monitor: &RemoteMonitor<'_>,
+        served: &[&Zmq<'_>],
+        done: impl FnOnce(),
+        exiting: impl FnOnce(bool),
+    ) {
+        if finished && self.done_at.is_none() {
+            done();
+            self.done_at = Some(ms);
+        }
+        if let Some(at) = self.done_at {
+            // Events left in the backlog with no subscriber have nowhere to go.
+            let drained = (monitor.pending() == 0 || !monitor.is_subscribed())
+                && monitor.inner().attached() == 0
+                && served.iter().all(|s| s.attached() == 0);
+            if drained || ms >= at.saturating_add(DRAIN_MS) {
+                exiting(drained);
+                board::exit(EXIT_OK);
+            }
+        }
+        if ms >= self.limit_ms {
+            defmt::error!("{=str}: timeout after {=u64} ms", self.name, ms);
+            board::exit(EXIT_TIMEOUT);
+        }
+    }
+}
 
 /// Frames per message the firmware handles.
 pub const MAX_PARTS: usize = 8;

@@ -9,7 +9,7 @@
 //! - [`board`]: SysTick millisecond clock, sleeping, the semihosting
 //!   command line, exit codes, panic handlers.
 //! - [`app`]: what the firmware binaries share: the network interface,
-//!   message buffers, monitor logging.
+//!   message buffers, monitor logging, the end of a server run ([`app::RunEnd`]).
 //!
 //! Logs go through `defmt` over semihosting (decode them with
 //! `defmt-print -e <elf>`); the run ends with a semihosting exit, whose

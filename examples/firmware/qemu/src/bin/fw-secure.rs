@@ -54,8 +54,6 @@ const PASSWORD: &[u8] = b"secret";
 const DOMAIN: &[u8] = b"board";
 /// The run fails after this long.
 const RUN_LIMIT_MS: u64 = 120_000;
-/// After the end condition, how long the remote monitor may take to drain.
-const DRAIN_MS: u64 = 5_000;
 /// Longest sleep between two looks at the network.
 const MAX_SLEEP_MS: u64 = 50;
 
@@ -156,7 +154,7 @@ fn main() -> ! {
     let mut plain = Progress::default();
     let mut curved = Progress::default();
     let mut quit = false;
-    let mut done_at: Option<u64> = None;
+    let mut end = app::RunEnd::new("fw-secure", RUN_LIMIT_MS);
     loop {
         let now = clock.now();
         let next = poll(
@@ -179,37 +177,29 @@ fn main() -> ! {
             }
         }
 
-        let ms = clock.now_ms();
-        let finished = quit || (plain.done() && curved.done());
-        if finished && done_at.is_none() {
-            defmt::info!(
-                "fw-secure: done (PLAIN {=u32} refused, {=u32} accepted; CURVE {=u32} refused, {=u32} accepted), waiting for the remote monitor",
-                plain.refused,
-                plain.accepted,
-                curved.refused,
-                curved.accepted
-            );
-            done_at = Some(ms);
-        }
-        if let Some(at) = done_at {
-            let drained = (monitor.pending() == 0 || !monitor.is_subscribed())
-                && monitor.inner().attached() == 0
-                && rep.attached() == 0
-                && curve.attached() == 0;
-            if drained || ms >= at.saturating_add(DRAIN_MS) {
+        end.check(
+            clock.now_ms(),
+            quit || (plain.done() && curved.done()),
+            &monitor,
+            &[&rep, &curve],
+            || {
+                defmt::info!(
+                    "fw-secure: done (PLAIN {=u32} refused, {=u32} accepted; CURVE {=u32} refused, {=u32} accepted), waiting for the remote monitor",
+                    plain.refused,
+                    plain.accepted,
+                    curved.refused,
+                    curved.accepted
+                );
+            },
+            |drained| {
                 defmt::info!(
                     "fw-secure: exit 0 (monitor events published {=u64}, dropped {=u64}, drained {=bool})",
                     monitor.published(),
                     monitor.dropped(),
                     drained
                 );
-                board::exit(app::EXIT_OK);
-            }
-        }
-        if ms >= RUN_LIMIT_MS {
-            defmt::error!("fw-secure: timeout after {=u64} ms", ms);
-            board::exit(app::EXIT_TIMEOUT);
-        }
+            },
+        );
         if !busy {
             clock.sleep_until(next, MAX_SLEEP_MS, || nic.rx_pending());
         }

@@ -35,8 +35,6 @@ const REP_PORT: u16 = 5555;
 const PUB_PORT: u16 = 5556;
 /// The run fails after this long.
 const RUN_LIMIT_MS: u64 = 120_000;
-/// After the end condition, how long the remote monitor may take to drain.
-const DRAIN_MS: u64 = 5_000;
 /// Longest sleep between two looks at the network.
 const MAX_SLEEP_MS: u64 = 50;
 /// Stream messages queued per turn of the main loop.
@@ -103,7 +101,7 @@ fn main() -> ! {
 
     let request = REQUEST.init(Message::new());
     let mut progress = Progress::default();
-    let mut done_at: Option<u64> = None;
+    let mut end = app::RunEnd::new("fw-server", RUN_LIMIT_MS);
     loop {
         let now = clock.now();
         let next = poll(
@@ -132,22 +130,20 @@ fn main() -> ! {
         }
         busy |= stream(&mut publ, &mut progress);
 
-        let ms = clock.now_ms();
         let finished = progress.quit
             || (progress.rep_left && publ.attached() == 0 && progress.stream_left == 0);
-        if finished && done_at.is_none() {
-            defmt::info!(
-                "fw-server: done ({=u32} messages streamed), waiting for the remote monitor",
-                progress.streamed
-            );
-            done_at = Some(ms);
-        }
-        if let Some(at) = done_at {
-            // Events left in the backlog with no subscriber have nowhere to go.
-            let drained = (monitor.pending() == 0 || !monitor.is_subscribed())
-                && monitor.inner().attached() == 0
-                && rep.attached() == 0;
-            if drained || ms >= at.saturating_add(DRAIN_MS) {
+        end.check(
+            clock.now_ms(),
+            finished,
+            &monitor,
+            &[&rep],
+            || {
+                defmt::info!(
+                    "fw-server: done ({=u32} messages streamed), waiting for the remote monitor",
+                    progress.streamed
+                );
+            },
+            |drained| {
                 defmt::info!(
                     "fw-server: exit 0 (monitor events published {=u64}, dropped {=u64}, drained {=bool}); {}",
                     monitor.published(),
@@ -155,13 +151,8 @@ fn main() -> ! {
                     drained,
                     nic.stats()
                 );
-                board::exit(app::EXIT_OK);
-            }
-        }
-        if ms >= RUN_LIMIT_MS {
-            defmt::error!("fw-server: timeout after {=u64} ms", ms);
-            board::exit(app::EXIT_TIMEOUT);
-        }
+            },
+        );
         if !busy {
             clock.sleep_until(next, MAX_SLEEP_MS, || nic.rx_pending());
         }
