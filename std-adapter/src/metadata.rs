@@ -59,7 +59,8 @@ impl Metadata {
     /// Adds a property unless one of that name is there (libzmq builds a
     /// `std::map` with `insert`, which keeps the first).
     fn add(&mut self, name: &[u8], value: &[u8]) {
-        // The core validated the names: 1 to 255 bytes of `[A-Za-z0-9-_.+]`.
+        // Names are any bytes a peer sent (libzmq takes any); one that is
+        // not UTF-8 cannot be asked for by `&str` and is left out.
         let Ok(name) = core::str::from_utf8(name) else {
             return;
         };

@@ -1247,3 +1247,53 @@ fn app_metadata_set_after_bind_applies_to_later_connections() {
     assert_eq!(m.property("X-late"), Some(&b"yes"[..]));
     assert_eq!(m.property("Socket-Type"), Some(&b"DEALER"[..]));
 }
+
+/// A libzmq peer whose property names the RFC grammar forbids (libzmq
+/// sends and accepts any name): its handshake succeeds with us as with
+/// libzmq, and the properties read back as sent; the connection is not
+/// dropped.
+#[test]
+fn names_outside_the_rfc_grammar_are_read_as_libzmq_reads_them() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    const META: &[&[u8]] = &[b"X-a b:spaced", b"X-c/d:slashed"];
+    const SEEN: &[(&str, &str)] = &[("X-a b", "spaced"), ("X-c/d", "slashed")];
+    let run = Run::new(Mech::Null);
+    let ctx = Context::new().unwrap();
+    let s = ctx.socket(SocketType::Router).unwrap();
+    s.set_linger(0).unwrap();
+    s.monitor(Some("inproc://odd-names"), 0xFFFF).unwrap();
+    let m = ctx.monitor_socket("inproc://odd-names").unwrap();
+    s.bind("tcp://127.0.0.1:*").unwrap();
+    let client = PyPeer::start(
+        &python,
+        &spec(
+            "client",
+            Mech::Null,
+            &run,
+            &s.last_endpoint().unwrap(),
+            META,
+            &[],
+        ),
+    );
+    let mut got = Message::new();
+    s.recv_into_timeout(&mut got, WAIT).unwrap();
+    assert_eq!(got.frame(1), Some(&b"hi"[..]));
+    assert_eq!(our_props(&got, SEEN), expected(SEEN));
+    send(&s, &[got.frame(0).unwrap(), b"back"]);
+    let _ = client.props();
+    drop(client);
+    // One connection, one handshake, no failure.
+    let mut names = Vec::new();
+    while let Ok(e) = m.recv_event(Some(Duration::from_millis(300))) {
+        names.push(e.name());
+        if names.len() > 16 {
+            break;
+        }
+    }
+    let count = |n: &str| names.iter().filter(|&&e| e == n).count();
+    let (accepted, succeeded) = (count("ACCEPTED"), count("HANDSHAKE_SUCCEEDED"));
+    assert_eq!((accepted, succeeded), (1, 1), "{names:?}");
+    s.close().unwrap();
+}

@@ -337,15 +337,19 @@ impl Mech {
 }
 
 /// Reads metadata as libzmq `mechanism_t::parse_metadata` does: a malformed
-/// list or an incompatible Socket-Type is refused (`Err(true)` for the
-/// latter); a missing Socket-Type passes.
+/// list or an incompatible Socket-Type (any of them, in order) is refused
+/// (`Err(true)` for the latter); a missing Socket-Type passes. The first
+/// Socket-Type names the peer's type.
 pub(super) fn peer_metadata(ours: SocketType, props: &[u8]) -> Result<Option<SocketType>, bool> {
-    let props = Properties::parse(props).map_err(|_| false)?;
-    match props.get_exact(wire::metadata::SOCKET_TYPE) {
-        None => Ok(None),
-        Some(name) if ours.accepts_peer_name(name) => Ok(SocketType::from_name(name)),
-        Some(_) => Err(true),
-    }
+    let mut incompatible = false;
+    let props = Properties::parse_with(props, |name, value| {
+        incompatible = name == wire::metadata::SOCKET_TYPE && !ours.accepts_peer_name(value);
+        !incompatible
+    })
+    .map_err(|_| incompatible)?;
+    Ok(props
+        .get_exact(wire::metadata::SOCKET_TYPE)
+        .and_then(SocketType::from_name))
 }
 
 /// An ERROR command (libzmq `process_error`, shared by the mechanisms):

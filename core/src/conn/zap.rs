@@ -382,14 +382,14 @@ impl core::error::Error for ZapError {}
 
 /// Checks a reply's status code and metadata (libzmq order: status, then
 /// metadata, read as libzmq's `parse_metadata` with the ZAP flag reads it,
-/// see [`Properties::parse_zap_reply`]; every Socket-Type property is
+/// see [`Properties::parse_with`]; every Socket-Type property is
 /// checked against `ours`).
 pub(crate) fn check_reply<'r>(
     reply: &ZapReply<'r>,
     ours: SocketType,
 ) -> Result<(ZapStatus, Properties<'r>), ProtocolError> {
     let status = ZapStatus::parse(reply.status_code)?;
-    let props = Properties::parse_zap_reply(reply.metadata, |name, value| {
+    let props = Properties::parse_with(reply.metadata, |name, value| {
         name != wire::metadata::SOCKET_TYPE || ours.accepts_peer_name(value)
     })
     .map_err(|_| ProtocolError::ZapInvalidMetadata)?;

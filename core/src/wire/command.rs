@@ -720,10 +720,10 @@ mod tests {
         let mut body = LIBZMQ_READY_DEALER[2..].to_vec();
         body.push(0x01);
         assert_eq!(Command::parse(&body), Err(Error::Truncated));
-        // READY with an empty property name.
+        // READY with a property cut inside its value length.
         assert_eq!(
-            Command::parse(b"\x05READY\x00\x00\x00\x00\x00"),
-            Err(Error::BadPropertyName)
+            Command::parse(b"\x05READY\x01a\x00\x00"),
+            Err(Error::Truncated)
         );
         // PING with fewer than 2 TTL bytes.
         assert_eq!(Command::parse(b"\x04PING"), Err(Error::Truncated));

@@ -10,14 +10,16 @@
 //!
 //! Names are case-insensitive per the RFC, but libzmq compares "Identity"
 //! and "Socket-Type" case-sensitively; [`Properties::get`] and
-//! [`Properties::get_exact`] offer both. A list is validated whole; a
-//! truncated property or a lone trailing byte is an error, as in libzmq.
+//! [`Properties::get_exact`] offer both.
 //!
-//! This module is stricter than libzmq's `parse_metadata`, which accepts
-//! empty names and any name characters: those are rejected here, as the
-//! RFC grammar requires. A ZAP reply's metadata frame is the exception:
-//! [`Properties::parse_zap_reply`] accepts exactly what libzmq accepts
-//! there.
+//! Reading and writing differ on purpose. [`Properties::parse`] accepts
+//! exactly what libzmq's `parse_metadata` accepts from a peer (READY,
+//! INITIATE, a ZAP reply's metadata frame): any name bytes, empty names
+//! included, and a list that ends where a name, a value length or a value
+//! would have to continue (that last piece is dropped); a lone trailing
+//! byte or bytes left inside a property are an error. A peer libzmq talks
+//! to is a peer this crate talks to. [`PropertiesWriter`] writes only what
+//! the RFC grammar allows.
 
 use super::{Error, Reader, Writer};
 
@@ -53,26 +55,20 @@ pub const fn property_len(name: &[u8], value: &[u8]) -> usize {
         .saturating_add(value.len())
 }
 
-/// Reads one property. The reader must not be empty.
-fn read_property<'a>(r: &mut Reader<'a>) -> Result<(&'a [u8], &'a [u8]), Error> {
-    let name_len = r.u8().ok_or(Error::Truncated)?;
-    if name_len == 0 {
-        return Err(Error::BadPropertyName);
-    }
-    let name = r.take(usize::from(name_len)).ok_or(Error::Truncated)?;
-    if !name.iter().all(|&b| is_name_char(b)) {
-        return Err(Error::BadPropertyName);
-    }
-    let value_len = r.u32_be().ok_or(Error::Truncated)?;
-    if value_len > MAX_VALUE_LEN {
-        return Err(Error::BadPropertyValue);
-    }
-    let value_len = usize::try_from(value_len).map_err(|_| Error::BadPropertyValue)?;
-    let value = r.take(value_len).ok_or(Error::BadPropertyValue)?;
-    Ok((name, value))
+/// Reads one property as a step of libzmq's `parse_metadata` loop: `None`
+/// where libzmq stops reading (`break`), with the reader having consumed
+/// what libzmq has (a failed read of a name, value length or value
+/// consumes nothing).
+fn read_property<'a>(r: &mut Reader<'a>) -> Option<(&'a [u8], &'a [u8])> {
+    let name_len = r.u8()?;
+    let name = r.take(usize::from(name_len))?;
+    let value_len = usize::try_from(r.u32_be()?).ok()?;
+    let value = r.take(value_len)?;
+    Some((name, value))
 }
 
-/// A validated property list, borrowed from the input. Never builds a map:
+/// A property list read from the input (see the [module docs](self)),
+/// borrowed from it. Never builds a map:
 /// lookups scan the list.
 ///
 /// ```
@@ -99,84 +95,53 @@ impl<'a> Properties<'a> {
     /// The empty list.
     pub const EMPTY: Properties<'static> = Properties { bytes: &[] };
 
-    /// Validates a whole property list.
+    /// Reads a property list as libzmq's `parse_metadata` does: properties
+    /// are read while more than one byte is left; the list is accepted if
+    /// the input ends exactly where a name, a value length or a value
+    /// would have to continue (that last piece is dropped: a name without a
+    /// value length, or a value length with no value at all), and refused
+    /// if anything else is left. Names are not checked (libzmq takes any).
+    /// The list returned holds the complete properties.
     ///
     /// # Errors
     ///
-    /// - [`Error::BadPropertyName`] for a name of length 0 or with characters
-    ///   outside `[A-Za-z0-9-_.+]`;
-    /// - [`Error::Truncated`] if the input ends inside a name or a value
-    ///   length (this includes one lone trailing byte);
-    /// - [`Error::BadPropertyValue`] for a value length above 2^31-1 or a
-    ///   value that runs past the input.
+    /// [`Error::Truncated`] if libzmq refuses the input: one lone trailing
+    /// byte, or bytes left inside a property (a name, value length or
+    /// value cut short with other bytes after the cut).
     pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
-        let mut r = Reader::new(buf);
-        while !r.is_empty() {
-            read_property(&mut r)?;
-        }
-        Ok(Self { bytes: buf })
+        Self::parse_with(buf, |_, _| true)
     }
 
-    /// Reads a ZAP reply's metadata frame as libzmq's `parse_metadata`
-    /// does (the ZAP flag set): properties are read while more than one
-    /// byte is left; the list is accepted if the input ends exactly where a
-    /// name, a value length or a value would have to continue (that last
-    /// piece is then dropped: a name without a value length, or a value
-    /// length with no value byte at all), and refused if anything else is
-    /// left. `each` sees every complete property, any name, in order; it
-    /// returns `false` to refuse the list (libzmq checks `Socket-Type`
-    /// there).
-    ///
-    /// The list returned holds the complete properties up to the first one
-    /// this module's grammar refuses (an empty name, a name outside
-    /// `[A-Za-z0-9-_.+]`, a value length above 2^31-1): libzmq keeps those,
-    /// this crate cannot represent them and drops it and the rest.
+    /// [`Properties::parse`], with `each` seeing every complete property in
+    /// order; it returns `false` to refuse the list (libzmq checks every
+    /// `Socket-Type` property so, in READY, INITIATE and ZAP replies).
     ///
     /// # Errors
     ///
-    /// [`Error::Truncated`] if libzmq refuses the frame (bytes left over
-    /// inside a property); [`Error::BadPropertyValue`] if `each` refused a
-    /// property.
-    pub fn parse_zap_reply(
+    /// As [`Properties::parse`]; [`Error::BadPropertyValue`] if `each`
+    /// refused a property (the properties after it are not read).
+    pub fn parse_with(
         buf: &'a [u8],
         mut each: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<Self, Error> {
         let mut r = Reader::new(buf);
-        // End of the prefix this module's grammar accepts, and whether it
-        // is still growing.
-        let mut valid_end = 0usize;
-        let mut valid = true;
+        let mut end = 0usize;
         while r.remaining() > 1 {
-            let Some(name_len) = r.u8() else { break };
-            let Some(name) = r.take(usize::from(name_len)) else {
-                break;
-            };
-            let Some(value_len) = r.u32_be() else { break };
-            let Ok(value_len) = usize::try_from(value_len) else {
-                break;
-            };
-            let Some(value) = r.take(value_len) else {
+            let Some((name, value)) = read_property(&mut r) else {
                 break;
             };
             if !each(name, value) {
                 return Err(Error::BadPropertyValue);
             }
-            if valid
-                && is_valid_name(name)
-                && u32::try_from(value.len()).is_ok_and(|l| l <= MAX_VALUE_LEN)
-            {
-                valid_end = buf.len().saturating_sub(r.remaining());
-            } else {
-                valid = false;
-            }
+            end = buf.len().saturating_sub(r.remaining());
         }
-        // A failed read consumed nothing: what is left is libzmq's
-        // `bytes_left` at its `break`.
+        // What is left is libzmq's `bytes_left` after its loop.
         if r.remaining() > 0 {
             return Err(Error::Truncated);
         }
-        let bytes = buf.get(..valid_end).unwrap_or_default();
-        Ok(Self { bytes })
+        Ok(Self {
+            bytes: buf.get(..end).unwrap_or_default(),
+        })
     }
 
     /// The `(name, value)` pairs in order.
@@ -246,14 +211,12 @@ impl<'a> Iterator for PropertiesIter<'a> {
         if self.reader.is_empty() {
             return None;
         }
-        match read_property(&mut self.reader) {
-            Ok(p) => Some(p),
-            Err(_) => {
-                // Unreachable for a validated list; stop cleanly anyway.
-                self.reader.rest();
-                None
-            }
+        let p = read_property(&mut self.reader);
+        if p.is_none() {
+            // Unreachable for a parsed list; stop cleanly anyway.
+            self.reader.rest();
         }
+        p
     }
 }
 
@@ -304,7 +267,8 @@ impl<'b> PropertiesWriter<'b> {
         self.writer.bytes(value)
     }
 
-    /// Appends an already validated list.
+    /// Appends a list as it is (also one read from a peer, whose names this
+    /// writer would refuse).
     ///
     /// # Errors
     ///
@@ -420,38 +384,44 @@ mod tests {
         let mut v = ok.to_vec();
         v.push(0x01);
         assert_eq!(Properties::parse(&v), Err(Error::Truncated));
-        // Truncated anywhere inside the last property.
-        for cut in 23..ok.len() {
+        // Cut inside the last property with bytes after the cut (at 31 the
+        // name is whole and the input ends: accepted, see below).
+        for cut in (23..ok.len()).filter(|&c| c != 31) {
             assert_eq!(
                 Properties::parse(&ok[..cut]),
                 Err(Error::Truncated),
                 "cut {cut}"
             );
         }
-        // Truncated inside the first value.
-        assert_eq!(Properties::parse(&ok[..20]), Err(Error::BadPropertyValue));
-        // Name length 0.
         assert_eq!(
-            Properties::parse(&[0, 0, 0, 0, 0]),
-            Err(Error::BadPropertyName)
+            Properties::parse(&ok[..31]).map(|p| p.as_bytes()),
+            Ok(&ok[..22])
         );
-        assert_eq!(Properties::parse(&[0]), Err(Error::BadPropertyName));
-        // Bad name characters.
-        for bad in [b' ', b':', 0, 0x80, b'/'] {
-            assert_eq!(
-                Properties::parse(&[1, bad, 0, 0, 0, 0]),
-                Err(Error::BadPropertyName)
-            );
-        }
-        // Value length 2^31 (above 2^31-1).
-        assert_eq!(
-            Properties::parse(&[1, b'a', 0x80, 0, 0, 0]),
-            Err(Error::BadPropertyValue)
-        );
+        // Cut inside the first value.
+        assert_eq!(Properties::parse(&ok[..20]), Err(Error::Truncated));
+        assert_eq!(Properties::parse(&[0]), Err(Error::Truncated));
         // Value runs past the end.
         assert_eq!(
             Properties::parse(&[1, b'a', 0, 0, 0, 2, b'x']),
-            Err(Error::BadPropertyValue)
+            Err(Error::Truncated)
+        );
+    }
+
+    /// Names libzmq takes and the RFC grammar does not: read, kept, found.
+    #[test]
+    fn any_name_is_read() {
+        for bad in [b' ', b':', 0, 0x80, b'/'] {
+            let buf = [1, bad, 0, 0, 0, 1, b'v'];
+            let p = Properties::parse(&buf).unwrap();
+            assert_eq!(p.get_exact(&[bad]), Some(&b"v"[..]));
+        }
+        let p = Properties::parse(&[0, 0, 0, 0, 0]).unwrap();
+        assert_eq!(p.iter().collect::<Vec<_>>(), vec![(&b""[..], &b""[..])]);
+        // A value length above 2^31-1 is only a length: the value is not
+        // there, the list ends (libzmq's break).
+        assert_eq!(
+            Properties::parse(&[1, b'a', 0x80, 0, 0, 0]),
+            Ok(Properties::EMPTY)
         );
     }
 
@@ -460,7 +430,7 @@ mod tests {
     /// properties a message then carries).
     #[test]
     fn zap_reply_metadata_as_libzmq() {
-        let ok = |buf: &'static [u8]| Properties::parse_zap_reply(buf, |_, _| true);
+        let ok = |buf: &'static [u8]| Properties::parse_with(buf, |_, _| true);
         let full = b"\x05X-abc\0\0\0\x01v";
         // Accepted: the input ends where a property would continue; that
         // piece is dropped.
@@ -474,13 +444,11 @@ mod tests {
         ] {
             assert_eq!(ok(buf).map(|p| p.as_bytes()), Ok(kept), "{buf:?}");
         }
-        // Accepted by libzmq, kept up to the first name this grammar
-        // refuses.
-        assert_eq!(ok(b"\x00\0\0\0\x01v"), Ok(Properties::EMPTY));
-        assert_eq!(
-            ok(b"\x05X-abc\0\0\0\x01v\x03a b\0\0\0\x01v\x01c\0\0\0\0").map(|p| p.as_bytes()),
-            Ok(&full[..])
-        );
+        // Names outside the RFC grammar, empty ones included, are kept.
+        let odd = b"\x00\0\0\0\x01v";
+        assert_eq!(ok(odd).map(|p| p.as_bytes()), Ok(&odd[..]));
+        let odd = b"\x05X-abc\0\0\0\x01v\x03a b\0\0\0\x01v\x01c\0\0\0\0";
+        assert_eq!(ok(odd).map(|p| p.as_bytes()), Ok(&odd[..]));
         // Refused: bytes left inside a property, or one lone byte.
         for buf in [
             &b"\x05X-abc\0\0\0\x05ab"[..],
@@ -495,7 +463,7 @@ mod tests {
         }
         // `each` sees every complete property and can refuse the list.
         let mut seen = 0;
-        let r = Properties::parse_zap_reply(b"\x03a b\0\0\0\x01v\x01c\0\0\0\0\x01d", |n, _| {
+        let r = Properties::parse_with(b"\x03a b\0\0\0\x01v\x01c\0\0\0\0\x01d", |n, _| {
             seen += 1;
             n != b"c"
         });
@@ -562,28 +530,16 @@ mod tests {
             prop_assert_eq!(got, props);
         }
 
+        /// Any input: a list that parses is a prefix of the input, iterates
+        /// over every byte of that prefix, and reads the same again.
         #[test]
         fn parse_arbitrary_never_panics(buf in proptest::collection::vec(any::<u8>(), 0..120)) {
             if let Ok(p) = Properties::parse(&buf) {
-                let n: usize = p.iter().map(|(n, v)| property_len(n, v)).sum();
-                prop_assert_eq!(n, buf.len());
-                for (name, _) in p.iter() {
-                    prop_assert!(is_valid_name(name));
-                }
-            }
-        }
-
-        /// A list the strict grammar accepts is read the same as a ZAP
-        /// reply; any input gives a valid list that is a prefix of it.
-        #[test]
-        fn zap_reply_parse_agrees(buf in proptest::collection::vec(any::<u8>(), 0..120)) {
-            let zap = Properties::parse_zap_reply(&buf, |_, _| true);
-            if Properties::parse(&buf).is_ok() {
-                prop_assert_eq!(zap.map(|p| p.as_bytes()), Ok(&buf[..]));
-            }
-            if let Ok(p) = zap {
                 prop_assert!(buf.starts_with(p.as_bytes()));
+                let n: usize = p.iter().map(|(n, v)| property_len(n, v)).sum();
+                prop_assert_eq!(n, p.as_bytes().len());
                 prop_assert_eq!(Properties::parse(p.as_bytes()), Ok(p));
+                prop_assert_eq!(Properties::parse_with(&buf, |_, _| true), Ok(p));
             }
         }
     }
