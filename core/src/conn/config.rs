@@ -320,6 +320,12 @@ impl Config {
         }
     }
 
+    /// Removes every user property added with [`Config::add_property`]
+    /// (to set them again in another order).
+    pub fn clear_properties(&mut self) {
+        self.metadata.clear();
+    }
+
     /// Adds a user property to the READY command (libzmq `ZMQ_METADATA`;
     /// names should start with `X-`).
     ///
