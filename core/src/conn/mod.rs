@@ -380,6 +380,47 @@ enum ZapState {
     Delivered,
 }
 
+/// Pending output shown in place by [`Connection::peek_transmit`]: the
+/// unsent rest of the front frame's header, then of its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TxView<'a> {
+    header: [u8; 9],
+    head_start: u8,
+    head_end: u8,
+    body: &'a [u8],
+}
+
+impl<'a> TxView<'a> {
+    /// The unsent bytes of the frame header (empty once it is out, and for
+    /// the greeting).
+    #[must_use]
+    pub fn head(&self) -> &[u8] {
+        self.header
+            .get(usize::from(self.head_start)..usize::from(self.head_end))
+            .unwrap_or_default()
+    }
+
+    /// The unsent bytes of the frame body, in the transmit queue.
+    #[must_use]
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// `head().len() + body().len()`.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.head().len().saturating_add(self.body.len())
+    }
+
+    /// Whether nothing is shown (never the case for a view returned by
+    /// [`Connection::peek_transmit`]).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One ZMTP 3.x connection. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Connection<'a> {
@@ -862,6 +903,82 @@ impl<'a> Connection<'a> {
     /// written; 0 means nothing to send now. Resumes mid-frame.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> usize {
+        self.transmit_with(now, out.len(), |at, bytes| {
+            match out.get_mut(at..at.saturating_add(bytes.len())) {
+                Some(dst) => {
+                    dst.copy_from_slice(bytes);
+                    true
+                }
+                None => false,
+            }
+        })
+    }
+
+    /// The next pending output in place, without copying it: the unsent
+    /// rest of the front frame's header and of its body (a body is one
+    /// contiguous slice of the transmit queue). `None` when nothing can be
+    /// sent now. Write what the transport takes of
+    /// [`TxView::head`] then [`TxView::body`] (e.g. with one vectored
+    /// write), then report it with [`Connection::consume_transmit`]; until
+    /// then the bytes stay queued. Further frames follow the front one
+    /// after it is consumed; [`Connection::poll_transmit`] and this method
+    /// may be mixed freely.
+    #[must_use]
+    pub fn peek_transmit(&mut self) -> Option<TxView<'_>> {
+        if self.phase == Phase::Closed && !self.flush_after_close {
+            return None;
+        }
+        if self.tx_pos == 0 {
+            self.drop_cancelled();
+            self.flush_control();
+            if self.tx.len() <= usize::from(self.tx_held) {
+                return None;
+            }
+        }
+        let (flags, body) = self.tx.front()?;
+        let mut header = [0u8; 9];
+        let header_len = if flags & REC_RAW != 0 {
+            0
+        } else {
+            wire::frame::emit_header(wire_flags(flags), body.len() as u64, &mut header).unwrap_or(0)
+        };
+        let budget =
+            usize::try_from(self.tx_allowed.saturating_sub(self.tx_total)).unwrap_or(usize::MAX);
+        if budget == 0 {
+            return None;
+        }
+        let head_start = self.tx_pos.min(header_len);
+        let head_end = header_len.min(head_start.saturating_add(budget));
+        let body_budget = budget.saturating_sub(head_end.saturating_sub(head_start));
+        let body_start = self.tx_pos.saturating_sub(header_len);
+        let body = body.get(body_start..).unwrap_or_default();
+        let body = body.get(..body.len().min(body_budget)).unwrap_or_default();
+        Some(TxView {
+            header,
+            head_start: u8::try_from(head_start).unwrap_or(0),
+            head_end: u8::try_from(head_end).unwrap_or(0),
+            body,
+        })
+    }
+
+    /// Drops the first `n` bytes of pending output as sent, as
+    /// [`Connection::poll_transmit`] would have copied them out; returns how
+    /// many were dropped (fewer than `n` only when less is pending). Used
+    /// after writing bytes shown by [`Connection::peek_transmit`].
+    pub fn consume_transmit(&mut self, now: Instant, n: usize) -> usize {
+        self.transmit_with(now, n, |_, _| true)
+    }
+
+    /// Moves up to `max` bytes of pending output to `sink` (its offset in
+    /// the output and the bytes) and dequeues them; stops early when the
+    /// sink refuses. Returns how many bytes went out.
+    #[inline]
+    fn transmit_with(
+        &mut self,
+        now: Instant,
+        max: usize,
+        mut sink: impl FnMut(usize, &[u8]) -> bool,
+    ) -> usize {
         if self.phase == Phase::Closed && !self.flush_after_close {
             return 0;
         }
@@ -889,7 +1006,7 @@ impl<'a> Connection<'a> {
             let total = header_len.saturating_add(body.len());
             let budget = usize::try_from(self.tx_allowed.saturating_sub(self.tx_total))
                 .unwrap_or(usize::MAX);
-            let room = out.len().saturating_sub(written).min(budget);
+            let room = max.saturating_sub(written).min(budget);
             if room == 0 {
                 break;
             }
@@ -902,19 +1019,14 @@ impl<'a> Connection<'a> {
                 };
                 let chunk = src.get(off..).unwrap_or_default();
                 let n = chunk.len().min(room.saturating_sub(copied));
-                let dst_start = written.saturating_add(copied);
-                let (Some(dst), Some(s)) = (
-                    out.get_mut(dst_start..dst_start.saturating_add(n)),
-                    chunk.get(..n),
-                ) else {
+                let Some(s) = chunk.get(..n) else {
                     break;
                 };
-                dst.copy_from_slice(s);
-                copied = copied.saturating_add(n);
-                self.tx_pos = self.tx_pos.saturating_add(n);
-                if n == 0 {
+                if n == 0 || !sink(written.saturating_add(copied), s) {
                     break;
                 }
+                copied = copied.saturating_add(n);
+                self.tx_pos = self.tx_pos.saturating_add(n);
             }
             written = written.saturating_add(copied);
             self.tx_total = self.tx_total.saturating_add(copied as u64);

@@ -539,6 +539,26 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         n
     }
 
+    /// The next pending output of `peer` in place, without copying it; see
+    /// [`Connection::peek_transmit`]. Report what was written with
+    /// [`Socket::consume_transmit`].
+    #[must_use]
+    pub fn peek_transmit(&mut self, peer: PeerHandle) -> Option<crate::conn::TxView<'_>> {
+        self.peer_mut(peer)?.conn.peek_transmit()
+    }
+
+    /// Drops the first `n` bytes of `peer`'s pending output as sent (see
+    /// [`Connection::consume_transmit`]); returns how many were dropped.
+    pub fn consume_transmit(&mut self, now: Instant, peer: PeerHandle, n: usize) -> usize {
+        let Some(p) = self.peer_mut(peer) else {
+            return 0;
+        };
+        let n = p.conn.consume_transmit(now, n);
+        // Sending our last handshake command can complete the handshake.
+        self.process_events(peer);
+        n
+    }
+
     /// Whether `peer` has output waiting.
     #[must_use]
     pub fn has_pending_output(&self, peer: PeerHandle) -> bool {
