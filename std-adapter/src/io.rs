@@ -21,12 +21,13 @@
 //! the core's output itself when the connection has nothing in flight
 //! here ([`DirectTx`]); this thread takes over only what the transport
 //! did not accept at once. Sends in a burst are left to this thread,
-//! which batches them into large writes.
+//! which batches them into large writes, except large frames, which the
+//! application thread writes straight from the core's transmit queue.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
@@ -224,6 +225,66 @@ impl Writer {
             Self::Unix(s) => s.write(buf),
         }
     }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write_vectored(bufs),
+            Self::Unix(s) => s.write_vectored(bufs),
+        }
+    }
+}
+
+/// Frames whose unsent body is at least this large are written by the
+/// application thread straight from the core's transmit queue (header and
+/// body in one vectored write), also in a burst, instead of being copied
+/// into a buffer first: there is little to batch with them. (The I/O
+/// thread writes outside the socket's lock and keeps copying into its
+/// chunk: writing in place under the lock measured slower.)
+pub(crate) const IN_PLACE_MIN: usize = 16 * 1024;
+/// Vectored writes per [`write_in_place`] call that may be interrupted by
+/// a signal before it gives up (it is called again later).
+const IN_PLACE_TRIES: usize = 1024;
+
+/// How [`write_in_place`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InPlace {
+    /// Nothing is pending, or the front frame is small: the copying path
+    /// takes over.
+    Small,
+    /// The transport would block with output left.
+    Blocked,
+    /// The transport failed.
+    Failed,
+}
+
+/// Writes `peer`'s pending output from the core's transmit queue while the
+/// front frame's unsent body is at least [`IN_PLACE_MIN`] bytes, without
+/// copying it. Under the socket's lock (the queue is the core's).
+fn write_in_place(
+    core: &mut CoreSocket,
+    peer: PeerHandle,
+    now: Instant,
+    mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
+) -> InPlace {
+    for _ in 0..IN_PLACE_TRIES {
+        let n = {
+            let Some(view) = core.peek_transmit(peer) else {
+                return InPlace::Small;
+            };
+            if view.body().len() < IN_PLACE_MIN {
+                return InPlace::Small;
+            }
+            match write(&[IoSlice::new(view.head()), IoSlice::new(view.body())]) {
+                Ok(0) => return InPlace::Blocked,
+                Ok(n) => n.min(view.len()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return InPlace::Blocked,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return InPlace::Failed,
+            }
+        };
+        let _ = core.consume_transmit(now, peer, n);
+    }
+    InPlace::Small
 }
 
 /// Bytes the application thread moves per direct write: a 64 KiB message
@@ -280,13 +341,35 @@ impl DirectTx {
 }
 
 /// After a send: writes the core's output for every ready connection whose
-/// transmit side is idle and that holds no more than the message just
-/// sent, from the application thread. Returns whether everything went out,
-/// else the I/O thread must be woken for the rest.
+/// transmit side is idle, from the application thread: frames of at least
+/// [`IN_PLACE_MIN`] body bytes in place, then the rest if the connection
+/// holds no more than the message just sent. Returns whether everything
+/// went out, else the I/O thread must be woken for the rest.
 pub(crate) fn send_direct(st: &mut State) -> bool {
     let mut all_out = true;
     let State { core, direct, .. } = st;
     for d in direct.iter_mut() {
+        if !core.has_pending_output(d.peer) {
+            continue;
+        }
+        if d.busy.load(Ordering::Acquire) || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+            all_out = false;
+            continue;
+        }
+        // Large frames go out in place, backlog or not: there is nothing
+        // to batch.
+        let now = d.clock.now();
+        let writer = &mut d.writer;
+        match write_in_place(core, d.peer, now, |bufs| writer.write_vectored(bufs)) {
+            InPlace::Small => {}
+            InPlace::Blocked | InPlace::Failed => {
+                // The I/O thread writes the rest (and finds out about a
+                // failure); the output stays in the core's queue.
+                d.busy.store(true, Ordering::Release);
+                all_out = false;
+                continue;
+            }
+        }
         if !core.has_pending_output(d.peer) {
             continue;
         }
@@ -303,7 +386,6 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         if d.buf.is_empty() {
             d.buf = vec![0u8; DIRECT_CHUNK];
         }
-        let now = d.clock.now();
         let mut passes = 0usize;
         while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
             passes = passes.saturating_add(1);
@@ -1778,6 +1860,54 @@ mod tests {
     fn direct_writes_keep_order_ipc() {
         let name = format!("ipc://@zmtp-std-direct-{}", std::process::id());
         direct_and_queued_writes_keep_order(&name);
+    }
+
+    /// A burst of multipart messages whose frames straddle the in-place
+    /// threshold (written from the core's queue, or copied into a chunk)
+    /// from another thread, more than the transport buffers hold: frames
+    /// arrive whole and in order while in-place writes block and resume.
+    fn in_place_and_copied_frames_keep_order(endpoint: &str) {
+        const PARTS: [usize; 6] = [
+            super::IN_PLACE_MIN - 1,
+            super::IN_PLACE_MIN,
+            3,
+            300_000,
+            super::IN_PLACE_MIN + 1,
+            0,
+        ];
+        let ctx = Context::new().unwrap();
+        let (a, b) = pair(&ctx, endpoint);
+        let count = 60usize;
+        let sender = std::thread::spawn(move || {
+            for seq in 0..count {
+                let parts: Vec<Vec<u8>> = (0..1 + seq % 3)
+                    .map(|k| body(seq * 3 + k, PARTS[(seq + k) % PARTS.len()]))
+                    .collect();
+                let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                b.send(&refs).unwrap();
+            }
+            b
+        });
+        for seq in 0..count {
+            let got = a.recv().unwrap();
+            assert_eq!(got.len(), 1 + seq % 3, "message {seq}");
+            for (k, part) in got.iter().enumerate() {
+                let expect = body(seq * 3 + k, PARTS[(seq + k) % PARTS.len()]);
+                assert!(*part == expect, "message {seq} part {k}");
+            }
+        }
+        drop(sender.join().unwrap());
+    }
+
+    #[test]
+    fn in_place_writes_keep_order_tcp() {
+        in_place_and_copied_frames_keep_order("tcp://127.0.0.1:*");
+    }
+
+    #[test]
+    fn in_place_writes_keep_order_ipc() {
+        let name = format!("ipc://@zmtp-std-in-place-{}", std::process::id());
+        in_place_and_copied_frames_keep_order(&name);
     }
 
     /// A ROUTER answering several DEALERs writes each reply to its own
