@@ -20,9 +20,9 @@
 //! its request) does not wake this thread: the application thread writes
 //! the core's output itself when the connection has nothing in flight
 //! here ([`DirectTx`]); this thread takes over only what the transport
-//! did not accept at once. Sends in a burst are left to this thread,
-//! which batches them into large writes, except large frames, which the
-//! application thread writes straight from the core's transmit queue.
+//! did not accept at once (large frames it writes straight from the
+//! core's transmit queue). Sends in a burst are left to this thread,
+//! which batches them into large writes.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
@@ -235,11 +235,11 @@ impl Writer {
 }
 
 /// Frames whose unsent body is at least this large are written by the
-/// application thread straight from the core's transmit queue (header and
-/// body in one vectored write), also in a burst, instead of being copied
-/// into a buffer first: there is little to batch with them. (The I/O
-/// thread writes outside the socket's lock and keeps copying into its
-/// chunk: writing in place under the lock measured slower.)
+/// application thread's direct writes straight from the core's transmit
+/// queue (header and body in one vectored write) instead of being copied
+/// into a buffer first. (The I/O thread writes outside the socket's lock
+/// and keeps copying into its chunk: writing in place under the lock, or
+/// from the application thread in a burst, measured slower.)
 pub(crate) const IN_PLACE_MIN: usize = 16 * 1024;
 /// Vectored writes per [`write_in_place`] call that may be interrupted by
 /// a signal before it gives up (it is called again later).
@@ -340,10 +340,11 @@ impl DirectTx {
     }
 }
 
-/// After a send: writes the core's output for every ready connection whose
-/// transmit side is idle, from the application thread: frames of at least
-/// [`IN_PLACE_MIN`] body bytes in place, then the rest if the connection
-/// holds no more than the message just sent. Returns whether everything
+/// After a send that followed a wait: writes the core's output for every
+/// ready connection whose transmit side is idle, from the application
+/// thread, if the connection holds no more than the message just sent:
+/// frames of at least [`IN_PLACE_MIN`] body bytes in place, the rest
+/// through a buffer. Returns whether everything
 /// went out, else the I/O thread must be woken for the rest.
 pub(crate) fn send_direct(st: &mut State) -> bool {
     let mut all_out = true;
@@ -352,12 +353,17 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         if !core.has_pending_output(d.peer) {
             continue;
         }
-        if d.busy.load(Ordering::Acquire) || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+        // Only a lone message: a backlog (a sender that waited for room
+        // under its high-water mark) is the I/O thread's to batch.
+        if d.busy.load(Ordering::Acquire)
+            || !core
+                .peer(d.peer)
+                .is_some_and(|p| p.is_ready() && p.queued_outgoing() <= 1)
+        {
             all_out = false;
             continue;
         }
-        // Large frames go out in place, backlog or not: there is nothing
-        // to batch.
+        // Large frames go out in place, without a copy.
         let now = d.clock.now();
         let writer = &mut d.writer;
         match write_in_place(core, d.peer, now, |bufs| writer.write_vectored(bufs)) {
@@ -371,16 +377,6 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
             }
         }
         if !core.has_pending_output(d.peer) {
-            continue;
-        }
-        // Only a lone message: a backlog (a sender that waited for room
-        // under its high-water mark) is the I/O thread's to batch.
-        if d.busy.load(Ordering::Acquire)
-            || !core
-                .peer(d.peer)
-                .is_some_and(|p| p.is_ready() && p.queued_outgoing() <= 1)
-        {
-            all_out = false;
             continue;
         }
         if d.buf.is_empty() {

@@ -650,12 +650,8 @@ impl Socket {
             match st.core.send(parts) {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
-                    let size = parts.iter().map(|p| p.len()).sum::<usize>();
-                    st.spin_recv = size <= SPIN_MAX_SEND;
-                    // A large frame is written in place (no copy) by the
-                    // application thread even in a burst.
-                    let direct = after_wait || size >= crate::io::IN_PLACE_MIN;
-                    let all_out = direct && crate::io::send_direct(&mut st);
+                    st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
+                    let all_out = after_wait && crate::io::send_direct(&mut st);
                     st.drain_monitor();
                     drop(st);
                     if !all_out {
