@@ -1858,10 +1858,12 @@ mod tests {
         direct_and_queued_writes_keep_order(&name);
     }
 
-    /// A burst of multipart messages whose frames straddle the in-place
-    /// threshold (written from the core's queue, or copied into a chunk)
-    /// from another thread, more than the transport buffers hold: frames
-    /// arrive whole and in order while in-place writes block and resume.
+    /// Multipart messages whose frames straddle the in-place threshold,
+    /// each sent by another thread right after it waited for a go-ahead
+    /// (so the application thread writes them: large frames from the
+    /// core's queue, small ones through its buffer), some larger than the
+    /// transport buffers hold (the write blocks mid-frame and the I/O
+    /// thread takes over): frames arrive whole and in order.
     fn in_place_and_copied_frames_keep_order(endpoint: &str) {
         const PARTS: [usize; 6] = [
             super::IN_PLACE_MIN - 1,
@@ -1876,6 +1878,7 @@ mod tests {
         let count = 60usize;
         let sender = std::thread::spawn(move || {
             for seq in 0..count {
+                assert_eq!(b.recv().unwrap(), [b"go".to_vec()]);
                 let parts: Vec<Vec<u8>> = (0..1 + seq % 3)
                     .map(|k| body(seq * 3 + k, PARTS[(seq + k) % PARTS.len()]))
                     .collect();
@@ -1885,6 +1888,7 @@ mod tests {
             b
         });
         for seq in 0..count {
+            a.send_frame(b"go").unwrap();
             let got = a.recv().unwrap();
             assert_eq!(got.len(), 1 + seq % 3, "message {seq}");
             for (k, part) in got.iter().enumerate() {
