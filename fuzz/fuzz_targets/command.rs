@@ -88,7 +88,10 @@ fn check_command(body: &[u8]) -> Result<Command<'_>, Error> {
                 assert!(props.get(name).is_some());
                 assert!(props.get_exact(name).is_some());
             }
-            assert_eq!(sum, props.as_bytes().len());
+            // At most a last name or value length left without its value
+            // (1 + 255 + 4 bytes), ignored as libzmq ignores it.
+            let len = props.as_bytes().len();
+            assert!(sum <= len && len - sum <= 260);
         }
         Command::Error { reason } => assert_eq!(reason.len() + 1, body.len() - 6),
         Command::Ping { context, .. } => assert_eq!(context.len() + 2, body.len() - 5),

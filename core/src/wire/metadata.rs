@@ -98,10 +98,11 @@ impl<'a> Properties<'a> {
     /// Reads a property list as libzmq's `parse_metadata` does: properties
     /// are read while more than one byte is left; the list is accepted if
     /// the input ends exactly where a name, a value length or a value
-    /// would have to continue (that last piece is dropped: a name without a
+    /// would have to continue (that last piece is ignored: a name without a
     /// value length, or a value length with no value at all), and refused
     /// if anything else is left. Names are not checked (libzmq takes any).
-    /// The list returned holds the complete properties.
+    /// The list returned holds the whole input (it emits back to the same
+    /// bytes); iterating it yields the complete properties.
     ///
     /// # Errors
     ///
@@ -125,7 +126,6 @@ impl<'a> Properties<'a> {
         mut each: impl FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<Self, Error> {
         let mut r = Reader::new(buf);
-        let mut end = 0usize;
         while r.remaining() > 1 {
             let Some((name, value)) = read_property(&mut r) else {
                 break;
@@ -133,15 +133,12 @@ impl<'a> Properties<'a> {
             if !each(name, value) {
                 return Err(Error::BadPropertyValue);
             }
-            end = buf.len().saturating_sub(r.remaining());
         }
         // What is left is libzmq's `bytes_left` after its loop.
         if r.remaining() > 0 {
             return Err(Error::Truncated);
         }
-        Ok(Self {
-            bytes: buf.get(..end).unwrap_or_default(),
-        })
+        Ok(Self { bytes: buf })
     }
 
     /// The `(name, value)` pairs in order.
@@ -174,10 +171,10 @@ impl<'a> Properties<'a> {
         self.bytes
     }
 
-    /// Whether the list has no properties.
+    /// Whether the list has no (complete) properties.
     #[must_use]
-    pub const fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
     }
 }
 
@@ -213,7 +210,7 @@ impl<'a> Iterator for PropertiesIter<'a> {
         }
         let p = read_property(&mut self.reader);
         if p.is_none() {
-            // Unreachable for a parsed list; stop cleanly anyway.
+            // The ignored last piece of a parsed list.
             self.reader.rest();
         }
         p
@@ -393,9 +390,11 @@ mod tests {
                 "cut {cut}"
             );
         }
+        let cut = Properties::parse(&ok[..31]).unwrap();
+        assert_eq!(cut.as_bytes(), &ok[..31]);
         assert_eq!(
-            Properties::parse(&ok[..31]).map(|p| p.as_bytes()),
-            Ok(&ok[..22])
+            cut.iter().collect::<Vec<_>>(),
+            vec![(SOCKET_TYPE, &b"DEALER"[..])]
         );
         // Cut inside the first value.
         assert_eq!(Properties::parse(&ok[..20]), Err(Error::Truncated));
@@ -419,10 +418,8 @@ mod tests {
         assert_eq!(p.iter().collect::<Vec<_>>(), vec![(&b""[..], &b""[..])]);
         // A value length above 2^31-1 is only a length: the value is not
         // there, the list ends (libzmq's break).
-        assert_eq!(
-            Properties::parse(&[1, b'a', 0x80, 0, 0, 0]),
-            Ok(Properties::EMPTY)
-        );
+        let p = Properties::parse(&[1, b'a', 0x80, 0, 0, 0]).unwrap();
+        assert_eq!(p.iter().next(), None);
     }
 
     /// libzmq 4.3.5's verdicts on these ZAP metadata frames (checked with
@@ -433,7 +430,7 @@ mod tests {
         let ok = |buf: &'static [u8]| Properties::parse_with(buf, |_, _| true);
         let full = b"\x05X-abc\0\0\0\x01v";
         // Accepted: the input ends where a property would continue; that
-        // piece is dropped.
+        // piece is ignored.
         for (buf, kept) in [
             (&b""[..], &b""[..]),
             (b"\x05X-abc", b""),
@@ -442,7 +439,11 @@ mod tests {
             (b"\x05X-abc\0\0\0\x01v\x05X-def", full),
             (b"\x05X-abc\0\0\0\x01v\x05X-def\0\0\0\x09", full),
         ] {
-            assert_eq!(ok(buf).map(|p| p.as_bytes()), Ok(kept), "{buf:?}");
+            let p = ok(buf).unwrap();
+            assert_eq!(p.as_bytes(), buf, "kept whole");
+            let complete: Vec<_> = p.iter().collect();
+            let expected: Vec<_> = Properties::parse(kept).unwrap().iter().collect();
+            assert_eq!(complete, expected, "{buf:?}");
         }
         // Names outside the RFC grammar, empty ones included, are kept.
         let odd = b"\x00\0\0\0\x01v";
@@ -535,9 +536,11 @@ mod tests {
         #[test]
         fn parse_arbitrary_never_panics(buf in proptest::collection::vec(any::<u8>(), 0..120)) {
             if let Ok(p) = Properties::parse(&buf) {
-                prop_assert!(buf.starts_with(p.as_bytes()));
+                prop_assert_eq!(p.as_bytes(), &buf[..]);
+                // The complete properties, then at most an ignored name or
+                // value length (1 + 255 + 4 bytes).
                 let n: usize = p.iter().map(|(n, v)| property_len(n, v)).sum();
-                prop_assert_eq!(n, p.as_bytes().len());
+                prop_assert!(n <= buf.len() && buf.len() - n <= 260);
                 prop_assert_eq!(Properties::parse(p.as_bytes()), Ok(p));
                 prop_assert_eq!(Properties::parse_with(&buf, |_, _| true), Ok(p));
             }
