@@ -255,36 +255,13 @@ fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Views {
         "names": NAMES,
         "zap_metadata": hex(ZAP_METADATA),
     });
-    let mut child: Child = Command::new(python)
-        .arg("-c")
-        .arg(SCRIPT)
-        .arg(spec.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = channel::<Value>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let next = |lines: &Receiver<Value>| {
-        lines
-            .recv_timeout(WAIT * 2)
-            .unwrap_or_else(|e| panic!("pyzmq server said nothing: {e}"))
-    };
-    let bound = next(&lines)["endpoint"].as_str().unwrap().to_owned();
+    let server = PyPeer::run(python, SCRIPT, &spec);
+    let bound = server.next()["endpoint"].as_str().unwrap().to_owned();
     let ctx = Context::new().unwrap();
     let clients = run_clients(&ctx, run, &bound);
     let mut seen = Seen::new();
     for _ in 0..CLIENTS * PER_CLIENT {
-        let v = next(&lines);
+        let v = server.next();
         let frames = v["frames"]
             .as_array()
             .unwrap()
@@ -309,14 +286,7 @@ fn py_server(python: &std::path::Path, run: &Run, endpoint: &str) -> Views {
     for c in clients {
         c.close().unwrap();
     }
-    drop(child.stdin.take());
-    let deadline = std::time::Instant::now() + WAIT;
-    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    reader.join().unwrap();
+    drop(server);
     Views {
         server: seen,
         clients: client_views,
@@ -882,7 +852,8 @@ sys.stdin.readline()
 os._exit(0)
 "#;
 
-/// A pyzmq process running [`APP_META_SCRIPT`], its JSON lines.
+/// A pyzmq process running a script given a JSON spec, and the JSON lines
+/// it prints.
 struct PyPeer {
     child: Child,
     lines: Receiver<Value>,
@@ -890,10 +861,15 @@ struct PyPeer {
 }
 
 impl PyPeer {
+    /// Runs [`APP_META_SCRIPT`].
     fn start(python: &std::path::Path, spec: &Value) -> Self {
+        Self::run(python, APP_META_SCRIPT, spec)
+    }
+
+    fn run(python: &std::path::Path, script: &str, spec: &Value) -> Self {
         let mut child = Command::new(python)
             .arg("-c")
-            .arg(APP_META_SCRIPT)
+            .arg(script)
             .arg(spec.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -920,7 +896,7 @@ impl PyPeer {
     fn next(&self) -> Value {
         self.lines
             .recv_timeout(WAIT * 2)
-            .unwrap_or_else(|e| panic!("pyzmq peer said nothing: {e}"))
+            .unwrap_or_else(|e| panic!("pyzmq process said nothing: {e}"))
     }
 
     /// The properties it printed, by name.
