@@ -206,11 +206,11 @@ pub(crate) struct Cli {
     pub(crate) plain_server: bool,
 
     /// ZMQ_PLAIN_USERNAME: be a PLAIN client with this username (1 to 255 bytes)
-    #[arg(long, value_name = "U", value_parser = parse_credential)]
+    #[arg(long, value_name = "U", value_parser = parse_credential, allow_hyphen_values = true)]
     pub(crate) plain_username: Option<String>,
 
     /// ZMQ_PLAIN_PASSWORD: be a PLAIN client with this password (1 to 255 bytes)
-    #[arg(long, value_name = "P", value_parser = parse_credential)]
+    #[arg(long, value_name = "P", value_parser = parse_credential, allow_hyphen_values = true)]
     pub(crate) plain_password: Option<String>,
 
     /// ZMQ_ZAP_DOMAIN: the domain of ZAP requests; with NULL security, authenticate every peer (0 to 255 bytes)
@@ -218,7 +218,7 @@ pub(crate) struct Cli {
     pub(crate) zap_domain: Option<String>,
 
     /// Run a ZAP handler accepting PLAIN clients with these credentials only (repeatable); everything else gets 400
-    #[arg(long, value_name = "USER:PASS", value_parser = parse_user_pass)]
+    #[arg(long, value_name = "USER:PASS", value_parser = parse_user_pass, allow_hyphen_values = true)]
     pub(crate) zap_allow: Vec<(String, String)>,
 
     /// ZMQ_CURVE_SERVER: be a CURVE server with --curve-secretkey (clients checked by --zap-allow-key; all accepted without a handler)
@@ -229,24 +229,24 @@ pub(crate) struct Cli {
 
     /// ZMQ_CURVE_PUBLICKEY: our long-term public key (40 Z85 characters)
     #[cfg(feature = "curve")]
-    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    #[arg(long, value_name = "Z85", value_parser = parse_key, allow_hyphen_values = true)]
     pub(crate) curve_publickey: Option<[u8; 32]>,
 
     /// ZMQ_CURVE_SECRETKEY: our long-term secret key (40 Z85 characters)
     #[cfg(feature = "curve")]
-    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    #[arg(long, value_name = "Z85", value_parser = parse_key, allow_hyphen_values = true)]
     pub(crate) curve_secretkey: Option<[u8; 32]>,
 
     /// ZMQ_CURVE_SERVERKEY: be a CURVE client of the server with this public key (40 Z85 characters; needs --curve-publickey and --curve-secretkey)
     #[cfg(feature = "curve")]
-    #[arg(long, value_name = "Z85", value_parser = parse_key,
+    #[arg(long, value_name = "Z85", value_parser = parse_key, allow_hyphen_values = true,
           requires_all = ["curve_publickey", "curve_secretkey"],
           conflicts_with_all = ["plain_server", "plain_username", "plain_password"])]
     pub(crate) curve_serverkey: Option<[u8; 32]>,
 
     /// Run a ZAP handler accepting CURVE clients with these public keys only (repeatable, Z85); everything else gets 400
     #[cfg(feature = "curve")]
-    #[arg(long, value_name = "Z85", value_parser = parse_key)]
+    #[arg(long, value_name = "Z85", value_parser = parse_key, allow_hyphen_values = true)]
     pub(crate) zap_allow_key: Vec<[u8; 32]>,
 }
 
@@ -462,6 +462,41 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Z85 keys may start with `-` (and passwords may): such a value is a
+    /// value, not an option.
+    #[test]
+    #[cfg(feature = "curve")]
+    fn values_starting_with_a_hyphen() {
+        let key = "-01Yk2m7Ry3K^EO4?Gr=6bhe%7z[2d8YP>ta0qZJ";
+        assert_eq!(key.len(), 40);
+        let cli = parse(&[
+            "dealer",
+            "--connect",
+            "tcp://127.0.0.1:1",
+            "--curve-serverkey",
+            key,
+            "--curve-publickey",
+            key,
+            "--curve-secretkey",
+            key,
+        ])
+        .unwrap();
+        assert_eq!(cli.curve_serverkey, Some(parse_key(key).unwrap()));
+        let cli = parse(&["rep", "--bind", "tcp://*:0", "--zap-allow-key", key]).unwrap();
+        assert_eq!(cli.zap_allow_key, [parse_key(key).unwrap()]);
+        let cli = parse(&[
+            "req",
+            "--connect",
+            "tcp://127.0.0.1:1",
+            "--plain-username",
+            "-u",
+            "--plain-password",
+            "-p",
+        ])
+        .unwrap();
+        assert_eq!(cli.plain_password.as_deref(), Some("-p"));
     }
 
     #[test]
