@@ -385,17 +385,7 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         let mut passes = 0usize;
         while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
             passes = passes.saturating_add(1);
-            let mut len = 0usize;
-            // Every pass adds at least one byte or stops.
-            while let Some(room) = d.buf.get_mut(len..)
-                && !room.is_empty()
-            {
-                let n = core.poll_transmit(now, d.peer, room).min(room.len());
-                if n == 0 {
-                    break;
-                }
-                len = len.saturating_add(n);
-            }
+            let len = take_output(core, now, d.peer, &mut d.buf, 0);
             let mut off = 0usize;
             let mut blocked = false;
             while off < len {
@@ -1611,17 +1601,31 @@ fn fill(c: &mut ConnIo, st: &mut State, now: Instant) {
     {
         c.tx_len = d.take_pending(&mut c.tx);
     }
+    c.tx_len = take_output(core, now, c.peer, &mut c.tx, c.tx_len);
+    c.busy.store(c.has_unsent(), Ordering::Release);
+}
+
+/// Moves the core's pending output for `peer` into `buf` after its first
+/// `len` bytes, until `buf` is full or the core has nothing more; returns
+/// the new length.
+fn take_output(
+    core: &mut CoreSocket,
+    now: Instant,
+    peer: PeerHandle,
+    buf: &mut [u8],
+    mut len: usize,
+) -> usize {
     // Every pass adds at least one byte or stops.
-    while let Some(room) = c.tx.get_mut(c.tx_len..)
+    while let Some(room) = buf.get_mut(len..)
         && !room.is_empty()
     {
-        let n = core.poll_transmit(now, c.peer, room).min(room.len());
+        let n = core.poll_transmit(now, peer, room).min(room.len());
         if n == 0 {
             break;
         }
-        c.tx_len = c.tx_len.saturating_add(n);
+        len = len.saturating_add(n);
     }
-    c.busy.store(c.has_unsent(), Ordering::Release);
+    len
 }
 
 /// The unlocked half of a round for one connection: writes the transmit
