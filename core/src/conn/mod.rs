@@ -2302,13 +2302,8 @@ impl<'a> Connection<'a> {
                     return;
                 }
             };
-            let end = READY_PREFIX.len().saturating_add(meta_len);
-            let props = self
-                .rx
-                .reserved()
-                .and_then(|(_, b)| b.get(READY_PREFIX.len()..end))
-                .unwrap_or_default();
-            match mechanism::peer_metadata(self.socket_type, props) {
+            let (end, peer) = self.opened_metadata(READY_PREFIX.len(), meta_len);
+            match peer {
                 Ok(peer) if self.rx.shrink_reserved(REC_METADATA, end) && self.rx.commit() => {
                     self.peer_socket_type = peer;
                     self.curve_done(now);
@@ -2328,6 +2323,26 @@ impl<'a> Connection<'a> {
         }
         self.rx.abort();
         self.fail_protocol(ProtocolError::ZmtpUnexpectedCommand);
+    }
+
+    /// A CURVE READY or INITIATE opened in place in the reserved receive
+    /// record: its metadata are the `meta_len` bytes after the
+    /// `prefix_len`-byte command prefix. Returns where they end in the
+    /// record and the peer's socket type as
+    /// [`mechanism::peer_metadata`] reads it.
+    #[cfg(feature = "curve")]
+    fn opened_metadata(
+        &self,
+        prefix_len: usize,
+        meta_len: usize,
+    ) -> (usize, Result<Option<SocketType>, bool>) {
+        let end = prefix_len.saturating_add(meta_len);
+        let props = self
+            .rx
+            .reserved()
+            .and_then(|(_, b)| b.get(prefix_len..end))
+            .unwrap_or_default();
+        (end, mechanism::peer_metadata(self.socket_type, props))
     }
 
     /// Seals and queues our INITIATE. Returns `false` (the connection has
@@ -2435,15 +2450,10 @@ impl<'a> Connection<'a> {
                         return;
                     }
                 };
-                let end = INITIATE_PREFIX.len().saturating_add(meta_len);
-                let props = self
-                    .rx
-                    .reserved()
-                    .and_then(|(_, b)| b.get(INITIATE_PREFIX.len()..end))
-                    .unwrap_or_default();
+                let (end, peer) = self.opened_metadata(INITIATE_PREFIX.len(), meta_len);
                 // libzmq: bad INITIATE metadata closes with no handshake
                 // event.
-                let peer = match mechanism::peer_metadata(self.socket_type, props) {
+                let peer = match peer {
                     Ok(peer) => peer,
                     Err(incompatible) => {
                         self.rx.abort();
