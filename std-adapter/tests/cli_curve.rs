@@ -260,7 +260,6 @@ struct Py {
 
 impl Py {
     fn start() -> Option<Self> {
-        use std::io::BufRead as _;
         let python = match pyzmq::python() {
             Ok(p) => p,
             Err(e) => {
@@ -268,23 +267,8 @@ impl Py {
                 return None;
             }
         };
-        let mut child = std::process::Command::new(python)
-            .args(["-c", PY_DRIVER])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let (mut child, lines, _) = pyzmq::spawn_lines(&python, PY_DRIVER, &[], |line| line);
         let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         Some(Self {
             child,
             stdin,

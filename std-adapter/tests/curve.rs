@@ -26,8 +26,8 @@ mod pyzmq;
 #[path = "common/zap_replies.rs"]
 mod zap_replies;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::Write;
+use std::process::{ChildStdin, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -225,37 +225,21 @@ impl Drop for Side {
 
 /// Starts the pyzmq side.
 fn start_py(python: &std::path::Path, spec: &Value) -> Side {
-    let mut child: Child = Command::new(python)
-        .arg("-c")
-        .arg(SCRIPT)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let v: Value = serde_json::from_str(&line).unwrap();
-            let o = if let Some(m) = v.get("mechanism") {
-                Out::Mechanism(m.as_i64().unwrap())
-            } else if let Some(e) = v.get("endpoint") {
-                Out::Endpoint(e.as_str().unwrap().to_owned())
-            } else if let Some(e) = v.get("event") {
-                Out::Event(
-                    u16::try_from(e.as_u64().unwrap()).unwrap(),
-                    u32::try_from(v["value"].as_u64().unwrap()).unwrap(),
-                )
-            } else if let Some(z) = v.get("zap") {
-                Out::Zap(unhex(z))
-            } else {
-                Out::Recv(unhex(&v["recv"]))
-            };
-            if tx.send(o).is_err() {
-                break;
-            }
+    let (mut child, lines, _) = pyzmq::spawn_lines(python, SCRIPT, &[], |line| {
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if let Some(m) = v.get("mechanism") {
+            Out::Mechanism(m.as_i64().unwrap())
+        } else if let Some(e) = v.get("endpoint") {
+            Out::Endpoint(e.as_str().unwrap().to_owned())
+        } else if let Some(e) = v.get("event") {
+            Out::Event(
+                u16::try_from(e.as_u64().unwrap()).unwrap(),
+                u32::try_from(v["value"].as_u64().unwrap()).unwrap(),
+            )
+        } else if let Some(z) = v.get("zap") {
+            Out::Zap(unhex(z))
+        } else {
+            Out::Recv(unhex(&v["recv"]))
         }
     });
     let mut stdin: Option<ChildStdin> = child.stdin.take();

@@ -23,10 +23,10 @@ mod pyzmq;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::thread::JoinHandle;
 
 use common::{WAIT, ipc_path, send};
@@ -867,25 +867,10 @@ impl PyPeer {
     }
 
     fn run(python: &std::path::Path, script: &str, spec: &Value) -> Self {
-        let mut child = Command::new(python)
-            .arg("-c")
-            .arg(script)
-            .arg(spec.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel::<Value>();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines, reader) =
+            pyzmq::spawn_lines(python, script, &[&spec.to_string()], |line| {
+                serde_json::from_str::<Value>(&line).unwrap()
+            });
         Self {
             child,
             lines,

@@ -21,3 +21,39 @@ pub const PYZMQ: &str = pyvenv::PYZMQ;
 pub fn python() -> Result<PathBuf, String> {
     pyvenv::pyzmq(Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
+
+/// Starts `python -c script args...` with stdin and stdout piped, and a
+/// thread that hands each stdout line, through `map`, to the returned
+/// channel until the process closes its stdout or the receiver is gone.
+pub fn spawn_lines<T: Send + 'static>(
+    python: &Path,
+    script: &str,
+    args: &[&str],
+    map: impl Fn(String) -> T + Send + 'static,
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<T>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(map(line)).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines, reader)
+}
