@@ -290,7 +290,7 @@ fn stage_test(ctx: &mut Ctx) {
         "host tests: {} passed, {} failed (from {} test result line(s))",
         counts.passed, counts.failed, counts.summaries
     );
-    ctx.tally.tests(counts, "host tests");
+    ctx.tally.tests(&counts, "host tests");
     if !ok && counts.failed == 0 {
         // Something failed that is not a test (a build error, a crashed
         // harness): it must not pass unnoticed.

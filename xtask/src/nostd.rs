@@ -158,10 +158,11 @@ fn record_run(ctx: &mut Ctx, machine: &str, run: &Run) {
         Some((passed, failed)) => {
             println!("{label}: {passed} passed, {failed} failed");
             ctx.tally.tests(
-                TestCounts {
+                &TestCounts {
                     passed,
                     failed,
                     summaries: 1,
+                    failed_names: report.failed_names.clone(),
                 },
                 &label,
             );

@@ -255,7 +255,7 @@ fn run_tests(ctx: &mut Ctx, elves: &Elves) {
         "QEMU tests: {} passed, {} failed (from {} test result line(s))",
         counts.passed, counts.failed, counts.summaries
     );
-    ctx.tally.tests(counts, "QEMU tests");
+    ctx.tally.tests(&counts, "QEMU tests");
     if skipped > 0 {
         ctx.tally
             .fail("QEMU tests (a test skipped although the firmware was built)");

@@ -33,12 +33,15 @@ impl Tally {
     }
 
     /// Record libtest tests counted from `test result:` lines.
-    pub(crate) fn tests(&mut self, counts: TestCounts, label: &str) {
+    pub(crate) fn tests(&mut self, counts: &TestCounts, label: &str) {
         self.passed = self.passed.saturating_add(counts.passed);
         self.failed = self.failed.saturating_add(counts.failed);
         if counts.failed > 0 {
             self.failures
                 .push(format!("{label}: {} test(s) failed", counts.failed));
+            for name in &counts.failed_names {
+                self.failures.push(format!("{label}: {name}"));
+            }
         }
     }
 
@@ -58,8 +61,9 @@ impl Tally {
     }
 }
 
-/// Passed and failed counts summed over libtest `test result:` lines.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Passed and failed counts summed over libtest `test result:` lines, and the
+/// names of the tests libtest reported as failed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct TestCounts {
     /// Tests that passed.
     pub(crate) passed: u64,
@@ -68,6 +72,9 @@ pub(crate) struct TestCounts {
     /// How many `test result:` lines were seen (one per test binary and one
     /// per doctest run).
     pub(crate) summaries: u64,
+    /// Names from `test <name> ... FAILED` lines, in order, so the summary at
+    /// the end of a long log says which tests failed.
+    pub(crate) failed_names: Vec<String>,
 }
 
 impl TestCounts {
@@ -78,7 +85,15 @@ impl TestCounts {
     /// `test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s`
     /// (or `FAILED.` instead of `ok.`; the word may be wrapped in colour codes).
     pub(crate) fn add_line(&mut self, line: &str) {
-        let Some(rest) = line.trim_end().strip_prefix("test result: ") else {
+        let line = line.trim_end();
+        if let Some(name) = line
+            .strip_prefix("test ")
+            .and_then(|rest| rest.strip_suffix(" ... FAILED"))
+        {
+            self.failed_names.push(name.to_owned());
+            return;
+        }
+        let Some(rest) = line.strip_prefix("test result: ") else {
             return;
         };
         let mut passed = None;
@@ -132,6 +147,8 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
    Doc-tests zmtp_core
 
 running 3 tests
+test c ... FAILED
+test d ... FAILED
 test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.10s
 ";
         assert_eq!(
@@ -139,7 +156,8 @@ test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
             TestCounts {
                 passed: 3,
                 failed: 2,
-                summaries: 3
+                summaries: 3,
+                failed_names: vec!["c".to_owned(), "d".to_owned()],
             }
         );
     }
@@ -152,7 +170,8 @@ test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; 
             TestCounts {
                 passed: 41,
                 failed: 0,
-                summaries: 1
+                summaries: 1,
+                ..TestCounts::default()
             }
         );
     }
@@ -173,15 +192,23 @@ test result: garbage
         t.check("fmt", true);
         t.check("clippy", false);
         t.tests(
-            TestCounts {
+            &TestCounts {
                 passed: 10,
                 failed: 1,
                 summaries: 2,
+                failed_names: vec!["io::reconnects".to_owned()],
             },
             "host tests",
         );
         assert_eq!(t.summary_line(), "11 passed, 2 failed");
         assert_eq!(t.failed(), 2);
-        assert_eq!(t.failures().len(), 2);
+        assert_eq!(
+            t.failures(),
+            [
+                "clippy".to_owned(),
+                "host tests: 1 test(s) failed".to_owned(),
+                "host tests: io::reconnects".to_owned()
+            ]
+        );
     }
 }
