@@ -8,6 +8,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
+
+/// Environments this process has already looked for, with the outcome:
+/// the tests of one binary run on parallel threads, and on a fresh machine
+/// they would otherwise all build the same environment at once (sharing one
+/// process id, each removing the others' half-built copy).
+static MADE: Mutex<Vec<(PathBuf, Result<PathBuf, String>)>> = Mutex::new(Vec::new());
 
 /// A Python interpreter in a virtual environment (under `root`, normally
 /// the test's `CARGO_TARGET_TMPDIR`) with `package==version` installed, on
@@ -18,6 +25,19 @@ use std::process::Command;
 /// Why there is none: no python3, no registry, or `check` fails.
 pub fn python(root: &Path, package: &str, version: &str, check: &str) -> Result<PathBuf, String> {
     let venv = root.join(format!("{package}-{version}-venv"));
+    // Held while the environment is checked or built: the other threads
+    // wait for the first one and reuse its outcome.
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, outcome)) = made.iter().find(|(v, _)| *v == venv) {
+        return outcome.clone();
+    }
+    let outcome = make(&venv, package, version, check);
+    made.push((venv, outcome.clone()));
+    outcome
+}
+
+/// Checks the environment at `venv` and builds it if it does not work.
+fn make(venv: &Path, package: &str, version: &str, check: &str) -> Result<PathBuf, String> {
     let python = venv.join("bin").join("python");
     let works = |py: &Path| {
         Command::new(py)
@@ -30,7 +50,7 @@ pub fn python(root: &Path, package: &str, version: &str, check: &str) -> Result<
     }
     // Built beside its final place and moved there in one step, so that a
     // concurrent run never sees half an environment.
-    let tmp = root.join(format!("{package}-{version}-venv.{}", std::process::id()));
+    let tmp = venv.with_file_name(format!("{package}-{version}-venv.{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     let out = Command::new("python3")
         .args(["-m", "venv"])
@@ -63,7 +83,7 @@ pub fn python(root: &Path, package: &str, version: &str, check: &str) -> Result<
     }
     // Its interpreter finds the packages relative to its own place, so the
     // moved environment works (its pip script would not, and is not used).
-    if std::fs::rename(&tmp, &venv).is_err() && !works(&python) {
+    if std::fs::rename(&tmp, venv).is_err() && !works(&python) {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err("could not place the virtual environment".to_owned());
     }
