@@ -283,3 +283,40 @@ fn feed_after_handshake<const E: usize>(
     while s.poll_transmit(now, p, &mut out) > 0 {}
     assert_eq!(s.handle_input(now, p, &input[hs..]), input.len() - hs);
 }
+
+#[test]
+fn closes_are_reported_once_each_in_slot_order() {
+    // `has_unreported_close` and `poll_closed` keep their own set of closed
+    // peers: every close is reported once, the lowest slot first, and a
+    // detached peer's close is never reported.
+    let mut n = Net::<64>::new();
+    let pull = n.add_type(SocketType::Pull);
+    let pushes: Vec<usize> = (0..4).map(|_| n.add_type(SocketType::Push)).collect();
+    let links: Vec<usize> = pushes.iter().map(|&p| n.connect(pull, p)).collect();
+    n.drive();
+    assert!(!n.sockets[pull].has_unreported_close());
+    assert_eq!(n.sockets[pull].poll_closed(), None);
+    for &l in &[links[3], links[1], links[2]] {
+        n.cut(l);
+    }
+    n.drive();
+    let s = &mut n.sockets[pull];
+    assert!(s.has_unreported_close());
+    // Detached before its close was taken: never reported.
+    let gone = n.links[links[2]].px;
+    assert!(s.detach(gone).is_some());
+    let mut order = Vec::new();
+    while let Some((h, _)) = s.poll_closed() {
+        order.push(h);
+    }
+    assert_eq!(order, [n.links[links[1]].px, n.links[links[3]].px]);
+    assert!(!s.has_unreported_close());
+    assert_eq!(s.poll_closed(), None);
+    // A later close is reported too.
+    n.cut(links[0]);
+    n.drive();
+    let s = &mut n.sockets[pull];
+    assert!(s.has_unreported_close());
+    assert_eq!(s.poll_closed().map(|(h, _)| h), Some(n.links[links[0]].px));
+    assert!(!s.has_unreported_close());
+}

@@ -27,7 +27,9 @@ pub fn python(root: &Path, package: &str, version: &str, check: &str) -> Result<
     let venv = root.join(format!("{package}-{version}-venv"));
     // Held while the environment is checked or built: the other threads
     // wait for the first one and reuse its outcome.
-    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut made = MADE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, outcome)) = made.iter().find(|(v, _)| *v == venv) {
         return outcome.clone();
     }

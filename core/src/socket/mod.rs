@@ -221,6 +221,13 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     /// Peers whose handshake succeeded and whose metadata waits for
     /// [`Socket::release_metadata`].
     held: PeerSet,
+    /// Peers that closed and whose close [`Socket::poll_closed`] has not
+    /// reported yet (checked after every receive: no scan over the peers).
+    pub(crate) unreported: PeerSet,
+    /// Peers a receive popped frames from besides the message it returned
+    /// (commands, dropped messages, envelopes): their connections may have
+    /// events to process.
+    pub(crate) popped: PeerSet,
 }
 
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
@@ -254,6 +261,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             curve: core::array::from_fn(|_| None),
             hold_metadata: false,
             held: PeerSet::new(),
+            unreported: PeerSet::new(),
+            popped: PeerSet::new(),
         }
     }
 
@@ -452,6 +461,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         let p = self.peers.get_mut(peer.index())?.take()?;
         self.attached.remove(peer.index());
         self.held.remove(peer.index());
+        self.unreported.remove(peer.index());
+        self.popped.remove(peer.index());
         self.state.detached(peer);
         #[cfg(feature = "curve")]
         let (rx, tx) = {
@@ -605,7 +616,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// first. After [`Socket::close_peer`] they are dropped, as libzmq does
     /// for `zmq_disconnect`.
     pub fn poll_closed(&mut self) -> Option<(PeerHandle, DisconnectReason)> {
-        for i in self.attached.iter(PEERS) {
+        for i in self.unreported.iter(PEERS) {
+            self.unreported.remove(i);
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
@@ -627,12 +639,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// without taking the close itself.
     #[must_use]
     pub fn has_unreported_close(&self) -> bool {
-        self.attached.iter(PEERS).any(|i| {
-            self.peers
-                .get(i)
-                .and_then(Option::as_ref)
-                .is_some_and(|p| !p.close_reported && p.close_reason.is_some())
-        })
+        !self.unreported.is_empty()
     }
 
     /// The next ZAP request raised by a peer's handshake (each request is
@@ -954,6 +961,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             p.active = false;
             p.drain = was_active && reason != DisconnectReason::LocalClose;
             p.close_reason = Some(reason);
+            if !p.close_reported {
+                self.unreported.insert(peer.index());
+            }
         }
         self.state.forget(peer);
     }

@@ -279,8 +279,23 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     ) -> nb::Result<(R, RecvInfo), RecvError> {
         let result = self.recv_frame(f, max_len);
         // Reading makes room, and a connection may act on that (admit held
-        // back input, or close on a frame that can never fit): report it.
-        self.process_all_events();
+        // back input, or close on a frame that can never fit): report it,
+        // for the peers this receive popped frames from (XPUB's receive
+        // takes in every peer's subscriptions).
+        if cfg!(feature = "pubsub") && self.config.socket_type == SocketType::XPub {
+            self.process_all_events();
+        } else {
+            if let Ok((_, RecvInfo { peer: Some(p), .. })) = &result {
+                self.process_events(*p);
+            }
+            if !self.popped.is_empty() {
+                for i in core::mem::take(&mut self.popped).iter(PEERS) {
+                    if let Ok(h) = u8::try_from(i) {
+                        self.process_events(PeerHandle(h));
+                    }
+                }
+            }
+        }
         result
     }
 
@@ -593,6 +608,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 };
                 if flags & (REC_COMMAND | REC_METADATA) != 0 {
                     p.conn.pop_frame();
+                    self.popped.insert(i);
                     continue;
                 }
                 match st {
@@ -600,6 +616,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         if cfg!(feature = "pubsub") && !self.subs.matches(body) =>
                     {
                         drop_message(p);
+                        self.popped.insert(i);
                         continue;
                     }
                     SocketType::Req if cfg!(feature = "reqrep") => {
@@ -608,23 +625,26 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         // The reply must start with an empty delimiter.
                         if !awaited || !body.is_empty() || flags & REC_MORE == 0 {
                             drop_message(p);
+                            self.popped.insert(i);
                             continue;
                         }
                         p.conn.pop_frame();
+                        self.popped.insert(i);
                         if !p.conn.has_message() {
                             continue;
                         }
                     }
-                    SocketType::Rep if cfg!(feature = "reqrep") => match read_envelope(p) {
-                        Some(envelope) => {
-                            self.state.reqrep = ReqRep::Replying {
-                                peer: h,
-                                gone: !p.active,
-                                envelope,
-                            };
-                        }
-                        None => continue,
-                    },
+                    SocketType::Rep if cfg!(feature = "reqrep") => {
+                        self.popped.insert(i);
+                        let Some(envelope) = read_envelope(p) else {
+                            continue;
+                        };
+                        self.state.reqrep = ReqRep::Replying {
+                            peer: h,
+                            gone: !p.active,
+                            envelope,
+                        };
+                    }
                     _ => {}
                 }
                 return Some(Reading::new(

@@ -26,6 +26,11 @@ impl PeerSet {
         }
     }
 
+    /// Whether the set has no member.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.iter().all(|&w| w == 0)
+    }
+
     /// The smallest member in `from..end` (one copy serves every loop
     /// over the peers, which keeps the firmware small).
     #[inline(never)]
