@@ -310,6 +310,10 @@ fn stage_test(ctx: &mut Ctx) {
     // fails only when a stack does not deliver, never on a figure.
     let cmd = ctx.cargo(&["run", "-p", "zmtp-bench", "--bin", "sweep", "--", "--smoke"]);
     ctx.check("benchmark smoke run", cmd);
+    // The core's criterion benchmarks, each run once (criterion's test
+    // mode): their set-up and checks stay working.
+    let cmd = ctx.cargo(&["test", "-p", "zmtp-core", "--benches"]);
+    ctx.check("core benchmarks, run once each", cmd);
 }
 
 /// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
