@@ -166,15 +166,7 @@ print(b.crypto_secretbox({plain:?}.encode(), bytes(range(24)), bytes(range(32)))
     assert_eq!(lines, [ALICE_PK, FIRSTKEY, BOXED, COOKIE_BOXED]);
 }
 
-/// The PyNaCl version the constants were checked with.
-const PYNACL: &str = "1.6.2";
-
-/// A Python interpreter with PyNaCl [`PYNACL`].
+/// A Python interpreter with PyNaCl [`pyvenv::PYNACL`].
 fn pynacl_python() -> Result<std::path::PathBuf, String> {
-    pyvenv::python(
-        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
-        "pynacl",
-        PYNACL,
-        "import nacl.bindings",
-    )
+    pyvenv::pynacl(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")))
 }

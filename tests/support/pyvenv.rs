@@ -107,3 +107,15 @@ pub const PYZMQ: &str = "27.3.0";
 pub fn pyzmq(root: &Path) -> Result<PathBuf, String> {
     python(root, "pyzmq", PYZMQ, "import zmq; assert zmq.has('curve')")
 }
+
+/// The PyNaCl release the CURVE test vectors were checked with.
+pub const PYNACL: &str = "1.6.2";
+
+/// A Python interpreter with PyNaCl [`PYNACL`] (libsodium's boxes).
+///
+/// # Errors
+///
+/// As [`python`].
+pub fn pynacl(root: &Path) -> Result<PathBuf, String> {
+    python(root, "pynacl", PYNACL, "import nacl.bindings")
+}

@@ -42,6 +42,8 @@
 
 mod exec;
 mod nostd;
+#[path = "../../tests/support/pyvenv.rs"]
+mod pyvenv;
 mod qemu;
 mod size;
 mod tally;
@@ -283,6 +285,7 @@ fn stage_clippy(ctx: &mut Ctx) {
 /// lines. `--no-fail-fast` keeps going after a failing test binary so every
 /// failure is counted.
 fn stage_test(ctx: &mut Ctx) {
+    prepare_python(&ctx.root);
     let mut cmd = ctx.cargo(&["test", "--workspace", "--no-fail-fast"]);
     let mut counts = TestCounts::default();
     let ok = exec::run_tee(&mut cmd, |line| counts.add_line(line));
@@ -314,6 +317,30 @@ fn stage_test(ctx: &mut Ctx) {
     // mode): their set-up and checks stay working.
     let cmd = ctx.cargo(&["test", "-p", "zmtp-core", "--benches"]);
     ctx.check("core benchmarks, run once each", cmd);
+}
+
+/// Makes the Python environments of the reference peers (pyzmq, PyNaCl)
+/// where the tests look for them (`CARGO_TARGET_TMPDIR`), once, before the
+/// tests run: on a fresh machine that is a download, better not done inside
+/// the first tests that need them. A failure is not counted here: those
+/// tests try again and say why they skip their comparison.
+fn prepare_python(root: &Path) {
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let tmp = target.join("tmp");
+    if let Err(e) = std::fs::create_dir_all(&tmp) {
+        println!("note: cannot create {}: {e}", tmp.display());
+        return;
+    }
+    for (what, made) in [
+        ("pyzmq", pyvenv::pyzmq(&tmp)),
+        ("PyNaCl", pyvenv::pynacl(&tmp)),
+    ] {
+        match made {
+            Ok(python) => println!("python environment for {what}: {}", python.display()),
+            Err(e) => println!("note: no python environment for {what} yet: {e}"),
+        }
+    }
+    exec::flush();
 }
 
 /// Stage 4: `zmtp-core` for each Cortex-M target, with and without defmt.
