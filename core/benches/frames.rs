@@ -114,15 +114,9 @@ fn encode(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(core::time::Duration::from_secs(1))
-        .measurement_time(core::time::Duration::from_secs(3))
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = util::criterion(3);
     targets = decode, encode
 }
 criterion_main!(benches);

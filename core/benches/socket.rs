@@ -172,15 +172,9 @@ fn send(c: &mut Criterion) {
     g.finish();
 }
 
-fn criterion_config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(core::time::Duration::from_secs(1))
-        .measurement_time(core::time::Duration::from_secs(3))
-}
-
 criterion_group! {
     name = benches;
-    config = criterion_config();
+    config = util::criterion(3);
     targets = recv, send
 }
 criterion_main!(benches);

@@ -6,6 +6,14 @@
 use zmtp_core::conn::{Config, Connection};
 use zmtp_core::{Instant, SocketType};
 
+/// criterion's settings for the core benchmarks: a one-second warm-up and
+/// `measure_secs` of measurement per benchmark.
+pub(crate) fn criterion(measure_secs: u64) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(core::time::Duration::from_secs(1))
+        .measurement_time(core::time::Duration::from_secs(measure_secs))
+}
+
 /// The instant every benchmark runs at (no timer ever fires).
 pub(crate) const T0: Instant = Instant::from_millis(1_000);
 
