@@ -408,7 +408,7 @@ fn reconnect_options_show_in_connect_retried() {
         "me",
         "--monitor",
         "--timeout",
-        "600",
+        "2000",
     ]);
     assert_eq!(exit.code, Some(0), "{exit:?}");
     let retried: Vec<u64> = exit

@@ -92,7 +92,7 @@ fn two_tools_over_curve() {
     srv.event("HANDSHAKE_SUCCEEDED");
 
     // An unknown key: 400 on both sides, no message, the run times out.
-    let denied = curve_client(&ep, &server.public, &stranger, "2000");
+    let denied = curve_client(&ep, &server.public, &stranger, "4000");
     assert_eq!(denied.code, Some(1), "{denied:?}");
     assert_eq!(data(&denied.lines), [] as [Value; 0], "{denied:?}");
     let auth = denied
@@ -402,7 +402,7 @@ fn tool_curve_client_with_pyzmq_server() {
     assert_eq!(zap[5], hex(b"CURVE"), "{report}");
     assert_eq!(zap[6], hex(&client.public), "{report}");
 
-    let denied = curve_client(&ep, &server.public, &stranger, "2000");
+    let denied = curve_client(&ep, &server.public, &stranger, "4000");
     assert_eq!(denied.code, Some(1), "{denied:?}");
     assert_eq!(data(&denied.lines), [] as [Value; 0], "{denied:?}");
     assert_monitor_ends(&denied);

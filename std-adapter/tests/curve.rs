@@ -204,9 +204,16 @@ impl Side {
     }
 
     /// Collects until nothing new comes for [`SETTLE`] (at most [`WAIT`]),
-    /// then returns everything seen.
+    /// then returns everything seen. A side that reported nothing yet (a
+    /// pyzmq process still starting on a loaded machine) is waited for up
+    /// to [`WAIT`] first: every side reports at least its mechanism.
     fn settle(&mut self) -> Vec<Out> {
         let deadline = Instant::now() + WAIT;
+        if self.seen.is_empty()
+            && let Ok(o) = self.lines.recv_timeout(WAIT)
+        {
+            self.seen.push(o);
+        }
         while Instant::now() < deadline {
             match self.lines.recv_timeout(SETTLE) {
                 Ok(o) => self.seen.push(o),

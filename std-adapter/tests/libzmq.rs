@@ -571,8 +571,10 @@ fn heartbeats_with_libzmq() {
     let zrouter = zsock(&zctx, zmq::ROUTER);
     zrouter.bind("tcp://127.0.0.1:*").unwrap();
     let dealer = ours(&ctx, SocketType::Dealer);
-    dealer.set_heartbeat_ivl(20).unwrap();
-    dealer.set_heartbeat_timeout(200).unwrap();
+    // A PING every 50 ms, each to be answered within 500 ms (a stall of a
+    // loaded machine's threads must not pass for a lost PONG).
+    dealer.set_heartbeat_ivl(50).unwrap();
+    dealer.set_heartbeat_timeout(500).unwrap();
     dealer.monitor(Some("inproc://hb-ours"), 0xFFFF).unwrap();
     let omon = ctx.monitor_socket("inproc://hb-ours").unwrap();
     dealer.connect(&zlast(&zrouter)).unwrap();
@@ -580,8 +582,8 @@ fn heartbeats_with_libzmq() {
     let router = ours(&ctx, SocketType::Router);
     router.bind("tcp://127.0.0.1:*").unwrap();
     let zdealer = zsock(&zctx, zmq::DEALER);
-    zdealer.set_heartbeat_ivl(20).unwrap();
-    zdealer.set_heartbeat_timeout(200).unwrap();
+    zdealer.set_heartbeat_ivl(50).unwrap();
+    zdealer.set_heartbeat_timeout(500).unwrap();
     zdealer.monitor("inproc://hb-z", 0xFFFF).unwrap();
     let zmon = zctx.socket(zmq::PAIR).unwrap();
     zmon.connect("inproc://hb-z").unwrap();
@@ -589,8 +591,11 @@ fn heartbeats_with_libzmq() {
 
     expect_after_optional(&omon, "CONNECT_DELAYED", "CONNECTED");
     expect(&omon, "HANDSHAKE_SUCCEEDED");
-    // Ten heartbeat intervals without a disconnect on either side.
-    expect_quiet(&omon);
+    // Three heartbeat timeouts (30 intervals) without a disconnect on
+    // either side: unanswered PINGs would have ended both links by then.
+    if let Ok(m) = omon.recv_event(Some(Duration::from_millis(1500))) {
+        panic!("unexpected event {m:?}");
+    }
     zmon.set_rcvtimeo(10).unwrap();
     let mut names = Vec::new();
     while let Ok(m) = zmon.recv_multipart(0) {

@@ -768,7 +768,9 @@ fn scenario_with(
     let c = Peer::new(&ctx, client, SocketType::Dealer);
     cli(&c);
     c.set_reconnect(-1, 0);
-    c.handshake_ivl(1000);
+    // Long enough for a handshake with its ZAP round trip when many
+    // scenarios run at once on a loaded machine.
+    c.handshake_ivl(3000);
     let cmon = c.monitor(&ctx, "client", ALL);
     c.connect(&ep);
     let server_events = until(&smon, server_until);
@@ -813,6 +815,21 @@ fn parity(what: &str, run: impl Fn(Impl) -> Sides + Sync) -> Sides {
     o
 }
 
+/// After a ZAP 300 the client either times out its handshake (EAGAIN) or,
+/// when libzmq's server saw the reply before it finished with the HELLO (a
+/// race in libzmq's server, which each run draws on its own; ours always
+/// waits), sees the connection end (EPIPE): the client's
+/// HANDSHAKE_FAILED_NO_DETAIL value is checked to be one of the two and then
+/// left out of the comparison.
+fn accept_either_end_after_300(sides: &mut Sides) {
+    for e in &mut sides.client {
+        if e.name() == "HANDSHAKE_FAILED_NO_DETAIL" {
+            assert!([11, 32].contains(&e.value), "{e:?}");
+            e.value = 0;
+        }
+    }
+}
+
 fn names(events: &[Ev]) -> Vec<&'static str> {
     events.iter().map(Ev::name).collect()
 }
@@ -838,17 +855,7 @@ fn parity_server_statuses() {
                         "DISCONNECTED",
                     );
                     if policy_code == "300" {
-                        // After a 300 the client either times out its
-                        // handshake (EAGAIN) or, when libzmq's server saw
-                        // the reply before it finished with the HELLO (a
-                        // race in libzmq; ours always waits), sees the
-                        // connection end (EPIPE).
-                        for e in &mut sides.client {
-                            if e.name() == "HANDSHAKE_FAILED_NO_DETAIL" {
-                                assert!([11, 32].contains(&e.value), "{e:?}");
-                                e.value = 0;
-                            }
-                        }
+                        accept_either_end_after_300(&mut sides);
                     }
                     sides
                 });
@@ -889,12 +896,12 @@ fn parity_client_statuses() {
                 );
             });
         }
-        // 300: the client hears nothing and gives up at its handshake limit.
+        // 300: the client hears nothing and gives up at its handshake limit
+        // (libzmq reports the errno left over from its last read, EAGAIN,
+        // and so do we), or sees libzmq's server close.
         sc.spawn(|| {
-            // The handshake timer fires: libzmq reports the errno left
-            // over from its last read (EAGAIN), and so do we.
             let o = parity("client, ZAP 300", |imp| {
-                scenario(
+                let mut sides = scenario(
                     Impl::Libzmq,
                     imp,
                     plain_server,
@@ -902,7 +909,9 @@ fn parity_client_statuses() {
                     Some(status("300")),
                     "DISCONNECTED",
                     "DISCONNECTED",
-                )
+                );
+                accept_either_end_after_300(&mut sides);
+                sides
             });
             assert!(!names(&o.client).contains(&"HANDSHAKE_FAILED_AUTH"));
         });
@@ -1236,10 +1245,12 @@ fn parity_reconnect_after_auth_failure() {
         let c = Peer::new(&ctx, imp, SocketType::Dealer);
         c.plain_client("admin", "password");
         c.set_reconnect(100, 0);
-        c.handshake_ivl(300);
+        // Long enough for a PLAIN handshake with its ZAP round trip on a
+        // loaded machine; a 300 attempt that times out ends here.
+        c.handshake_ivl(1000);
         let cmon = c.monitor(&ctx, "client", ALL);
         c.connect(&ep);
-        let end = Instant::now() + Duration::from_millis(1500);
+        let end = Instant::now() + Duration::from_millis(3500);
         let mut events = Vec::new();
         while let Some(e) = cmon.within(end.saturating_duration_since(Instant::now())) {
             events.push(e);
@@ -1281,12 +1292,15 @@ fn parity_reconnect_after_auth_failure() {
                         assert_eq!(later, &a[0], "{what}");
                     }
                 }
-                assert!(oa.len().abs_diff(za.len()) <= 2, "attempts, {what}");
                 if code == "300" {
+                    // How many attempts fit the window depends on how each
+                    // ended (a timeout, or libzmq's server closing at once,
+                    // a race each run draws on its own): not compared.
                     assert!(za.len() >= 2, "libzmq retries after 300, {what}");
                     assert!(oa.len() >= 2, "ours retries after 300, {what}");
                 } else {
                     assert_eq!(za.len(), 1, "no retry after {code}, {what}");
+                    assert_eq!(oa.len(), 1, "no retry after {code}, {what}");
                 }
             });
         }

@@ -356,9 +356,11 @@ fn our_client_libzmq_server(
     let stream = TcpStream::connect(ep.strip_prefix("tcp://").unwrap()).unwrap();
     let mut cfg = Config::new(SocketType::Dealer);
     cfg.mechanism = MechanismConfig::curve_client(client.public, client.secret, server.public);
-    // Sealed PINGs: libzmq must answer them with sealed PONGs, or our
-    // heartbeat timeout (the interval) closes the connection.
+    // Sealed PINGs: libzmq must answer them with sealed PONGs (counted
+    // below). The timeout only catches a connection that stops answering
+    // altogether: the driver pauses while it waits for the Python side.
     cfg.heartbeat.interval = zmtp_core::Duration::from_millis(100);
+    cfg.heartbeat.timeout = Some(zmtp_core::Duration::from_secs(3));
     let mut d = curve_driver(cfg, stream, 1);
     let mut no_zap = |_: &ZapRequest<'_>| -> Option<ZapReply<'static>> { panic!("client ZAP") };
     d.run_or(

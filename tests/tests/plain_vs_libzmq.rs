@@ -410,12 +410,18 @@ fn core_null_client_vs_libzmq_plain_server() {
 // libzmq client, zmtp_core server
 // ---------------------------------------------------------------------------
 
-/// A libzmq PLAIN DEALER client connecting to a fresh listener; returns
-/// the client, its monitor, the listener and the accepted stream.
+/// The handshake limit of a libzmq client that is expected to finish its
+/// handshake: only a bound on a hang, generous for a loaded machine.
+const HANDSHAKE_IVL: i32 = 10_000;
+
+/// A libzmq PLAIN DEALER client with `handshake_ivl` (ms) connecting to a
+/// fresh listener; returns the client, its monitor, the listener and the
+/// accepted stream.
 fn libzmq_client(
     ctx: &zmq::Context,
     name: &str,
     password: &str,
+    handshake_ivl: i32,
 ) -> (zmq::Socket, Monitor, TcpListener, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -423,7 +429,7 @@ fn libzmq_client(
     client.set_plain_username(Some("admin")).unwrap();
     client.set_plain_password(Some(password)).unwrap();
     client.set_identity(b"LZ").unwrap();
-    client.set_handshake_ivl(400).unwrap();
+    client.set_handshake_ivl(handshake_ivl).unwrap();
     client.set_linger(0).unwrap();
     let mon = Monitor::on(ctx, &client, name);
     client.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
@@ -434,7 +440,7 @@ fn libzmq_client(
 #[test]
 fn libzmq_client_accepted_by_core_server() {
     let ctx = zmq::Context::new();
-    let (client, mon, _listener, stream) = libzmq_client(&ctx, "cli-ok", "password");
+    let (client, mon, _listener, stream) = libzmq_client(&ctx, "cli-ok", "password", HANDSHAKE_IVL);
     let mut cfg = plain_server(SocketType::Router);
     cfg.set_zap_domain(b"global").unwrap();
     cfg.set_routing_id(b"SRV").unwrap();
@@ -492,7 +498,7 @@ fn libzmq_client_refused_400_by_core_server() {
     // would (HANDSHAKE_FAILED_AUTH 400), libzmq's client reports
     // HANDSHAKE_FAILED_AUTH 400 from our ERROR and does not reconnect.
     let ctx = zmq::Context::new();
-    let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-400", "wrong");
+    let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-400", "wrong", HANDSHAKE_IVL);
     let mut d = Driver::new(plain_server(SocketType::Router), stream, DEADLINE);
     let mut z = |req: &ZapRequest<'_>| {
         Some(
@@ -534,7 +540,7 @@ fn libzmq_client_after_300_times_out_and_retries() {
     // client hears nothing until its handshake timer (400 ms here), then
     // reports NO_DETAIL and reconnects.
     let ctx = zmq::Context::new();
-    let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-300", "password");
+    let (_client, mon, listener, stream) = libzmq_client(&ctx, "cli-300", "password", 400);
     let mut d = Driver::new(plain_server(SocketType::Router), stream, DEADLINE);
     let mut z = |_: &ZapRequest<'_>| Some(ZapReply::new(b"300"));
     d.run(&mut z, |d| d.conn.is_closed());
