@@ -197,28 +197,35 @@ impl Stream {
     }
 
     /// A second handle on the same (non-blocking) transport, for the
-    /// application thread's writes.
-    fn writer(&self) -> Option<Writer> {
+    /// application thread's writes and reads.
+    fn app_stream(&self) -> Option<AppStream> {
         let fd = match self {
             Self::Tcp(s) => std::os::fd::AsFd::as_fd(s).try_clone_to_owned(),
             Self::Unix(s) => std::os::fd::AsFd::as_fd(s).try_clone_to_owned(),
         }
         .ok()?;
         Some(match self {
-            Self::Tcp(_) => Writer::Tcp(std::net::TcpStream::from(fd)),
-            Self::Unix(_) => Writer::Unix(std::os::unix::net::UnixStream::from(fd)),
+            Self::Tcp(_) => AppStream::Tcp(std::net::TcpStream::from(fd)),
+            Self::Unix(_) => AppStream::Unix(std::os::unix::net::UnixStream::from(fd)),
         })
     }
 }
 
 /// The application thread's handle on a connection's transport (the
 /// descriptor duplicated; it shares the original's non-blocking mode).
-enum Writer {
+enum AppStream {
     Tcp(std::net::TcpStream),
     Unix(std::os::unix::net::UnixStream),
 }
 
-impl Writer {
+impl AppStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read(buf),
+            Self::Unix(s) => s.read(buf),
+        }
+    }
+
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Self::Tcp(s) => s.write(buf),
@@ -306,7 +313,7 @@ const DIRECT_PASSES: usize = 4;
 /// with the connection by the I/O thread.
 pub(crate) struct DirectTx {
     peer: PeerHandle,
-    writer: Writer,
+    writer: AppStream,
     clock: Clock,
     /// The I/O thread has output of this connection in flight (set under
     /// the socket's lock when it fills its chunk, cleared once the chunk
@@ -317,9 +324,92 @@ pub(crate) struct DirectTx {
     buf: Vec<u8>,
     off: usize,
     len: usize,
+    /// Who reads the transport now (shared with the I/O thread).
+    claim: Arc<ReadClaim>,
+    /// The last send queued output for this connection: a receive that
+    /// waits right after it reads here itself ([`recv_direct`]).
+    rx_hint: bool,
+    /// The application thread saw the end of the stream or an error (left
+    /// for the I/O thread to find), or the core closed the connection: it
+    /// reads here no more.
+    rx_done: bool,
+    /// Bytes the application thread read that the core could not take
+    /// yet: `rbuf[roff..rlen]`; the read claim stays taken until they are
+    /// consumed (by either thread, under the socket's lock).
+    rbuf: Vec<u8>,
+    roff: usize,
+    rlen: usize,
+}
+
+/// A connection's read claim: which thread may read its transport.
+///
+/// Whoever reads takes the claim first, so that the stream has one reader
+/// at a time and its bytes reach the core in order. The I/O thread holds
+/// it from a read that returned bytes until the core consumed them (and
+/// for good once the stream ended); the application thread holds it while
+/// it reads and feeds, and while the core holds back bytes it read.
+///
+/// The transport's readiness is edge-triggered: when the I/O thread finds
+/// the claim taken it records that it skipped a read (`missed`), and the
+/// application thread, on releasing the claim, reads again or wakes the
+/// I/O thread, so that no readiness is lost.
+#[derive(Debug, Default)]
+pub(crate) struct ReadClaim {
+    taken: AtomicBool,
+    missed: AtomicBool,
+}
+
+impl ReadClaim {
+    /// The application thread's attempt to take the claim.
+    fn take_app(&self) -> bool {
+        self.taken
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// The application thread releases the claim; returns whether the I/O
+    /// thread skipped a read meanwhile (someone must read again).
+    fn release_app(&self) -> bool {
+        self.taken.store(false, Ordering::SeqCst);
+        self.missed.swap(false, Ordering::SeqCst)
+    }
+
+    /// The I/O thread's attempt to take the claim; when it fails, the
+    /// application thread will see the skipped read when it releases.
+    fn take_io(&self) -> bool {
+        if self
+            .taken
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok()
+        {
+            return true;
+        }
+        self.missed.store(true, Ordering::SeqCst);
+        // Released in between: the application thread may have looked at
+        // `missed` before it was set.
+        let taken = self
+            .taken
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
+            .is_ok();
+        if taken {
+            self.missed.store(false, Ordering::SeqCst);
+        }
+        taken
+    }
+
+    /// The I/O thread releases the claim (it reads again itself when the
+    /// transport is readable).
+    fn release_io(&self) {
+        self.taken.store(false, Ordering::SeqCst);
+        self.missed.store(false, Ordering::SeqCst);
+    }
 }
 
 impl DirectTx {
+    fn has_rx_leftover(&self) -> bool {
+        self.roff < self.rlen
+    }
+
     fn has_pending(&self) -> bool {
         self.off < self.len
     }
@@ -413,6 +503,196 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         }
     }
     all_out
+}
+
+/// Bytes the application thread reads per call: a 64 KiB message and its
+/// header at once.
+const DIRECT_READ: usize = 128 * 1024;
+/// Reads per connection and call of [`recv_direct`] while the I/O thread
+/// reports skipped reads, before it is woken to read itself.
+const DIRECT_READS: usize = 3;
+
+/// Marks the connections a send just queued output for: a receive that
+/// waits right after it reads their replies itself ([`recv_direct`]).
+pub(crate) fn hint_replies(st: &mut State) {
+    let State { core, direct, .. } = st;
+    for d in direct.iter_mut() {
+        d.rx_hint = core.has_pending_output(d.peer);
+    }
+}
+
+/// What [`recv_direct`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DirectRx {
+    /// Bytes went to the core: a message may be complete.
+    pub(crate) fed: bool,
+    /// The I/O thread must run: it skipped a read, the stream ended or
+    /// failed, or feeding left work that is the I/O thread's (output such
+    /// as a PONG, a closed peer, an earlier timer).
+    pub(crate) kick: bool,
+}
+
+/// While a receive waits right after a small send: the application thread
+/// reads the connections that send went to ([`hint_replies`]) itself, with
+/// non-blocking reads, and feeds what came to the core, instead of waiting
+/// for the I/O thread to wake up, read and signal. Under the socket's
+/// lock.
+///
+/// Only connections whose handshake is done and whose input the core is
+/// not holding back are read, each under its [`ReadClaim`] (never while
+/// the I/O thread holds bytes of it). The end of the stream and transport
+/// errors are not consumed: the claim is released and the I/O thread, which
+/// owns closing, monitor events and reconnecting, reads again and finds
+/// them itself.
+pub(crate) fn recv_direct(st: &mut State) -> DirectRx {
+    let mut out = DirectRx::default();
+    let deadline_before = st.io_deadline;
+    let State {
+        core,
+        direct,
+        io_waiting,
+        ..
+    } = st;
+    for d in direct.iter_mut() {
+        if !d.rx_hint || d.rx_done || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+            continue;
+        }
+        let now = d.clock.now();
+        if d.has_rx_leftover() {
+            // The claim is ours: the held-back bytes go first.
+            out.fed |= feed_leftover(d, core, now);
+            if d.has_rx_leftover() || d.rx_done {
+                continue;
+            }
+            if d.rx_done {
+                out.kick = true;
+                continue;
+            }
+            // A read follows, unless the core is holding input back again:
+            // then the I/O thread reads what it skipped meanwhile.
+            out.kick |= d.claim.release_app();
+        }
+        read_direct(d, core, now, io_waiting, &mut out);
+        if out.fed && core.has_pending_output(d.peer) {
+            out.kick = true;
+        }
+    }
+    if out.fed {
+        // Input can close a peer or arm a timer (a PING's TTL) earlier than
+        // the one the I/O thread waits for.
+        out.kick |= core.has_unreported_close()
+            || core
+                .poll_timeout()
+                .is_some_and(|t| deadline_before.is_none_or(|d| t < d));
+    }
+    out
+}
+
+/// One connection's reads for [`recv_direct`].
+fn read_direct(
+    d: &mut DirectTx,
+    core: &mut CoreSocket,
+    now: Instant,
+    io_waiting: &mut bool,
+    out: &mut DirectRx,
+) {
+    if core.is_rx_blocked(d.peer) {
+        return;
+    }
+    for pass in 1..=DIRECT_READS {
+        if !d.claim.take_app() {
+            // The I/O thread is reading, or holds bytes not consumed yet.
+            return;
+        }
+        if d.rbuf.is_empty() {
+            d.rbuf = vec![0u8; DIRECT_READ];
+        }
+        let mut tries = 0u8;
+        let got = loop {
+            tries = tries.saturating_add(1);
+            match d.writer.read(&mut d.rbuf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && tries < 4 => {}
+                r => break r,
+            }
+        };
+        match got {
+            Ok(n) if n > 0 => {
+                let n = n.min(d.rbuf.len());
+                let bytes = d.rbuf.get(..n).unwrap_or_default();
+                let used = core.handle_input(now, d.peer, bytes).min(n);
+                out.fed = true;
+                if used < n {
+                    if core.is_rx_blocked(d.peer) {
+                        // The queue is full: keep the rest, and the claim,
+                        // until the application made room.
+                        d.roff = used;
+                        d.rlen = n;
+                        *io_waiting = true;
+                    } else {
+                        // The core closed the connection: nothing more is
+                        // read; the I/O thread closes the transport.
+                        d.rx_done = true;
+                        out.kick = true;
+                    }
+                    return;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // The end of the stream, or an error: left in the transport for
+            // the I/O thread, which reads again and handles it.
+            _ => {
+                d.rx_done = true;
+                let _ = d.claim.release_app();
+                out.kick = true;
+                return;
+            }
+        }
+        if !d.claim.release_app() {
+            return;
+        }
+        // The I/O thread skipped a read while the claim was taken: read
+        // again, or have it read after the last pass.
+        if pass == DIRECT_READS {
+            out.kick = true;
+        }
+    }
+}
+
+/// Offers the bytes the application thread read and the core held back
+/// to the core again (the caller holds the claim for them). Returns
+/// whether any were consumed. When the core closed the connection instead,
+/// they are dropped and the claim stays taken.
+fn feed_leftover(d: &mut DirectTx, core: &mut CoreSocket, now: Instant) -> bool {
+    let pending = d.rbuf.get(d.roff..d.rlen).unwrap_or_default();
+    let used = core.handle_input(now, d.peer, pending).min(pending.len());
+    d.roff = d.roff.saturating_add(used);
+    if d.has_rx_leftover() && !core.is_rx_blocked(d.peer) {
+        d.rx_done = true;
+        d.roff = d.rlen;
+    }
+    if !d.has_rx_leftover() {
+        d.roff = 0;
+        d.rlen = 0;
+    }
+    used > 0
+}
+
+/// The I/O thread's turn at the bytes the application thread read and the
+/// core held back: offered again, and once consumed the read claim goes
+/// back to the I/O thread, which reads next (as if it had skipped a read).
+fn feed_direct_leftover(c: &mut ConnIo, st: &mut State, now: Instant) {
+    let State { core, direct, .. } = st;
+    let Some(d) = direct
+        .iter_mut()
+        .find(|d| d.peer == c.peer && d.has_rx_leftover())
+    else {
+        return;
+    };
+    feed_leftover(d, core, now);
+    if !d.has_rx_leftover() && !d.rx_done {
+        d.claim.release_io();
+        c.readable = true;
+    }
 }
 
 /// Forgets a connection's direct-write handle.
@@ -522,6 +802,11 @@ struct ConnIo {
     close_reported: bool,
     /// Shared with the connection's [`DirectTx`]: output is in flight here.
     busy: Arc<AtomicBool>,
+    /// Shared with the connection's [`DirectTx`]: who reads the transport.
+    claim: Arc<ReadClaim>,
+    /// This thread holds the read claim (bytes read and not consumed yet,
+    /// or the stream ended).
+    rx_held: bool,
 }
 
 impl ConnIo {
@@ -545,6 +830,17 @@ impl ConnIo {
             write_failed: false,
             close_reported: false,
             busy: Arc::new(AtomicBool::new(false)),
+            claim: Arc::new(ReadClaim::default()),
+            rx_held: false,
+        }
+    }
+
+    /// Gives the read claim back once the bytes read are consumed (kept
+    /// for good after the end of the stream).
+    fn release_rx(&mut self) {
+        if self.rx_held && !self.has_unconsumed() && !self.eof {
+            self.rx_held = false;
+            self.claim.release_io();
         }
     }
 
@@ -985,7 +1281,7 @@ fn attach(
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
             let c = ConnIo::new(token, stream, peer, origin);
-            if let Some(writer) = c.stream.writer() {
+            if let Some(writer) = c.stream.app_stream() {
                 st.direct.push(DirectTx {
                     peer,
                     writer,
@@ -994,6 +1290,12 @@ fn attach(
                     buf: Vec::new(),
                     off: 0,
                     len: 0,
+                    claim: Arc::clone(&c.claim),
+                    rx_hint: false,
+                    rx_done: false,
+                    rbuf: Vec::new(),
+                    roff: 0,
+                    rlen: 0,
                 });
             }
             sock.conns.insert(token, c);
@@ -1433,6 +1735,7 @@ fn service_locked(
 ) -> (bool, Option<Arc<SocketShared>>) {
     let now = env.clock.now();
     for c in sock.conns.values_mut() {
+        feed_direct_leftover(c, st, now);
         feed(c, &mut st.core, now);
         fill(c, st, now);
         if c.has_unconsumed() && !st.core.is_rx_blocked(c.peer) {
@@ -1500,8 +1803,10 @@ fn service_locked(
         }
     }
     sock.core_deadline = st.core.poll_timeout();
+    st.io_deadline = sock.core_deadline;
     st.io_draining = !sock.draining.is_empty();
-    st.io_waiting = sock.conns.values().any(ConnIo::has_unconsumed);
+    st.io_waiting = sock.conns.values().any(ConnIo::has_unconsumed)
+        || st.direct.iter().any(DirectTx::has_rx_leftover);
     st.drain_monitor();
     (finished, zap_handler)
 }
@@ -1554,6 +1859,7 @@ fn feed(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
             c.rx_len = 0;
         }
     }
+    c.release_rx();
     report_end(c, core, now);
 }
 
@@ -1642,6 +1948,14 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
     }
     update_interest(env, c);
     if !c.has_unconsumed() && c.readable && !c.eof {
+        if !c.rx_held {
+            if !c.claim.take_io() {
+                // The application thread is reading (or holds bytes it
+                // read): it reads again or wakes this thread once done.
+                return again;
+            }
+            c.rx_held = true;
+        }
         let mut tries = 0u8;
         // Retried only when interrupted by a signal, a few times.
         while tries < 4 {
@@ -1662,6 +1976,7 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
             again |= c.eof || c.has_unconsumed();
             break;
         }
+        c.release_rx();
     }
     again
 }

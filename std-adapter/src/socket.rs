@@ -87,9 +87,13 @@ pub(crate) struct State {
     monitor: Option<(String, Arc<Channel>)>,
     closing: bool,
     pub(crate) closed: bool,
-    /// The I/O thread holds input the core could not take yet: reading
+    /// The I/O thread holds input the core could not take yet (or the
+    /// application thread read some, [`crate::io::recv_direct`]): reading
     /// makes room for it.
     pub(crate) io_waiting: bool,
+    /// The core deadline the I/O thread waits for (input fed by the
+    /// application thread may arm an earlier one).
+    pub(crate) io_deadline: Option<zmtp_core::Instant>,
     /// `ZMQ_PLAIN_USERNAME` / `ZMQ_PLAIN_PASSWORD` as set, and whether the
     /// socket's connections may ask ZAP.
     pub(crate) credentials: crate::security::Credentials,
@@ -109,8 +113,21 @@ pub(crate) struct State {
     /// leave their output to the I/O thread, which batches it.
     waited_since_send: bool,
     /// The last call was a send of at most [`SPIN_MAX_SEND`] bytes: a
-    /// receive that has to wait watches briefly before it sleeps.
+    /// receive that has to wait watches briefly before it sleeps, reading
+    /// the connections that send went to itself.
     spin_recv: bool,
+}
+
+/// Whether, and until when, a waiting receive watches for its reply
+/// before it sleeps.
+#[derive(Clone, Copy)]
+enum Watch {
+    /// Sleep at once.
+    Off,
+    /// Watch for up to [`RECV_SPIN`] from the first wait.
+    Armed,
+    /// Watching until then.
+    Until(StdInstant),
 }
 
 impl State {
@@ -191,9 +208,10 @@ pub(crate) struct SocketShared {
     pub(crate) rounds: AtomicU64,
 }
 
-/// How long a receive watches [`SocketShared::rounds`] before it sleeps:
-/// a reply that comes sooner is picked up without a wake-up through the
-/// condition variable.
+/// How long a receive watches for its reply before it sleeps, reading the
+/// connections its last send went to itself and watching
+/// [`SocketShared::rounds`]: a reply that comes sooner is picked up
+/// without a wake-up of either thread.
 const RECV_SPIN: StdDuration = StdDuration::from_micros(20);
 /// The largest message after which a receive watches before it sleeps
 /// (the reply to a larger one rarely comes within [`RECV_SPIN`], and on a
@@ -314,6 +332,7 @@ impl Socket {
                 closing: false,
                 closed: false,
                 io_waiting: false,
+                io_deadline: None,
                 credentials: crate::security::Credentials::default(),
                 io_draining: false,
                 waiters: 0,
@@ -353,14 +372,16 @@ impl Socket {
     }
 
     /// Waits until the I/O thread made progress, then takes the lock
-    /// again. With `spin` (cleared here), first watches the I/O thread's
-    /// round counter for up to [`RECV_SPIN`], yielding the processor in
-    /// between, before sleeping on the condition variable.
+    /// again. While `watch` says so, first reads the connections the last
+    /// send went to itself ([`crate::io::recv_direct`]) and watches the
+    /// I/O thread's round counter, yielding the processor in between, and
+    /// returns as soon as either brought input; after [`RECV_SPIN`] it
+    /// sleeps on the condition variable.
     fn wait<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,
         w: &Wait,
-        spin: &mut bool,
+        watch: &mut Watch,
     ) -> Result<MutexGuard<'a, State>> {
         let left = match w.resolve(&st.opts) {
             Wait::Never => return Err(Error::WouldBlock),
@@ -375,15 +396,18 @@ impl Socket {
         };
         st.waited_since_send = true;
         st.spin_recv = false;
-        if core::mem::replace(spin, false) {
-            let seen = self.shared.rounds.load(Ordering::Acquire);
-            drop(st);
-            let start = StdInstant::now();
+        if let Watch::Armed = watch {
             let limit = left.map_or(RECV_SPIN, |l| l.min(RECV_SPIN));
-            while self.shared.rounds.load(Ordering::Acquire) == seen && start.elapsed() < limit {
-                std::thread::yield_now();
+            *watch = StdInstant::now()
+                .checked_add(limit)
+                .map_or(Watch::Off, Watch::Until);
+        }
+        if let Watch::Until(until) = *watch {
+            if StdInstant::now() >= until {
+                *watch = Watch::Off;
+            } else {
+                return Ok(self.watch(st, until));
             }
-            return Ok(self.lock());
         }
         st.waiters = st.waiters.saturating_add(1);
         let mut st = match left {
@@ -402,6 +426,38 @@ impl Socket {
         };
         st.waiters = st.waiters.saturating_sub(1);
         Ok(st)
+    }
+
+    /// The watch of [`Socket::wait`]: until `until`, reads the hinted
+    /// connections and watches the I/O thread's rounds; returns with the
+    /// lock once input came or the time is up.
+    fn watch<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        until: StdInstant,
+    ) -> MutexGuard<'a, State> {
+        let seen = self.shared.rounds.load(Ordering::Acquire);
+        loop {
+            if !st.closing {
+                let r = crate::io::recv_direct(&mut st);
+                if r.kick {
+                    self.kick();
+                }
+                if r.fed {
+                    st.drain_monitor();
+                    return st;
+                }
+            }
+            drop(st);
+            if StdInstant::now() >= until {
+                return self.lock();
+            }
+            std::thread::yield_now();
+            st = self.lock();
+            if self.shared.rounds.load(Ordering::Acquire) != seen {
+                return st;
+            }
+        }
     }
 
     /// The socket's type.
@@ -651,6 +707,9 @@ impl Socket {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
                     st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
+                    if st.spin_recv {
+                        crate::io::hint_replies(&mut st);
+                    }
                     let all_out = after_wait && crate::io::send_direct(&mut st);
                     st.drain_monitor();
                     drop(st);
@@ -662,7 +721,7 @@ impl Socket {
                 Err(nb::Error::WouldBlock) => {}
                 Err(nb::Error::Other(e)) => return Err(map_send(e)),
             }
-            st = self.wait(st, &w, &mut false)?;
+            st = self.wait(st, &w, &mut Watch::Off)?;
         }
     }
 
@@ -781,7 +840,11 @@ impl Socket {
         // A receive right after a small send (a request's reply, the next
         // request after a reply) watches for a while before it sleeps; a
         // receive-only socket sleeps at once.
-        let mut spin = core::mem::replace(&mut st.spin_recv, false);
+        let mut watch = if core::mem::replace(&mut st.spin_recv, false) {
+            Watch::Armed
+        } else {
+            Watch::Off
+        };
         loop {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
@@ -820,7 +883,7 @@ impl Socket {
                 Err(Error::WouldBlock) => {}
                 Err(e) => return Err(e),
             }
-            st = self.wait(st, &w, &mut spin)?;
+            st = self.wait(st, &w, &mut watch)?;
         }
     }
 
