@@ -887,6 +887,12 @@ struct Env {
     dirty: Vec<u64>,
     /// The previous turn's list, kept for its capacity.
     dirty_spare: Vec<u64>,
+    /// Sockets in `dirty` for more than transport readiness (commands,
+    /// timers, work left from the previous turn): their locked half runs
+    /// even when no bytes move.
+    forced: Vec<u64>,
+    /// The previous turn's list, kept for its capacity.
+    forced_spare: Vec<u64>,
     pool: Vec<PeerBuffers<'static>>,
     /// CURVE states given back by closed sockets, recycled like the peer
     /// buffers (never freed).
@@ -906,6 +912,16 @@ impl Env {
 
     /// Services `sid` in this turn.
     fn mark_dirty(&mut self, sid: u64) {
+        self.mark_ready(sid);
+        if !self.forced.contains(&sid) {
+            self.forced.push(sid);
+        }
+    }
+
+    /// Services `sid` in this turn for readiness of its transports only:
+    /// when no bytes move (the application thread read them first), the
+    /// locked half is skipped.
+    fn mark_ready(&mut self, sid: u64) {
         if !self.dirty.contains(&sid) {
             self.dirty.push(sid);
         }
@@ -953,6 +969,8 @@ impl Io {
                 next_token: 0,
                 dirty: Vec::new(),
                 dirty_spare: Vec::new(),
+                forced: Vec::new(),
+                forced_spare: Vec::new(),
                 pool: Vec::new(),
                 #[cfg(feature = "curve")]
                 curve_pool: Vec::new(),
@@ -1031,7 +1049,7 @@ impl Io {
                     c.readable |= readable;
                     c.writable |= writable;
                 }
-                self.env.mark_dirty(sid);
+                self.env.mark_ready(sid);
             }
         }
     }
@@ -1172,9 +1190,11 @@ impl Io {
     fn service_dirty(&mut self) {
         let spare = core::mem::take(&mut self.env.dirty_spare);
         let mut dirty = core::mem::replace(&mut self.env.dirty, spare);
+        let spare = core::mem::take(&mut self.env.forced_spare);
+        let mut forced = core::mem::replace(&mut self.env.forced, spare);
         for &sid in &dirty {
             let finished = match self.sockets.get_mut(&sid) {
-                Some(sock) => service(&mut self.env, sock, sid),
+                Some(sock) => service(&mut self.env, sock, sid, forced.contains(&sid)),
                 None => false,
             };
             if finished && let Some(sock) = self.sockets.remove(&sid) {
@@ -1188,6 +1208,8 @@ impl Io {
         }
         dirty.clear();
         self.env.dirty_spare = dirty;
+        forced.clear();
+        self.env.forced_spare = forced;
     }
 }
 
@@ -1679,8 +1701,11 @@ fn begin_close(env: &mut Env, sock: &mut SockIo, linger: i32, now: Instant) {
 
 /// Moves bytes for every connection of a socket, handles closes and
 /// lingering, and publishes monitor events, in rounds (see the module
-/// documentation). Returns whether the socket finished closing.
-fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
+/// documentation). Returns whether the socket finished closing. Unless
+/// `forced`, the socket is here for readiness only, and nothing happens
+/// under its lock when no bytes move (readiness of a connection whose
+/// bytes the application thread read itself).
+fn service(env: &mut Env, sock: &mut SockIo, sid: u64, forced: bool) -> bool {
     let shared = Arc::clone(&sock.shared);
     let mut rounds = 0usize;
     loop {
@@ -1688,12 +1713,19 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64) -> bool {
         // A closing socket checks after every write whether its lingering
         // connections are done.
         let closing = sock.closing.is_some();
+        // A chunk went out: the core may hold more output, queued while
+        // the chunk was in flight.
+        let mut drained = false;
         for c in sock.conns.values_mut() {
             let had_unsent = c.has_unsent();
             moved |= transfer(env, c);
-            moved |= closing && had_unsent && !c.has_unsent();
+            drained |= had_unsent && !c.has_unsent();
         }
+        moved |= closing && drained;
         if rounds > 0 && !moved {
+            return false;
+        }
+        if rounds == 0 && !forced && !moved && !drained {
             return false;
         }
         if rounds >= MAX_ROUNDS {
