@@ -16,6 +16,11 @@
 //! loop. The application is signalled only when a thread waits on the
 //! socket.
 //!
+//! A receive that waits right after a small send reads the connections
+//! that send went to on the application thread ([`recv_direct`], under a
+//! per-connection [`ReadClaim`]) and takes them off this thread's poller
+//! meanwhile ([`park`]), so that the reply wakes neither thread.
+//!
 //! A send that follows a wait (a request after its reply, a reply after
 //! its request) does not wake this thread: the application thread writes
 //! the core's output itself when the connection has nothing in flight
@@ -29,8 +34,8 @@ use core::time::Duration as StdDuration;
 use std::collections::HashMap;
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::Arc;
 use std::sync::mpsc::Receiver;
+use std::sync::{Arc, PoisonError};
 
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
@@ -326,6 +331,13 @@ pub(crate) struct DirectTx {
     len: usize,
     /// Who reads the transport now (shared with the I/O thread).
     claim: Arc<ReadClaim>,
+    /// The I/O thread's poller, the transport's descriptor as registered
+    /// there (valid while this handle exists: the I/O thread removes the
+    /// handle, under the socket's lock, before it closes the transport)
+    /// and its token.
+    poller: Option<Arc<MioRegistry>>,
+    fd: RawFd,
+    token: Token,
     /// The last send queued output for this connection: a receive that
     /// waits right after it reads here itself ([`recv_direct`]).
     rx_hint: bool,
@@ -357,6 +369,23 @@ pub(crate) struct DirectTx {
 pub(crate) struct ReadClaim {
     taken: AtomicBool,
     missed: AtomicBool,
+    /// The transport's registration with the I/O thread's poller, changed
+    /// by either thread under this lock (see [`Parking`]).
+    parking: std::sync::Mutex<Parking>,
+}
+
+/// How a connection's transport is registered with the I/O thread's
+/// poller. While the application thread watches for a reply and reads the
+/// transport itself, the transport is taken off the poller (`parked`), so
+/// that the reply does not also wake the I/O thread; it is registered
+/// again (which reports readiness that came meanwhile) when the watch
+/// ends, or by the I/O thread as soon as it needs write readiness.
+#[derive(Debug, Default, Clone, Copy)]
+struct Parking {
+    /// Deregistered by the application thread.
+    parked: bool,
+    /// Registered for write readiness (the I/O thread has output waiting).
+    write: bool,
 }
 
 impl ReadClaim {
@@ -511,6 +540,91 @@ const DIRECT_READ: usize = 128 * 1024;
 /// Reads per connection and call of [`recv_direct`] while the I/O thread
 /// reports skipped reads, before it is woken to read itself.
 const DIRECT_READS: usize = 3;
+
+/// Takes the hinted connections off the I/O thread's poller while the
+/// application thread watches for their replies ([`Parking`]); connections
+/// with output waiting for write readiness stay registered.
+pub(crate) fn park(st: &mut State) {
+    let State { core, direct, .. } = st;
+    for d in direct.iter_mut() {
+        if !d.rx_hint || d.rx_done || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
+            continue;
+        }
+        let mut p = d
+            .claim
+            .parking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if p.parked || p.write {
+            continue;
+        }
+        if let Some(poller) = &d.poller
+            && poller.deregister(&mut mio::unix::SourceFd(&d.fd)).is_ok()
+        {
+            p.parked = true;
+        }
+    }
+}
+
+/// Registers parked connections with the I/O thread's poller again when
+/// the watch ends; readiness that came meanwhile is reported then. Returns
+/// whether that failed somewhere: the I/O thread must be woken, it
+/// registers them itself.
+pub(crate) fn unpark(st: &mut State) -> bool {
+    let mut failed = false;
+    for d in &mut st.direct {
+        let mut p = d
+            .claim
+            .parking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if !p.parked {
+            continue;
+        }
+        let interest = if p.write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if d.poller.as_ref().is_some_and(|poller| {
+            poller
+                .register(&mut mio::unix::SourceFd(&d.fd), d.token, interest)
+                .is_ok()
+        }) {
+            p.parked = false;
+        } else {
+            failed = true;
+        }
+    }
+    failed
+}
+
+/// The I/O thread registers a parked connection again (after a watch
+/// could not, see [`unpark`]).
+fn unpark_io(env: &Env, c: &mut ConnIo) {
+    let mut p = c
+        .claim
+        .parking
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !p.parked {
+        return;
+    }
+    let interest = if p.write {
+        Interest::READABLE | Interest::WRITABLE
+    } else {
+        Interest::READABLE
+    };
+    let fd = c.stream.raw_fd();
+    if env
+        .mio()
+        .register(&mut mio::unix::SourceFd(&fd), c.token, interest)
+        .is_ok()
+    {
+        p.parked = false;
+        c.readable = true;
+    }
+}
 
 /// Marks the connections a send just queued output for: a receive that
 /// waits right after it reads their replies itself ([`recv_direct`]).
@@ -878,6 +992,9 @@ struct SockIo {
 /// borrowed at the same time.
 struct Env {
     poll: Poll,
+    /// A handle on `poll`'s registry for the application threads
+    /// ([`park`]; without it connections are never parked).
+    poller: Option<Arc<MioRegistry>>,
     clock: Clock,
     registry: Arc<Registry>,
     zap: Arc<crate::zap::Broker>,
@@ -961,6 +1078,7 @@ impl Io {
     ) -> Self {
         Self {
             env: Env {
+                poller: poll.registry().try_clone().ok().map(Arc::new),
                 poll,
                 clock,
                 registry,
@@ -1313,6 +1431,9 @@ fn attach(
                     off: 0,
                     len: 0,
                     claim: Arc::clone(&c.claim),
+                    poller: env.poller.clone(),
+                    fd: c.stream.raw_fd(),
+                    token,
                     rx_hint: false,
                     rx_done: false,
                     rbuf: Vec::new(),
@@ -1717,6 +1838,9 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64, forced: bool) -> bool {
         // the chunk was in flight.
         let mut drained = false;
         for c in sock.conns.values_mut() {
+            if forced && rounds == 0 {
+                unpark_io(env, c);
+            }
             let had_unsent = c.has_unsent();
             moved |= transfer(env, c);
             drained |= had_unsent && !c.has_unsent();
@@ -2052,12 +2176,32 @@ fn update_interest(env: &Env, c: &mut ConnIo) {
         } else {
             Interest::READABLE
         };
-        if env
-            .mio()
-            .reregister(c.stream.source(), c.token, interest)
-            .is_ok()
-        {
+        let mut p = c
+            .claim
+            .parking
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if p.parked && !want {
+            // Registered again without write interest when the watch ends.
+            p.write = false;
+            c.write_interest = false;
+            return;
+        }
+        // By descriptor, as the application thread parks it.
+        let fd = c.stream.raw_fd();
+        let r = if p.parked {
+            // Write readiness is needed now: registered again at once.
+            env.mio()
+                .register(&mut mio::unix::SourceFd(&fd), c.token, interest)
+        } else {
+            env.mio()
+                .reregister(&mut mio::unix::SourceFd(&fd), c.token, interest)
+        };
+        if r.is_ok() {
+            p.parked = false;
+            p.write = want;
             c.write_interest = want;
+            c.readable = true;
         }
     }
 }

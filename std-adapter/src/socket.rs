@@ -436,6 +436,22 @@ impl Socket {
         mut st: MutexGuard<'a, State>,
         until: StdInstant,
     ) -> MutexGuard<'a, State> {
+        if !st.closing {
+            crate::io::park(&mut st);
+        }
+        let mut st = self.watch_parked(st, until);
+        if crate::io::unpark(&mut st) {
+            self.kick();
+        }
+        st
+    }
+
+    /// [`Socket::watch`] once the watched connections are parked.
+    fn watch_parked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        until: StdInstant,
+    ) -> MutexGuard<'a, State> {
         let seen = self.shared.rounds.load(Ordering::Acquire);
         loop {
             if !st.closing {
