@@ -2198,10 +2198,12 @@ fn update_interest(env: &Env, c: &mut ConnIo) {
                 .reregister(&mut mio::unix::SourceFd(&fd), c.token, interest)
         };
         if r.is_ok() {
+            // Back from parking: what came meanwhile is read (and
+            // reported by the registration anyway).
+            c.readable |= p.parked;
             p.parked = false;
             p.write = want;
             c.write_interest = want;
-            c.readable = true;
         }
     }
 }

@@ -723,7 +723,10 @@ impl Socket {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
                     st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
-                    if st.spin_recv {
+                    // Send-only sockets never wait for a reply.
+                    if st.spin_recv
+                        && !matches!(self.socket_type, SocketType::Push | SocketType::Pub)
+                    {
                         crate::io::hint_replies(&mut st);
                     }
                     let all_out = after_wait && crate::io::send_direct(&mut st);
