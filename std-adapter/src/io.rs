@@ -600,15 +600,16 @@ pub(crate) fn unpark(st: &mut State) -> bool {
 }
 
 /// The I/O thread registers a parked connection again (after a watch
-/// could not, see [`unpark`]).
-fn unpark_io(env: &Env, c: &mut ConnIo) {
+/// could not, see [`unpark`]). Returns `false` when that failed too (the
+/// caller tries again on the next turn).
+fn unpark_io(env: &Env, c: &mut ConnIo) -> bool {
     let mut p = c
         .claim
         .parking
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     if !p.parked {
-        return;
+        return true;
     }
     let interest = if p.write {
         Interest::READABLE | Interest::WRITABLE
@@ -623,7 +624,9 @@ fn unpark_io(env: &Env, c: &mut ConnIo) {
     {
         p.parked = false;
         c.readable = true;
+        return true;
     }
+    false
 }
 
 /// Marks the connections a send just queued output for: a receive that
@@ -675,11 +678,13 @@ pub(crate) fn recv_direct(st: &mut State) -> DirectRx {
         if d.has_rx_leftover() {
             // The claim is ours: the held-back bytes go first.
             out.fed |= feed_leftover(d, core, now);
-            if d.has_rx_leftover() || d.rx_done {
+            if d.rx_done {
+                // The core closed the connection: the I/O thread closes
+                // the transport and reports it.
+                out.kick = true;
                 continue;
             }
-            if d.rx_done {
-                out.kick = true;
+            if d.has_rx_leftover() {
                 continue;
             }
             // A read follows, unless the core is holding input back again:
@@ -725,13 +730,17 @@ fn read_direct(
         let got = loop {
             tries = tries.saturating_add(1);
             match d.writer.read(&mut d.rbuf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted && tries < 4 => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && tries < 8 => {}
                 r => break r,
             }
         };
+        // A read that filled the buffer may have left more in the
+        // transport, with no further readiness to come: read on.
+        let mut full = false;
         match got {
             Ok(n) if n > 0 => {
                 let n = n.min(d.rbuf.len());
+                full = n == d.rbuf.len();
                 let bytes = d.rbuf.get(..n).unwrap_or_default();
                 let used = core.handle_input(now, d.peer, bytes).min(n);
                 out.fed = true;
@@ -752,8 +761,17 @@ fn read_direct(
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            // The end of the stream, or an error: left in the transport for
-            // the I/O thread, which reads again and handles it.
+            // Interrupted again and again: the I/O thread reads instead.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                let _ = d.claim.release_app();
+                out.kick = true;
+                return;
+            }
+            // The end of the stream, or an error: the I/O thread, which
+            // owns closing, monitor events and reconnecting, reads again
+            // and finds the end itself (after an error such as ECONNRESET,
+            // which this read took, it sees the end of the stream: only the
+            // errno inside the disconnect reason differs, no event does).
             _ => {
                 d.rx_done = true;
                 let _ = d.claim.release_app();
@@ -761,11 +779,12 @@ fn read_direct(
                 return;
             }
         }
-        if !d.claim.release_app() {
+        if !d.claim.release_app() && !full {
             return;
         }
-        // The I/O thread skipped a read while the claim was taken: read
-        // again, or have it read after the last pass.
+        // The I/O thread skipped a read while the claim was taken, or the
+        // buffer was filled: read again, or have the I/O thread read after
+        // the last pass.
         if pass == DIRECT_READS {
             out.kick = true;
         }
@@ -1837,15 +1856,21 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64, forced: bool) -> bool {
         // A chunk went out: the core may hold more output, queued while
         // the chunk was in flight.
         let mut drained = false;
+        let mut still_parked = false;
         for c in sock.conns.values_mut() {
-            if forced && rounds == 0 {
-                unpark_io(env, c);
+            if forced && rounds == 0 && !unpark_io(env, c) {
+                still_parked = true;
             }
             let had_unsent = c.has_unsent();
             moved |= transfer(env, c);
             drained |= had_unsent && !c.has_unsent();
         }
         moved |= closing && drained;
+        if still_parked {
+            // Off the poller and not registered again: try on the next
+            // turn rather than miss its readiness.
+            env.mark_dirty(sid);
+        }
         if rounds > 0 && !moved {
             return false;
         }

@@ -461,6 +461,12 @@ impl Socket {
                 }
                 if r.fed {
                     st.drain_monitor();
+                    // Another thread may sleep in a receive of this socket:
+                    // input came, and the I/O thread (which wakes sleepers
+                    // after its rounds) may not run for it.
+                    if st.waiters > 0 {
+                        self.shared.cond.notify_all();
+                    }
                     return st;
                 }
             }
@@ -723,9 +729,14 @@ impl Socket {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
                     st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
-                    // Send-only sockets never wait for a reply.
+                    // Send-only sockets never wait for a reply, and an
+                    // XPUB's send goes to every subscriber (a receive of
+                    // its own would read them all).
                     if st.spin_recv
-                        && !matches!(self.socket_type, SocketType::Push | SocketType::Pub)
+                        && !matches!(
+                            self.socket_type,
+                            SocketType::Push | SocketType::Pub | SocketType::XPub
+                        )
                     {
                         crate::io::hint_replies(&mut st);
                     }

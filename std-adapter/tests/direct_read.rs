@@ -500,3 +500,62 @@ fn plain_and_curve_round_trips() {
     drop(ctx);
     handler.join().unwrap();
 }
+
+/// One socket used by two threads: one sleeps in a receive while the other
+/// sends a request and watches for its reply. The peer answers with two
+/// messages in one write, which the watching thread reads at once: it takes
+/// one, and the sleeping thread is woken for the other (the I/O thread,
+/// which wakes sleepers after its rounds, has nothing to read).
+#[test]
+fn a_second_thread_sleeping_in_recv_gets_what_the_watch_read() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ctx = Context::new().unwrap();
+    let dealer = ours(&ctx, SocketType::Dealer);
+    dealer.set_reconnect_ivl(-1).unwrap();
+    dealer
+        .monitor(Some("inproc://direct-two-threads"), 0xFFFF)
+        .unwrap();
+    let mon = ctx.monitor_socket("inproc://direct-two-threads").unwrap();
+    dealer.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
+    let (mut raw, _) = listener.accept().unwrap();
+    raw.set_read_timeout(Some(WAIT)).unwrap();
+    raw.write_all(&null_handshake()).unwrap();
+    let mut greeting = [0u8; 64];
+    raw.read_exact(&mut greeting).unwrap();
+    let mut head = [0u8; 2];
+    raw.read_exact(&mut head).unwrap();
+    let mut ready = vec![0u8; usize::from(head[1])];
+    raw.read_exact(&mut ready).unwrap();
+    expect_after_optional(&mon, "CONNECT_DELAYED", "CONNECTED");
+    expect(&mon, "HANDSHAKE_SUCCEEDED");
+    std::thread::scope(|sc| {
+        // The sleeper's limit is far beyond the wake-up it must get.
+        let sleeper = sc.spawn(|| dealer.recv_timeout(Duration::from_secs(30)));
+        // Give the other thread time to fall asleep (if it has not, the
+        // test passes without testing the wake-up; it cannot fail).
+        std::thread::sleep(Duration::from_millis(200));
+        dealer.send_frame(b"request").unwrap();
+        raw.read_exact(&mut head).unwrap();
+        let mut frame = vec![0u8; usize::from(head[1])];
+        raw.read_exact(&mut frame).unwrap();
+        assert_eq!(frame, b"request");
+        let mut replies = vec![0x00, 5];
+        replies.extend_from_slice(b"first");
+        replies.extend_from_slice(&[0x00, 6]);
+        replies.extend_from_slice(b"second");
+        raw.write_all(&replies).unwrap();
+        let mine = recv(&dealer);
+        let woken = Instant::now();
+        let theirs = sleeper
+            .join()
+            .unwrap()
+            .expect("the sleeping receive gets the other reply");
+        // Woken for it, not finding it when its own limit ran out.
+        assert!(woken.elapsed() < WAIT, "{:?}", woken.elapsed());
+        let mut got = [mine, theirs];
+        got.sort();
+        assert_eq!(got, [vec![b"first".to_vec()], vec![b"second".to_vec()]]);
+    });
+    drop(raw);
+}
