@@ -389,22 +389,23 @@ fn null_handshake() -> Vec<u8> {
     g
 }
 
-/// A raw peer that completes the handshake, echoes a few messages and then
-/// goes silent with the connection open: our heartbeat timeout closes it
-/// while the application keeps sending and waiting for replies.
-#[test]
-fn heartbeat_timeout_while_watching_for_replies() {
+/// A raw ZMTP peer (a NULL ROUTER) that `dealer` connects to, past the
+/// handshake, with `dealer`'s monitor (all events, at `name`) past
+/// `CONNECTED` and `HANDSHAKE_SUCCEEDED`; returns the peer's stream, the
+/// monitor and the `CONNECTED` event.
+fn raw_router_peer(
+    ctx: &Context,
+    dealer: &Socket,
+    name: &str,
+) -> (
+    std::net::TcpStream,
+    zmtp_std::MonitorSocket,
+    zmtp_std::MonitorMessage,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let ctx = Context::new().unwrap();
-    let dealer = ours(&ctx, SocketType::Dealer);
-    dealer.set_heartbeat_ivl(50).unwrap();
-    dealer.set_heartbeat_timeout(150).unwrap();
-    dealer.set_reconnect_ivl(-1).unwrap();
-    dealer
-        .monitor(Some("inproc://direct-hb-timeout"), 0xFFFF)
-        .unwrap();
-    let mon = ctx.monitor_socket("inproc://direct-hb-timeout").unwrap();
+    dealer.monitor(Some(name), 0xFFFF).unwrap();
+    let mon = ctx.monitor_socket(name).unwrap();
     dealer.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
     let (mut raw, _) = listener.accept().unwrap();
     raw.set_read_timeout(Some(WAIT)).unwrap();
@@ -418,6 +419,21 @@ fn heartbeat_timeout_while_watching_for_replies() {
     assert_eq!(&ready[..6], b"\x05READY");
     let connected = expect_after_optional(&mon, "CONNECT_DELAYED", "CONNECTED");
     expect(&mon, "HANDSHAKE_SUCCEEDED");
+    (raw, mon, connected)
+}
+
+/// A raw peer that completes the handshake, echoes a few messages and then
+/// goes silent with the connection open: our heartbeat timeout closes it
+/// while the application keeps sending and waiting for replies.
+#[test]
+fn heartbeat_timeout_while_watching_for_replies() {
+    let ctx = Context::new().unwrap();
+    let dealer = ours(&ctx, SocketType::Dealer);
+    dealer.set_heartbeat_ivl(50).unwrap();
+    dealer.set_heartbeat_timeout(150).unwrap();
+    dealer.set_reconnect_ivl(-1).unwrap();
+    let (mut raw, mon, connected) = raw_router_peer(&ctx, &dealer, "inproc://direct-hb-timeout");
+    let mut head = [0u8; 2];
     // Echo three short messages frame by frame (PINGs are not answered).
     let mut echoed = 0;
     while echoed < 3 {
@@ -508,27 +524,11 @@ fn plain_and_curve_round_trips() {
 /// which wakes sleepers after its rounds, has nothing to read).
 #[test]
 fn a_second_thread_sleeping_in_recv_gets_what_the_watch_read() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let ctx = Context::new().unwrap();
     let dealer = ours(&ctx, SocketType::Dealer);
     dealer.set_reconnect_ivl(-1).unwrap();
-    dealer
-        .monitor(Some("inproc://direct-two-threads"), 0xFFFF)
-        .unwrap();
-    let mon = ctx.monitor_socket("inproc://direct-two-threads").unwrap();
-    dealer.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
-    let (mut raw, _) = listener.accept().unwrap();
-    raw.set_read_timeout(Some(WAIT)).unwrap();
-    raw.write_all(&null_handshake()).unwrap();
-    let mut greeting = [0u8; 64];
-    raw.read_exact(&mut greeting).unwrap();
+    let (mut raw, _mon, _) = raw_router_peer(&ctx, &dealer, "inproc://direct-two-threads");
     let mut head = [0u8; 2];
-    raw.read_exact(&mut head).unwrap();
-    let mut ready = vec![0u8; usize::from(head[1])];
-    raw.read_exact(&mut ready).unwrap();
-    expect_after_optional(&mon, "CONNECT_DELAYED", "CONNECTED");
-    expect(&mon, "HANDSHAKE_SUCCEEDED");
     std::thread::scope(|sc| {
         // The sleeper's limit is far beyond the wake-up it must get.
         let sleeper = sc.spawn(|| dealer.recv_timeout(Duration::from_secs(30)));
