@@ -388,6 +388,17 @@ struct Parking {
     write: bool,
 }
 
+impl Parking {
+    /// The interest a registration asks for.
+    fn interest(self) -> Interest {
+        if self.write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        }
+    }
+}
+
 impl ReadClaim {
     /// The application thread's attempt to take the claim.
     fn take_app(&self) -> bool {
@@ -581,11 +592,7 @@ pub(crate) fn unpark(st: &mut State) -> bool {
         if !p.parked {
             continue;
         }
-        let interest = if p.write {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
+        let interest = p.interest();
         if d.poller.as_ref().is_some_and(|poller| {
             poller
                 .register(&mut mio::unix::SourceFd(&d.fd), d.token, interest)
@@ -611,11 +618,7 @@ fn unpark_io(env: &Env, c: &mut ConnIo) -> bool {
     if !p.parked {
         return true;
     }
-    let interest = if p.write {
-        Interest::READABLE | Interest::WRITABLE
-    } else {
-        Interest::READABLE
-    };
+    let interest = p.interest();
     let fd = c.stream.raw_fd();
     if env
         .mio()
