@@ -224,10 +224,6 @@ pub struct Socket<'a, const PEERS: usize, const EVENTS: usize = 16, const EP: us
     /// Peers that closed and whose close [`Socket::poll_closed`] has not
     /// reported yet (checked after every receive: no scan over the peers).
     pub(crate) unreported: PeerSet,
-    /// Peers a receive popped frames from besides the message it returned
-    /// (commands, dropped messages, envelopes): their connections may have
-    /// events to process.
-    pub(crate) popped: PeerSet,
 }
 
 impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PEERS, EVENTS, EP> {
@@ -262,7 +258,6 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             hold_metadata: false,
             held: PeerSet::new(),
             unreported: PeerSet::new(),
-            popped: PeerSet::new(),
         }
     }
 
@@ -462,7 +457,6 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         self.attached.remove(peer.index());
         self.held.remove(peer.index());
         self.unreported.remove(peer.index());
-        self.popped.remove(peer.index());
         self.state.detached(peer);
         #[cfg(feature = "curve")]
         let (rx, tx) = {

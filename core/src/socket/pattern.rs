@@ -1,6 +1,7 @@
 //! Send and receive for each socket type (libzmq `lb.cpp`, `fq.cpp`,
 //! `req.cpp`, `rep.cpp`, `router.cpp`, `dist.cpp`, `xpub.cpp`, `xsub.cpp`).
 
+use super::peerset::PeerSet;
 use super::{Peer, PeerHandle, Socket};
 use crate::conn::{MAX_PARTS, REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
 use crate::queue::MsgRing;
@@ -277,7 +278,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
-        let result = self.recv_frame(f, max_len);
+        let mut popped = PeerSet::new();
+        let result = self.recv_frame(f, max_len, &mut popped);
         // Reading makes room, and a connection may act on that (admit held
         // back input, or close on a frame that can never fit): report it,
         // for the peers this receive popped frames from (XPUB's receive
@@ -288,8 +290,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             if let Ok((_, RecvInfo { peer: Some(p), .. })) = &result {
                 self.process_events(*p);
             }
-            if !self.popped.is_empty() {
-                for i in core::mem::take(&mut self.popped).iter(PEERS) {
+            if !popped.is_empty() {
+                for i in popped.iter(PEERS) {
                     if let Ok(h) = u8::try_from(i) {
                         self.process_events(PeerHandle(h));
                     }
@@ -299,10 +301,15 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         result
     }
 
+    /// One frame for [`Socket::recv_with`]; the peers it popped frames
+    /// from besides the message it returns (commands, dropped messages,
+    /// envelopes) are added to `popped`: their connections may have events
+    /// to process.
     fn recv_frame<R>(
         &mut self,
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
+        popped: &mut PeerSet,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
         let st = self.config.socket_type;
         match st {
@@ -323,7 +330,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 }
                 _ => {}
             }
-            let reading = self.select_message().ok_or(nb::Error::WouldBlock)?;
+            let reading = self.select_message(popped).ok_or(nb::Error::WouldBlock)?;
             self.state.reading = Some(reading);
         }
         let Some(reading) = self.state.reading else {
@@ -583,8 +590,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     // ------------------------------------------------------------------
 
     /// Fair-queues over peers with a complete message, dropping what the
-    /// pattern discards, and strips envelopes. Returns the message to read.
-    fn select_message(&mut self) -> Option<Reading> {
+    /// pattern discards, and strips envelopes. Returns the message to read;
+    /// adds the peers it popped frames from to `popped`.
+    fn select_message(&mut self, popped: &mut PeerSet) -> Option<Reading> {
         let st = self.config.socket_type;
         for i in self.attached.rotation(self.fq_next, PEERS) {
             let h = PeerHandle(u8::try_from(i).ok()?);
@@ -608,7 +616,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 };
                 if flags & (REC_COMMAND | REC_METADATA) != 0 {
                     p.conn.pop_frame();
-                    self.popped.insert(i);
+                    popped.insert(i);
                     continue;
                 }
                 match st {
@@ -616,7 +624,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         if cfg!(feature = "pubsub") && !self.subs.matches(body) =>
                     {
                         drop_message(p);
-                        self.popped.insert(i);
+                        popped.insert(i);
                         continue;
                     }
                     SocketType::Req if cfg!(feature = "reqrep") => {
@@ -625,17 +633,17 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         // The reply must start with an empty delimiter.
                         if !awaited || !body.is_empty() || flags & REC_MORE == 0 {
                             drop_message(p);
-                            self.popped.insert(i);
+                            popped.insert(i);
                             continue;
                         }
                         p.conn.pop_frame();
-                        self.popped.insert(i);
+                        popped.insert(i);
                         if !p.conn.has_message() {
                             continue;
                         }
                     }
                     SocketType::Rep if cfg!(feature = "reqrep") => {
-                        self.popped.insert(i);
+                        popped.insert(i);
                         let Some(envelope) = read_envelope(p) else {
                             continue;
                         };
