@@ -400,6 +400,28 @@ impl Parking {
 }
 
 impl ReadClaim {
+    /// The transport's registration state, under its lock.
+    fn parking(&self) -> std::sync::MutexGuard<'_, Parking> {
+        self.parking.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a parked transport (`fd`, `token`) with `registry` again,
+    /// with the interest it had; readiness that came meanwhile is reported
+    /// then. `None` when it was not parked, else whether that worked.
+    fn register_again(&self, registry: &MioRegistry, fd: RawFd, token: Token) -> Option<bool> {
+        let mut p = self.parking();
+        if !p.parked {
+            return None;
+        }
+        let ok = registry
+            .register(&mut mio::unix::SourceFd(&fd), token, p.interest())
+            .is_ok();
+        if ok {
+            p.parked = false;
+        }
+        Some(ok)
+    }
+
     /// The application thread's attempt to take the claim.
     fn take_app(&self) -> bool {
         self.taken
@@ -561,11 +583,7 @@ pub(crate) fn park(st: &mut State) {
         if !d.rx_hint || d.rx_done || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
             continue;
         }
-        let mut p = d
-            .claim
-            .parking
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut p = d.claim.parking();
         if p.parked || p.write {
             continue;
         }
@@ -583,25 +601,12 @@ pub(crate) fn park(st: &mut State) {
 /// registers them itself.
 pub(crate) fn unpark(st: &mut State) -> bool {
     let mut failed = false;
-    for d in &mut st.direct {
-        let mut p = d
-            .claim
-            .parking
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if !p.parked {
-            continue;
-        }
-        let interest = p.interest();
-        if d.poller.as_ref().is_some_and(|poller| {
-            poller
-                .register(&mut mio::unix::SourceFd(&d.fd), d.token, interest)
-                .is_ok()
-        }) {
-            p.parked = false;
-        } else {
-            failed = true;
-        }
+    for d in &st.direct {
+        let again = match &d.poller {
+            Some(poller) => d.claim.register_again(poller, d.fd, d.token),
+            None => d.claim.parking().parked.then_some(false),
+        };
+        failed |= again == Some(false);
     }
     failed
 }
@@ -610,26 +615,17 @@ pub(crate) fn unpark(st: &mut State) -> bool {
 /// could not, see [`unpark`]). Returns `false` when that failed too (the
 /// caller tries again on the next turn).
 fn unpark_io(env: &Env, c: &mut ConnIo) -> bool {
-    let mut p = c
+    match c
         .claim
-        .parking
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if !p.parked {
-        return true;
-    }
-    let interest = p.interest();
-    let fd = c.stream.raw_fd();
-    if env
-        .mio()
-        .register(&mut mio::unix::SourceFd(&fd), c.token, interest)
-        .is_ok()
+        .register_again(env.mio(), c.stream.raw_fd(), c.token)
     {
-        p.parked = false;
-        c.readable = true;
-        return true;
+        None => true,
+        Some(true) => {
+            c.readable = true;
+            true
+        }
+        Some(false) => false,
     }
-    false
 }
 
 /// Marks the connections a send just queued output for: a receive that
@@ -2204,11 +2200,7 @@ fn update_interest(env: &Env, c: &mut ConnIo) {
         } else {
             Interest::READABLE
         };
-        let mut p = c
-            .claim
-            .parking
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut p = c.claim.parking();
         if p.parked && !want {
             // Registered again without write interest when the watch ends.
             p.write = false;
