@@ -1881,7 +1881,7 @@ fn service(env: &mut Env, sock: &mut SockIo, sid: u64, forced: bool) -> bool {
             env.mark_dirty(sid);
             return false;
         }
-        let mut st = lock(&shared.state);
+        let mut st = crate::sync::lock_busy(&shared.state);
         if rounds == 0 {
             // Output queued from here on is picked up by this service or
             // kicks again.

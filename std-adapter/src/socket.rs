@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::io::{Command, Listener, fd_value};
 use crate::metadata::Metadata;
 use crate::monitor::{Channel, EP, Registry};
-use crate::sync::lock;
+use crate::sync::lock_busy;
 
 /// The core socket every adapter socket wraps.
 pub(crate) type CoreSocket =
@@ -113,9 +113,9 @@ pub(crate) struct State {
     /// leave their output to the I/O thread, which batches it.
     waited_since_send: bool,
     /// The last call was a send of at most [`SPIN_MAX_SEND`] bytes: a
-    /// receive that has to wait watches briefly before it sleeps, reading
-    /// the connections that send went to itself.
-    spin_recv: bool,
+    /// receive that has to wait watches for this long ([`recv_spin`])
+    /// before it sleeps, reading the connections that send went to itself.
+    spin_recv: Option<StdDuration>,
 }
 
 /// Whether, and until when, a waiting receive watches for its reply
@@ -124,8 +124,8 @@ pub(crate) struct State {
 enum Watch {
     /// Sleep at once.
     Off,
-    /// Watch for up to [`RECV_SPIN`] from the first wait.
-    Armed,
+    /// Watch for up to this long from the first wait.
+    Armed(StdDuration),
     /// Watching until then.
     Until(StdInstant),
 }
@@ -211,13 +211,32 @@ pub(crate) struct SocketShared {
 /// How long a receive watches for its reply before it sleeps, reading the
 /// connections its last send went to itself and watching
 /// [`SocketShared::rounds`]: a reply that comes sooner is picked up
-/// without a wake-up of either thread.
+/// without a wake-up of either thread. This long after a small send;
+/// [`RECV_SPIN_PER_KIB`] more per KiB sent, as a larger request takes
+/// longer to carry and to answer.
 const RECV_SPIN: StdDuration = StdDuration::from_micros(20);
+/// The watch's extension per KiB of the send before it.
+const RECV_SPIN_PER_KIB: StdDuration = StdDuration::from_micros(1);
+/// The longest watch (after a send of 80 KiB or more).
+const RECV_SPIN_MAX: StdDuration = StdDuration::from_micros(100);
 /// The largest message after which a receive watches before it sleeps
-/// (the reply to a larger one rarely comes within [`RECV_SPIN`], and on a
-/// busy machine the watching would take the processor from the threads
-/// that carry it).
-const SPIN_MAX_SEND: usize = 8 * 1024;
+/// (the reply to a larger one rarely comes within [`RECV_SPIN_MAX`], and
+/// the watching would take the processor from the threads that carry it).
+const SPIN_MAX_SEND: usize = 128 * 1024;
+
+/// How long a receive right after a send of `sent` bytes watches for its
+/// reply; `None` after a send too large to watch for.
+fn recv_spin(sent: usize) -> Option<StdDuration> {
+    if sent > SPIN_MAX_SEND {
+        return None;
+    }
+    let kib = u32::try_from(sent / 1024).unwrap_or(u32::MAX);
+    Some(
+        RECV_SPIN
+            .saturating_add(RECV_SPIN_PER_KIB.saturating_mul(kib))
+            .min(RECV_SPIN_MAX),
+    )
+}
 
 /// How long a blocking call may wait.
 #[derive(Clone, Copy)]
@@ -339,7 +358,7 @@ impl Socket {
                 peer_meta: Vec::new(),
                 direct: Vec::new(),
                 waited_since_send: true,
-                spin_recv: false,
+                spin_recv: None,
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -357,7 +376,7 @@ impl Socket {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        lock(&self.shared.state)
+        lock_busy(&self.shared.state)
     }
 
     /// Wakes the I/O thread (once until it handled the previous wake).
@@ -375,7 +394,7 @@ impl Socket {
     /// again. While `watch` says so, first reads the connections the last
     /// send went to itself ([`crate::io::recv_direct`]) and watches the
     /// I/O thread's round counter, yielding the processor in between, and
-    /// returns as soon as either brought input; after [`RECV_SPIN`] it
+    /// returns as soon as either brought input; after the watch it
     /// sleeps on the condition variable.
     fn wait<'a>(
         &'a self,
@@ -395,9 +414,9 @@ impl Socket {
             }
         };
         st.waited_since_send = true;
-        st.spin_recv = false;
-        if let Watch::Armed = watch {
-            let limit = left.map_or(RECV_SPIN, |l| l.min(RECV_SPIN));
+        st.spin_recv = None;
+        if let Watch::Armed(spin) = *watch {
+            let limit = left.map_or(spin, |l| l.min(spin));
             *watch = StdInstant::now()
                 .checked_add(limit)
                 .map_or(Watch::Off, Watch::Until);
@@ -728,11 +747,11 @@ impl Socket {
             match st.core.send(parts) {
                 Ok(()) => {
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
-                    st.spin_recv = parts.iter().map(|p| p.len()).sum::<usize>() <= SPIN_MAX_SEND;
+                    st.spin_recv = recv_spin(parts.iter().map(|p| p.len()).sum::<usize>());
                     // Send-only sockets never wait for a reply, and an
                     // XPUB's send goes to every subscriber (a receive of
                     // its own would read them all).
-                    if st.spin_recv
+                    if st.spin_recv.is_some()
                         && !matches!(
                             self.socket_type,
                             SocketType::Push | SocketType::Pub | SocketType::XPub
@@ -870,11 +889,7 @@ impl Socket {
         // A receive right after a small send (a request's reply, the next
         // request after a reply) watches for a while before it sleeps; a
         // receive-only socket sleeps at once.
-        let mut watch = if core::mem::replace(&mut st.spin_recv, false) {
-            Watch::Armed
-        } else {
-            Watch::Off
-        };
+        let mut watch = st.spin_recv.take().map_or(Watch::Off, Watch::Armed);
         loop {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
@@ -1401,5 +1416,22 @@ fn remove_stale_socket(path: &str) {
     use std::os::unix::fs::FileTypeExt;
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
         let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_watch_grows_with_the_send_and_stops_at_its_limits() {
+        let us = StdDuration::from_micros;
+        assert_eq!(recv_spin(0), Some(us(20)));
+        assert_eq!(recv_spin(1023), Some(us(20)));
+        assert_eq!(recv_spin(8 * 1024), Some(us(28)));
+        assert_eq!(recv_spin(64 * 1024), Some(us(84)));
+        assert_eq!(recv_spin(80 * 1024), Some(us(100)));
+        assert_eq!(recv_spin(SPIN_MAX_SEND), Some(us(100)));
+        assert_eq!(recv_spin(SPIN_MAX_SEND + 1), None);
     }
 }
