@@ -224,16 +224,18 @@ impl Options {
         Ok(o)
     }
 
-    /// Messages per throughput run: 10^6 for small messages, then about
-    /// 2 GiB worth (32768 at 64 KiB); a few thousand for `--smoke`.
+    /// Messages per throughput run: 5 x 10^6 up to 100 B and 2 x 10^6 up
+    /// to 1 KiB (at 10^6, a run of ours lasted about 0.1 s and its figure
+    /// moved by half from run to run), then about 2 GiB worth (32768 at
+    /// 64 KiB); a few thousand for `--smoke`.
     #[must_use]
     pub fn thr_count(&self, size: usize) -> u64 {
         let base: u64 = if self.smoke {
             2_000
         } else if size <= 100 {
-            1_000_000
+            5_000_000
         } else if size <= 1024 {
-            500_000
+            2_000_000
         } else {
             ((1u64 << 31) / u64::try_from(size).unwrap_or(u64::MAX)).max(10_000)
         };
@@ -856,14 +858,15 @@ mod tests {
     #[test]
     fn counts() {
         let o = Options::default();
-        assert_eq!(o.thr_count(10), 1_000_000);
+        assert_eq!(o.thr_count(10), 5_000_000);
+        assert_eq!(o.thr_count(1024), 2_000_000);
         assert_eq!(o.thr_count(65_536), 32_768);
         assert_eq!(o.lat_count(10), 20_000);
         let s = Options::parse(&["--smoke".to_owned()]).unwrap();
         assert!(s.thr_count(100) < 10_000);
         assert_eq!(s.sizes, vec![100]);
         let half = Options::parse(&["--scale".to_owned(), "0.5".to_owned()]).unwrap();
-        assert_eq!(half.thr_count(10), 500_000);
+        assert_eq!(half.thr_count(10), 2_500_000);
     }
 
     #[test]
