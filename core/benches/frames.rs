@@ -16,8 +16,7 @@ mod util;
 use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use util::{CHUNK, T0, drain, ready_pair};
-use zmtp_core::conn::{Connection, SendError};
+use util::{CHUNK, T0, drain, pump, ready_pair, wire_stream};
 
 /// Frame body sizes: 10 B, 1 KiB, 1 MiB.
 const SIZES: [usize; 3] = [10, 1024, 1024 * 1024];
@@ -28,32 +27,6 @@ const BUF: usize = 2 * 1024 * 1024 + CHUNK;
 /// Messages per measured batch: about 160 KiB of bodies, at least one.
 fn batch(size: usize) -> usize {
     (160 * 1024 / size).clamp(1, 16 * 1024)
-}
-
-/// Everything `tx` transmits after `count` messages of `size` bytes.
-fn wire_stream(tx: &mut Connection<'_>, size: usize, count: usize) -> Vec<u8> {
-    let body = vec![0xA5u8; size];
-    let mut out = Vec::new();
-    let mut chunk = vec![0u8; CHUNK];
-    let mut flush = |tx: &mut Connection<'_>, out: &mut Vec<u8>| loop {
-        let n = tx.poll_transmit(T0, &mut chunk);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&chunk[..n]);
-    };
-    for _ in 0..count {
-        match tx.send(&[&body]) {
-            Ok(()) => {}
-            Err(SendError::Full) => {
-                flush(tx, &mut out);
-                tx.send(&[&body]).expect("send after flush");
-            }
-            Err(e) => panic!("send: {e}"),
-        }
-    }
-    flush(tx, &mut out);
-    out
 }
 
 fn decode(c: &mut Criterion) {
@@ -98,15 +71,13 @@ fn encode(c: &mut Criterion) {
                 for _ in 0..count {
                     tx.send(&[black_box(&body)]).expect("send");
                 }
-                let mut wire = 0usize;
-                loop {
-                    let n = tx.poll_transmit(T0, &mut out);
-                    if n == 0 {
-                        break;
-                    }
-                    black_box(&out[..n]);
-                    wire += n;
-                }
+                let wire = pump(
+                    &mut out,
+                    |b| tx.poll_transmit(T0, b),
+                    |piece| {
+                        black_box(piece);
+                    },
+                );
                 black_box(wire)
             });
         });

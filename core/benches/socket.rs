@@ -17,7 +17,7 @@ mod util;
 use core::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use util::{CHUNK, T0, config, leak};
+use util::{CHUNK, T0, config, leak, pump, wire_stream};
 use zmtp_core::SocketType;
 use zmtp_core::conn::Connection;
 use zmtp_core::monitor::EndpointPair;
@@ -56,23 +56,15 @@ fn socket_with(
             .expect("attach");
         let mut far = Connection::new(T0, &config(remote), leak(BUF), leak(BUF)).expect("remote");
         for _ in 0..16 {
-            let mut moved = 0;
-            loop {
-                let n = s.poll_transmit(T0, h, &mut buf);
-                if n == 0 {
-                    break;
-                }
-                assert_eq!(far.handle_input(T0, &buf[..n]), n);
-                moved += n;
-            }
-            loop {
-                let n = far.poll_transmit(T0, &mut buf);
-                if n == 0 {
-                    break;
-                }
-                assert_eq!(s.handle_input(T0, h, &buf[..n]), n);
-                moved += n;
-            }
+            let moved = pump(
+                &mut buf,
+                |b| s.poll_transmit(T0, h, b),
+                |piece| assert_eq!(far.handle_input(T0, piece), piece.len()),
+            ) + pump(
+                &mut buf,
+                |b| far.poll_transmit(T0, b),
+                |piece| assert_eq!(s.handle_input(T0, h, piece), piece.len()),
+            );
             if moved == 0 {
                 break;
             }
@@ -86,24 +78,6 @@ fn socket_with(
     (s, remotes)
 }
 
-/// The wire bytes of `count` messages of `size` bytes sent by `far`.
-fn stream(far: &mut Connection<'static>, size: usize, count: usize) -> Vec<u8> {
-    let body = vec![0xA5u8; size];
-    let mut out = Vec::new();
-    let mut chunk = vec![0u8; CHUNK];
-    for _ in 0..count {
-        far.send(&[&body]).expect("send");
-    }
-    loop {
-        let n = far.poll_transmit(T0, &mut chunk);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&chunk[..n]);
-    }
-    out
-}
-
 fn recv(c: &mut Criterion) {
     let mut g = c.benchmark_group("socket_recv");
     for peers in [1usize, 8] {
@@ -111,7 +85,7 @@ fn recv(c: &mut Criterion) {
             let (mut s, mut remotes) = socket_with(SocketType::Pull, SocketType::Push, peers);
             let streams: Vec<(PeerHandle, Vec<u8>)> = remotes
                 .iter_mut()
-                .map(|(h, far)| (*h, stream(far, size, BATCH)))
+                .map(|(h, far)| (*h, wire_stream(far, size, BATCH)))
                 .collect();
             let total = BATCH * peers;
             g.throughput(Throughput::Elements(total as u64));
@@ -157,14 +131,7 @@ fn send(c: &mut Criterion) {
                 for _ in 0..BATCH {
                     s.send(&[black_box(&body)]).expect("send");
                 }
-                let mut wire = 0usize;
-                loop {
-                    let n = s.poll_transmit(T0, h, &mut out);
-                    if n == 0 {
-                        break;
-                    }
-                    wire += n;
-                }
+                let wire = pump(&mut out, |b| s.poll_transmit(T0, h, b), |_| {});
                 black_box(wire)
             });
         });

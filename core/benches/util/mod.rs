@@ -3,7 +3,7 @@
 //! `zmtp-std` does), on a fixed clock.
 #![allow(dead_code, reason = "each benchmark uses part of the helpers")]
 
-use zmtp_core::conn::{Config, Connection};
+use zmtp_core::conn::{Config, Connection, SendError};
 use zmtp_core::{Instant, SocketType};
 
 /// criterion's settings for the core benchmarks: a one-second warm-up and
@@ -34,19 +34,62 @@ pub(crate) fn leak(n: usize) -> &'static mut [u8] {
     Box::leak(vec![0u8; n].into_boxed_slice())
 }
 
-/// Moves everything `from` has to send into `to` through `buf`; returns the
-/// bytes moved.
-pub(crate) fn shuttle(from: &mut Connection<'_>, to: &mut Connection<'_>, buf: &mut [u8]) -> usize {
+/// Calls `poll` (a `poll_transmit`) into `buf` until it has nothing more,
+/// handing each piece to `take`; returns the bytes taken.
+pub(crate) fn pump(
+    buf: &mut [u8],
+    mut poll: impl FnMut(&mut [u8]) -> usize,
+    mut take: impl FnMut(&[u8]),
+) -> usize {
     let mut moved = 0;
     loop {
-        let n = from.poll_transmit(T0, buf);
+        let n = poll(buf);
         if n == 0 {
             return moved;
         }
-        let used = to.handle_input(T0, &buf[..n]);
-        assert_eq!(used, n, "the peer held input back");
+        take(&buf[..n]);
         moved += n;
     }
+}
+
+/// Moves everything `from` has to send into `to` through `buf`; returns the
+/// bytes moved.
+pub(crate) fn shuttle(from: &mut Connection<'_>, to: &mut Connection<'_>, buf: &mut [u8]) -> usize {
+    pump(
+        buf,
+        |b| from.poll_transmit(T0, b),
+        |piece| {
+            let used = to.handle_input(T0, piece);
+            assert_eq!(used, piece.len(), "the peer held input back");
+        },
+    )
+}
+
+/// Everything `tx` transmits after `count` messages of `size` bytes
+/// (taking its output whenever its transmit buffer is full).
+pub(crate) fn wire_stream(tx: &mut Connection<'_>, size: usize, count: usize) -> Vec<u8> {
+    let body = vec![0xA5u8; size];
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; CHUNK];
+    let mut flush = |tx: &mut Connection<'_>, out: &mut Vec<u8>| {
+        pump(
+            &mut chunk,
+            |b| tx.poll_transmit(T0, b),
+            |piece| out.extend_from_slice(piece),
+        );
+    };
+    for _ in 0..count {
+        match tx.send(&[&body]) {
+            Ok(()) => {}
+            Err(SendError::Full) => {
+                flush(tx, &mut out);
+                tx.send(&[&body]).expect("send after flush");
+            }
+            Err(e) => panic!("send: {e}"),
+        }
+    }
+    flush(tx, &mut out);
+    out
 }
 
 /// Runs greeting and READY both ways until neither side has more to say.
