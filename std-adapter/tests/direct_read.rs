@@ -19,6 +19,8 @@ mod common;
 
 use common::*;
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use zmtp_std::{Context, Message, Socket, SocketType};
 
@@ -44,6 +46,42 @@ fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
     s.set_sndtimeo(TIMEOUT_MS).unwrap();
     s.set_linger(0).unwrap();
     s
+}
+
+/// Binds the libzmq socket `s` to `ep`; returns the endpoint it got.
+fn zbind(s: &zmq::Socket, ep: &str) -> String {
+    s.bind(ep).unwrap();
+    s.get_last_endpoint().unwrap().unwrap()
+}
+
+/// A libzmq ROUTER echoing every message back on a thread of its own,
+/// looking for the stop request every `poll_ms`.
+struct Echo {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<zmq::Socket>,
+}
+
+impl Echo {
+    fn start(router: zmq::Socket, poll_ms: i32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop2 = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            router.set_rcvtimeo(poll_ms).unwrap();
+            while !stop2.load(Ordering::Relaxed) {
+                if let Ok(m) = router.recv_multipart(0) {
+                    router.send_multipart(m, 0).unwrap();
+                }
+            }
+            router
+        });
+        Self { stop, thread }
+    }
+
+    /// Stops echoing; returns the ROUTER, still open.
+    fn stop(self) -> zmq::Socket {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
 }
 
 fn endpoints(tag: &str) -> [String; 2] {
@@ -87,18 +125,8 @@ fn round_trips_and_bursts_against_libzmq_echo() {
         let zctx = zmq::Context::new();
         let ctx = Context::new().unwrap();
         let router = zsock(&zctx, zmq::ROUTER);
-        router.bind(&ep).unwrap();
-        let ep = router.get_last_endpoint().unwrap().unwrap();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop2 = std::sync::Arc::clone(&stop);
-        let echo = std::thread::spawn(move || {
-            router.set_rcvtimeo(100).unwrap();
-            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Ok(m) = router.recv_multipart(0) {
-                    router.send_multipart(m, 0).unwrap();
-                }
-            }
-        });
+        let ep = zbind(&router, &ep);
+        let echo = Echo::start(router, 100);
         let dealer = ours(&ctx, SocketType::Dealer);
         dealer.connect(&ep).unwrap();
         let mut msg = Message::new();
@@ -113,8 +141,7 @@ fn round_trips_and_bursts_against_libzmq_echo() {
             },
             15,
         );
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        echo.join().unwrap();
+        echo.stop();
     }
 }
 
@@ -232,8 +259,7 @@ fn peer_closing_mid_conversation_is_reported() {
         let zctx = zmq::Context::new();
         let ctx = Context::new().unwrap();
         let router = zsock(&zctx, zmq::ROUTER);
-        router.bind(&ep).unwrap();
-        let ep = router.get_last_endpoint().unwrap().unwrap();
+        let ep = zbind(&router, &ep);
         let dealer = ours(&ctx, SocketType::Dealer);
         dealer.set_rcvtimeo(3000).unwrap();
         dealer.set_reconnect_ivl(100).unwrap();
@@ -317,20 +343,8 @@ fn heartbeats_during_round_trips() {
     router.monitor("inproc://direct-hb-z", 0xFFFF).unwrap();
     let zmon = zctx.socket(zmq::PAIR).unwrap();
     zmon.connect("inproc://direct-hb-z").unwrap();
-    router.bind("tcp://127.0.0.1:*").unwrap();
-    let ep = router.get_last_endpoint().unwrap().unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stop2 = std::sync::Arc::clone(&stop);
-    let echo = std::thread::spawn(move || {
-        router.set_rcvtimeo(50).unwrap();
-        while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Ok(m) = router.recv_multipart(0) {
-                router.send_multipart(m, 0).unwrap();
-            }
-        }
-        // Kept open (heartbeats only) until the checks are done.
-        router
-    });
+    let ep = zbind(&router, "tcp://127.0.0.1:*");
+    let echo = Echo::start(router, 50);
     let dealer = ours(&ctx, SocketType::Dealer);
     dealer.set_heartbeat_ivl(20).unwrap();
     dealer.set_heartbeat_timeout(1000).unwrap();
@@ -357,8 +371,8 @@ fn heartbeats_during_round_trips() {
             Err(zmtp_std::Error::WouldBlock)
         ));
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let router = echo.join().unwrap();
+    // Kept open (heartbeats only) until the checks are done.
+    let router = echo.stop();
     expect_quiet(&mon);
     zmon.set_rcvtimeo(10).unwrap();
     while let Ok(m) = zmon.recv_multipart(0) {
