@@ -422,11 +422,16 @@ impl ReadClaim {
         Some(ok)
     }
 
-    /// The application thread's attempt to take the claim.
-    fn take_app(&self) -> bool {
+    /// Takes the claim if it is free.
+    fn try_take(&self) -> bool {
         self.taken
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// The application thread's attempt to take the claim.
+    fn take_app(&self) -> bool {
+        self.try_take()
     }
 
     /// The application thread releases the claim; returns whether the I/O
@@ -439,20 +444,13 @@ impl ReadClaim {
     /// The I/O thread's attempt to take the claim; when it fails, the
     /// application thread will see the skipped read when it releases.
     fn take_io(&self) -> bool {
-        if self
-            .taken
-            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
-            .is_ok()
-        {
+        if self.try_take() {
             return true;
         }
         self.missed.store(true, Ordering::SeqCst);
         // Released in between: the application thread may have looked at
         // `missed` before it was set.
-        let taken = self
-            .taken
-            .compare_exchange(false, true, Ordering::SeqCst, Ordering::Relaxed)
-            .is_ok();
+        let taken = self.try_take();
         if taken {
             self.missed.store(false, Ordering::SeqCst);
         }
@@ -740,22 +738,21 @@ fn read_direct(
             Ok(n) if n > 0 => {
                 let n = n.min(d.rbuf.len());
                 full = n == d.rbuf.len();
-                let bytes = d.rbuf.get(..n).unwrap_or_default();
-                let used = core.handle_input(now, d.peer, bytes).min(n);
+                d.roff = 0;
+                d.rlen = n;
+                let (_, dropped) = offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen);
                 out.fed = true;
-                if used < n {
-                    if core.is_rx_blocked(d.peer) {
-                        // The queue is full: keep the rest, and the claim,
-                        // until the application made room.
-                        d.roff = used;
-                        d.rlen = n;
-                        *io_waiting = true;
-                    } else {
-                        // The core closed the connection: nothing more is
-                        // read; the I/O thread closes the transport.
-                        d.rx_done = true;
-                        out.kick = true;
-                    }
+                if dropped {
+                    // The core closed the connection: nothing more is
+                    // read; the I/O thread closes the transport.
+                    d.rx_done = true;
+                    out.kick = true;
+                    return;
+                }
+                if d.has_rx_leftover() {
+                    // The queue is full: keep the rest, and the claim,
+                    // until the application made room.
+                    *io_waiting = true;
                     return;
                 }
             }
@@ -795,18 +792,36 @@ fn read_direct(
 /// whether any were consumed. When the core closed the connection instead,
 /// they are dropped and the claim stays taken.
 fn feed_leftover(d: &mut DirectTx, core: &mut CoreSocket, now: Instant) -> bool {
-    let pending = d.rbuf.get(d.roff..d.rlen).unwrap_or_default();
-    let used = core.handle_input(now, d.peer, pending).min(pending.len());
-    d.roff = d.roff.saturating_add(used);
-    if d.has_rx_leftover() && !core.is_rx_blocked(d.peer) {
-        d.rx_done = true;
-        d.roff = d.rlen;
-    }
-    if !d.has_rx_leftover() {
-        d.roff = 0;
-        d.rlen = 0;
-    }
+    let (used, dropped) = offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen);
+    d.rx_done |= dropped;
     used > 0
+}
+
+/// Offers `buf[*off..*len]`, bytes read from `peer`'s transport and not
+/// consumed yet, to the core, and drops what it took from the front (both
+/// offsets go back to 0 once nothing is left). Returns how many bytes it
+/// took, and whether the rest was dropped because the core closed the
+/// connection (it took fewer and does not hold input back).
+fn offer_held(
+    core: &mut CoreSocket,
+    now: Instant,
+    peer: PeerHandle,
+    buf: &[u8],
+    off: &mut usize,
+    len: &mut usize,
+) -> (usize, bool) {
+    let pending = buf.get(*off..*len).unwrap_or_default();
+    let used = core.handle_input(now, peer, pending).min(pending.len());
+    *off = off.saturating_add(used);
+    let dropped = *off < *len && !core.is_rx_blocked(peer);
+    if dropped {
+        *off = *len;
+    }
+    if *off >= *len {
+        *off = 0;
+        *len = 0;
+    }
+    (used, dropped)
 }
 
 /// The I/O thread's turn at the bytes the application thread read and the
@@ -982,10 +997,6 @@ impl ConnIo {
 
     fn has_unconsumed(&self) -> bool {
         self.rx_off < self.rx_len
-    }
-
-    fn unconsumed(&self) -> &[u8] {
-        self.rx.get(self.rx_off..self.rx_len).unwrap_or_default()
     }
 }
 
@@ -2028,16 +2039,7 @@ fn zap_answer(sock: &mut SockIo, token: Token, answer: &crate::zap::Answer, now:
 /// the end of the transport once they are consumed.
 fn feed(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
     if c.has_unconsumed() {
-        let used = core.handle_input(now, c.peer, c.unconsumed());
-        c.rx_off = c.rx_off.saturating_add(used).min(c.rx_len);
-        if c.has_unconsumed() && !core.is_rx_blocked(c.peer) {
-            // The connection closed; nothing more will be consumed.
-            c.rx_off = c.rx_len;
-        }
-        if !c.has_unconsumed() {
-            c.rx_off = 0;
-            c.rx_len = 0;
-        }
+        let _ = offer_held(core, now, c.peer, &c.rx, &mut c.rx_off, &mut c.rx_len);
     }
     c.release_rx();
     report_end(c, core, now);
