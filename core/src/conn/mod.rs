@@ -186,6 +186,20 @@ pub const REC_COMMAND: u8 = 0x04;
 /// holding `User-Id` and the ZAP reply's metadata. Read it with
 /// [`Connection::peer_metadata`].
 pub const REC_METADATA: u8 = 0x40;
+/// Record flag (receive side): a data frame whose body the driver holds
+/// ([`Connection::handle_input_external`]); the record's body is the
+/// frame's length, 8 bytes little-endian ([`external_len`]).
+pub const REC_EXTERNAL: u8 = 0x20;
+/// The length of a frame whose body the driver holds, from the body of its
+/// [`REC_EXTERNAL`] record.
+#[must_use]
+pub fn external_len(record: &[u8]) -> usize {
+    let len = record
+        .get(..EXTERNAL_RECORD)
+        .and_then(|b| <[u8; EXTERNAL_RECORD]>::try_from(b).ok())
+        .map_or(0, u64::from_le_bytes);
+    usize::try_from(len).unwrap_or(usize::MAX)
+}
 /// Record flag (transmit side): raw bytes sent without a frame header (the
 /// greeting).
 const REC_RAW: u8 = 0x80;
@@ -195,6 +209,9 @@ const REC_RAW: u8 = 0x80;
 /// sends it: MORE and COMMAND travel inside the box.
 #[cfg(feature = "curve")]
 const REC_SEALED: u8 = 0x08;
+
+/// The body of a [`REC_EXTERNAL`] record: the frame's length.
+const EXTERNAL_RECORD: usize = 8;
 
 /// Bytes of a post-handshake command kept for inspection: enough for the name
 /// and a PING's TTL and 16-byte context.
@@ -360,6 +377,9 @@ enum Rx {
     Header { flags: Flags, size: usize },
     /// Streaming the body into the receive queue's reservation.
     Ring { flags: Flags, remaining: usize },
+    /// The body is the driver's to read ([`Connection::external_body`]);
+    /// its record is reserved in the receive queue.
+    External { flags: Flags, size: usize },
     /// Collecting the start of a post-handshake command.
     Scratch { size: usize, filled: usize },
     /// A SUBSCRIBE/CANCEL command whose first `kept` bytes are in the
@@ -456,6 +476,11 @@ pub struct Connection<'a> {
     last_now: Instant,
     /// Whether the next data frame starts a new message.
     rx_at_msg_start: bool,
+    /// During [`Connection::handle_input_external`]: the smallest data
+    /// body left to the driver (0: none).
+    ext_min: usize,
+    /// [`REC_EXTERNAL`] records in the receive queue.
+    rx_external: usize,
     scratch: [u8; CMD_SCRATCH],
     rx: MsgRing<'a>,
 
@@ -589,6 +614,8 @@ impl<'a> Connection<'a> {
             rx_meta: false,
             last_now: now,
             rx_at_msg_start: true,
+            ext_min: 0,
+            rx_external: 0,
             scratch: [0; CMD_SCRATCH],
             rx: MsgRing::new(rx_buf),
             tx: MsgRing::new(tx_buf),
@@ -791,8 +818,10 @@ impl<'a> Connection<'a> {
     /// makes room.
     #[must_use]
     pub fn is_rx_blocked(&self) -> bool {
-        matches!(self.rx_state, Rx::Header { .. } | Rx::CmdWait { .. })
-            || self.done_pending
+        matches!(
+            self.rx_state,
+            Rx::Header { .. } | Rx::CmdWait { .. } | Rx::External { .. }
+        ) || self.done_pending
             || self.is_zap_pending()
     }
 
@@ -831,6 +860,70 @@ impl<'a> Connection<'a> {
             used = used.saturating_add(n);
         }
         used.min(bytes.len())
+    }
+
+    /// [`Connection::handle_input`], except that the body of a data frame
+    /// of at least `min` bytes (`min` > 0) is left to the driver, as
+    /// libzmq's decoder reads a large body straight into the message it
+    /// allocated for it: the decoder stops after the frame's header, which
+    /// is checked as any other (`ZMQ_MAXMSGSIZE`, the receive queue's
+    /// largest body, `ZMQ_RCVHWM`), and reserves a small [`REC_EXTERNAL`]
+    /// record in the receive queue; [`Connection::external_body`] then
+    /// says how many bytes the driver reads into storage of its own
+    /// before it calls [`Connection::complete_external`]. Until then no
+    /// input is taken ([`Connection::is_rx_blocked`]).
+    ///
+    /// Not for sockets that look at message bodies (PUB, XPUB, SUB, XSUB),
+    /// nor after a CURVE handshake (bodies are opened in the queue): those
+    /// frames go to the queue as with [`Connection::handle_input`].
+    pub fn handle_input_external(&mut self, now: Instant, bytes: &[u8], min: usize) -> usize {
+        self.ext_min = min;
+        let used = self.handle_input(now, bytes);
+        self.ext_min = 0;
+        used
+    }
+
+    /// The size of the frame body the driver is to read itself (after
+    /// [`Connection::handle_input_external`] stopped at its header), if
+    /// one is awaited.
+    #[must_use]
+    pub fn external_body(&self) -> Option<usize> {
+        match self.rx_state {
+            Rx::External { size, .. } if self.phase == Phase::Ready => Some(size),
+            _ => None,
+        }
+    }
+
+    /// The driver holds the whole body announced by
+    /// [`Connection::external_body`]: its record joins the receive queue
+    /// (the driver keeps the body, in the order of the records) and
+    /// decoding goes on. Returns `false`, and changes nothing, when no
+    /// body was awaited (the connection closed meanwhile, say): the
+    /// driver drops the body.
+    pub fn complete_external(&mut self, now: Instant) -> bool {
+        let Some(flags) = (match self.rx_state {
+            Rx::External { flags, .. } if self.phase == Phase::Ready => Some(flags),
+            _ => None,
+        }) else {
+            return false;
+        };
+        self.last_now = now;
+        self.rx_state = Rx::Flags;
+        self.frame_received();
+        if !self.rx.commit() {
+            return false;
+        }
+        self.rx_external = self.rx_external.saturating_add(1);
+        self.message_frame_queued(flags);
+        true
+    }
+
+    /// [`REC_EXTERNAL`] records in the receive queue, complete or not: the
+    /// bodies the driver keeps for this connection are the last this many
+    /// it handed over (older ones were dropped by the pattern unread).
+    #[must_use]
+    pub fn external_queued(&self) -> usize {
+        self.rx_external
     }
 
     /// The transport reached end-of-stream (libzmq maps this to `EPIPE`).
@@ -1232,6 +1325,9 @@ impl<'a> Connection<'a> {
             return false;
         };
         self.rx.pop();
+        if flags & REC_EXTERNAL != 0 {
+            self.rx_external = self.rx_external.saturating_sub(1);
+        }
         if flags & REC_METADATA != 0 && flags & REC_MORE == 0 {
             self.rx_meta = false;
         }
@@ -1714,6 +1810,8 @@ impl<'a> Connection<'a> {
                 }
                 Some(n)
             }
+            // The driver reads the body ([`Connection::complete_external`]).
+            Rx::External { .. } => None,
             Rx::Scratch { size, filled } => {
                 let keep = size.min(CMD_SCRATCH);
                 if bytes.is_empty() {
@@ -1904,7 +2002,13 @@ impl<'a> Connection<'a> {
         } else {
             0
         };
-        if self.rx.begin(rec_flags, size).is_err() {
+        let external = self.leaves_body(flags, size);
+        let (rec_flags, rec_len) = if external {
+            (rec_flags | REC_EXTERNAL, EXTERNAL_RECORD)
+        } else {
+            (rec_flags, size)
+        };
+        if self.rx.begin(rec_flags, rec_len).is_err() {
             if handshaking {
                 // Behind a kept ZAP record the queue may lack room for a
                 // command that would fit an empty one: nothing can be read
@@ -1918,6 +2022,11 @@ impl<'a> Connection<'a> {
                 self.fail(DisconnectReason::MessageTooLarge, None);
             }
             return false;
+        }
+        if external {
+            let _ = self.rx.write(&u64::try_from(size).unwrap_or(u64::MAX).to_le_bytes());
+            self.rx_state = Rx::External { flags, size };
+            return true;
         }
         self.rx_state = Rx::Ring {
             flags,
@@ -1988,13 +2097,33 @@ impl<'a> Connection<'a> {
         }
         self.frame_received();
         if self.rx.commit() {
-            if flags.is_more() {
-                self.rx_at_msg_start = false;
-            } else {
-                self.rx_at_msg_start = true;
-                self.rx_units = self.rx_units.saturating_add(1);
-            }
+            self.message_frame_queued(flags);
         }
+    }
+
+    /// A data frame joined the receive queue: the message goes on, or is
+    /// complete.
+    fn message_frame_queued(&mut self, flags: Flags) {
+        if flags.is_more() {
+            self.rx_at_msg_start = false;
+        } else {
+            self.rx_at_msg_start = true;
+            self.rx_units = self.rx_units.saturating_add(1);
+        }
+    }
+
+    /// Whether a data frame's body of `size` bytes is left to the driver
+    /// ([`Connection::handle_input_external`]).
+    fn leaves_body(&self, flags: Flags, size: usize) -> bool {
+        self.ext_min > 0
+            && size >= self.ext_min
+            && self.phase == Phase::Ready
+            && !flags.is_command()
+            && !self.sealing()
+            && !matches!(
+                self.socket_type,
+                SocketType::Pub | SocketType::XPub | SocketType::Sub | SocketType::XSub
+            )
     }
 
     /// Any decoded frame proves the peer alive (libzmq cancels both the

@@ -69,7 +69,7 @@
 mod pattern;
 mod peerset;
 
-pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, RecvError, RecvInfo, SendError};
+pub use pattern::{ENVELOPE_CAP, ENVELOPE_FRAMES, Frame, RecvError, RecvInfo, SendError};
 
 use crate::conn::{
     Config, ConnEvent, Connection, DisconnectReason, PeerMetadata, ZapError, ZapReply, ZapRequest,
@@ -497,15 +497,31 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// the application received something. PUB and XPUB consume
     /// subscriptions as they arrive, so they take all they can in one call.
     pub fn handle_input(&mut self, now: Instant, peer: PeerHandle, bytes: &[u8]) -> usize {
+        self.handle_input_external(now, peer, bytes, 0)
+    }
+
+    /// [`Socket::handle_input`], leaving data bodies of at least `min`
+    /// bytes (`min` > 0; 0: none) to the driver, as
+    /// [`Connection::handle_input_external`] does: the driver reads
+    /// [`Socket::external_body`] bytes into storage of its own, calls
+    /// [`Socket::complete_external`], and receives with
+    /// [`Socket::recv_frame_with`].
+    pub fn handle_input_external(
+        &mut self,
+        now: Instant,
+        peer: PeerHandle,
+        bytes: &[u8],
+        min: usize,
+    ) -> usize {
         let mut used = 0usize;
         // Each pass consumes at least one byte or stops.
         while used < bytes.len() {
             let Some(p) = self.peer_mut(peer) else {
                 break;
             };
-            let n = p
-                .conn
-                .handle_input(now, bytes.get(used..).unwrap_or_default());
+            let n =
+                p.conn
+                    .handle_input_external(now, bytes.get(used..).unwrap_or_default(), min);
             used = used.saturating_add(n).min(bytes.len());
             self.process_events(peer);
             self.service_peer(peer);
@@ -514,6 +530,32 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         used
+    }
+
+    /// The size of the body `peer`'s connection awaits from the driver
+    /// ([`Connection::external_body`]).
+    #[must_use]
+    pub fn external_body(&self, peer: PeerHandle) -> Option<usize> {
+        self.peer(peer).and_then(Connection::external_body)
+    }
+
+    /// The driver read the body [`Socket::external_body`] announced
+    /// ([`Connection::complete_external`]); `false` when none was awaited
+    /// (the driver drops the body).
+    pub fn complete_external(&mut self, now: Instant, peer: PeerHandle) -> bool {
+        let Some(p) = self.peer_mut(peer) else {
+            return false;
+        };
+        let done = p.conn.complete_external(now);
+        self.process_events(peer);
+        done
+    }
+
+    /// Bodies the driver keeps for `peer` that its receive queue still
+    /// counts ([`Connection::external_queued`]); 0 for an unknown peer.
+    #[must_use]
+    pub fn external_queued(&self, peer: PeerHandle) -> usize {
+        self.peer(peer).map_or(0, Connection::external_queued)
     }
 
     /// `peer`'s transport reached end-of-stream.

@@ -3,7 +3,10 @@
 
 use super::peerset::PeerSet;
 use super::{Peer, PeerHandle, Socket};
-use crate::conn::{MAX_PARTS, REC_COMMAND, REC_METADATA, REC_MORE, SendError as ConnSendError};
+use crate::conn::{
+    MAX_PARTS, REC_COMMAND, REC_EXTERNAL, REC_METADATA, REC_MORE, SendError as ConnSendError,
+    external_len,
+};
 use crate::queue::MsgRing;
 use crate::socket_type::SocketType;
 use crate::wire::{Command, Subscription};
@@ -50,6 +53,32 @@ pub enum RecvError {
         /// The frame's length.
         needed: usize,
     },
+    /// The frame's body is held by the driver (it was received with
+    /// [`Connection::handle_input_external`](crate::conn::Connection::handle_input_external)):
+    /// only [`Socket::recv_frame_with`] delivers it. Nothing was consumed.
+    External {
+        /// The frame's length.
+        len: usize,
+    },
+}
+
+/// A frame lent by [`Socket::recv_frame_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum Frame<'a> {
+    /// The frame's bytes.
+    Bytes(&'a [u8]),
+    /// A frame whose body the driver read into storage of its own
+    /// ([`Connection::handle_input_external`](crate::conn::Connection::handle_input_external)):
+    /// the oldest body it keeps for [`RecvInfo::peer`] that the
+    /// connection still counts
+    /// ([`Connection::external_queued`](crate::conn::Connection::external_queued),
+    /// after this frame left the queue).
+    External {
+        /// The frame's length.
+        len: usize,
+    },
 }
 
 macro_rules! impl_display {
@@ -75,6 +104,7 @@ impl_display!(RecvError,
     Self::NotSupported => "operation not supported by this socket type",
     Self::Efsm => "operation cannot be accomplished in current state",
     Self::BufferTooSmall { .. } => "frame larger than the receive buffer",
+    Self::External { .. } => "frame body held by the driver",
 );
 
 /// What [`Socket::recv`] delivered.
@@ -278,8 +308,43 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         f: impl FnOnce(&[u8]) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
+        self.recv_lent(
+            |frame| match frame {
+                Frame::Bytes(b) => f(b),
+                // Not reached: such frames are refused before `f` is called.
+                Frame::External { .. } => f(&[]),
+            },
+            max_len,
+            false,
+        )
+    }
+
+    /// [`Socket::recv_with`] for a driver that reads large bodies itself
+    /// ([`Connection::handle_input_external`](crate::conn::Connection::handle_input_external)):
+    /// such a frame is lent as [`Frame::External`], and the driver hands
+    /// over the body it keeps. `max_len` applies to its length too.
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::recv`].
+    pub fn recv_frame_with<R>(
+        &mut self,
+        f: impl FnOnce(Frame<'_>) -> R,
+        max_len: Option<usize>,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
+        self.recv_lent(f, max_len, true)
+    }
+
+    /// [`Socket::recv_frame_with`]; `externals` says whether the caller
+    /// takes [`Frame::External`] (else such a frame is refused, unread).
+    fn recv_lent<R>(
+        &mut self,
+        f: impl FnOnce(Frame<'_>) -> R,
+        max_len: Option<usize>,
+        externals: bool,
+    ) -> nb::Result<(R, RecvInfo), RecvError> {
         let mut popped = PeerSet::new();
-        let result = self.recv_frame(f, max_len, &mut popped);
+        let result = self.recv_frame(f, max_len, externals, &mut popped);
         // Reading makes room, and a connection may act on that (admit held
         // back input, or close on a frame that can never fit): report it,
         // for the peers this receive popped frames from (XPUB's receive
@@ -307,8 +372,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// to process.
     fn recv_frame<R>(
         &mut self,
-        f: impl FnOnce(&[u8]) -> R,
+        f: impl FnOnce(Frame<'_>) -> R,
         max_len: Option<usize>,
+        externals: bool,
         popped: &mut PeerSet,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
         let st = self.config.socket_type;
@@ -346,7 +412,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 more: false,
                 peer: Some(peer),
             };
-            let r = f(&[]);
+            let r = f(Frame::Bytes(&[]));
             self.message_read(peer);
             return Ok((r, info));
         }
@@ -366,7 +432,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 more: true,
                 peer: Some(peer),
             };
-            let r = f(id);
+            let r = f(Frame::Bytes(id));
             self.state.reading = Some(Reading {
                 id_pending: false,
                 started: true,
@@ -382,18 +448,25 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             self.state.reading = None;
             return Err(nb::Error::WouldBlock);
         };
-        if max_len.is_some_and(|m| body.len() > m) {
-            return Err(nb::Error::Other(RecvError::BufferTooSmall {
-                needed: body.len(),
-            }));
+        let (frame, len) = if flags & REC_EXTERNAL != 0 {
+            let len = external_len(body);
+            if !externals {
+                return Err(nb::Error::Other(RecvError::External { len }));
+            }
+            (Frame::External { len }, len)
+        } else {
+            (Frame::Bytes(body), body.len())
+        };
+        if max_len.is_some_and(|m| len > m) {
+            return Err(nb::Error::Other(RecvError::BufferTooSmall { needed: len }));
         }
         let more = flags & REC_MORE != 0;
         let info = RecvInfo {
-            len: body.len(),
+            len,
             more,
             peer: Some(peer),
         };
-        let r = f(body);
+        let r = f(frame);
         p.conn.pop_frame();
         if more {
             self.state.reading = Some(Reading {
@@ -666,7 +739,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
 
     fn recv_xpub<R>(
         &mut self,
-        f: impl FnOnce(&[u8]) -> R,
+        f: impl FnOnce(Frame<'_>) -> R,
         max_len: Option<usize>,
     ) -> nb::Result<(R, RecvInfo), RecvError> {
         let (flags, body) = self.xpub_pending.front().ok_or(nb::Error::WouldBlock)?;
@@ -680,7 +753,7 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             more: flags & REC_MORE != 0,
             peer: None,
         };
-        let r = f(body);
+        let r = f(Frame::Bytes(body));
         self.xpub_pending.pop();
         // Room appeared: input held back by a full queue may go on, first
         // the rest of a message already partly handed over.
@@ -892,9 +965,10 @@ fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<
             p.conn.pop_frame();
             return None;
         }
-        let delimiter = body.is_empty();
+        let delimiter = body.is_empty() && flags & REC_EXTERNAL == 0;
         count = count.saturating_add(1);
-        fits = fits && count <= ENVELOPE_FRAMES;
+        // A routing frame is short; one whose body the driver holds is not.
+        fits = fits && count <= ENVELOPE_FRAMES && flags & REC_EXTERNAL == 0;
         if let Ok(len) = u8::try_from(body.len()) {
             fits = fits && envelope.push(len).is_ok() && envelope.extend_from_slice(body).is_ok();
         } else {
