@@ -59,6 +59,11 @@ pub(crate) const WAKER: Token = Token(0);
 /// Bytes per read and per transmit chunk (each connection has one of
 /// each): large writes are what loopback throughput depends on.
 const CHUNK: usize = 256 * 1024;
+/// Bytes read at a time between large bodies (libzmq reads 8 KiB).
+const SMALL_READ: usize = 8 * 1024;
+/// Bodies one [`feed`] starts at most: one per [`crate::bodies::EXTERNAL_MIN`]
+/// bytes of a chunk, and one whose header ends it.
+const BODY_PASSES: usize = CHUNK / crate::bodies::EXTERNAL_MIN + 2;
 /// Rounds (a locked half and an unlocked half) per socket per turn of the
 /// loop before other work runs.
 const MAX_ROUNDS: usize = 64;
@@ -581,6 +586,11 @@ pub(crate) fn park(st: &mut State) {
         if !d.rx_hint || d.rx_done || !core.peer(d.peer).is_some_and(|p| p.is_ready()) {
             continue;
         }
+        if d.claim.taken.load(Ordering::SeqCst) && !d.has_rx_leftover() {
+            // The I/O thread reads here (a large body, say): it needs the
+            // readiness.
+            continue;
+        }
         let mut p = d.claim.parking();
         if p.parked || p.write {
             continue;
@@ -740,7 +750,8 @@ fn read_direct(
                 full = n == d.rbuf.len();
                 d.roff = 0;
                 d.rlen = n;
-                let (_, dropped) = offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen);
+                let (_, dropped) =
+                    offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen, 0);
                 out.fed = true;
                 if dropped {
                     // The core closed the connection: nothing more is
@@ -792,7 +803,7 @@ fn read_direct(
 /// whether any were consumed. When the core closed the connection instead,
 /// they are dropped and the claim stays taken.
 fn feed_leftover(d: &mut DirectTx, core: &mut CoreSocket, now: Instant) -> bool {
-    let (used, dropped) = offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen);
+    let (used, dropped) = offer_held(core, now, d.peer, &d.rbuf, &mut d.roff, &mut d.rlen, 0);
     d.rx_done |= dropped;
     used > 0
 }
@@ -801,7 +812,9 @@ fn feed_leftover(d: &mut DirectTx, core: &mut CoreSocket, now: Instant) -> bool 
 /// consumed yet, to the core, and drops what it took from the front (both
 /// offsets go back to 0 once nothing is left). Returns how many bytes it
 /// took, and whether the rest was dropped because the core closed the
-/// connection (it took fewer and does not hold input back).
+/// connection (it took fewer and does not hold input back). Data bodies of
+/// `min` bytes or more (0: none) are left to the caller
+/// ([`crate::bodies`]).
 fn offer_held(
     core: &mut CoreSocket,
     now: Instant,
@@ -809,9 +822,12 @@ fn offer_held(
     buf: &[u8],
     off: &mut usize,
     len: &mut usize,
+    min: usize,
 ) -> (usize, bool) {
     let pending = buf.get(*off..*len).unwrap_or_default();
-    let used = core.handle_input(now, peer, pending).min(pending.len());
+    let used = core
+        .handle_input_external(now, peer, pending, min)
+        .min(pending.len());
     *off = off.saturating_add(used);
     let dropped = *off < *len && !core.is_rx_blocked(peer);
     if dropped {
@@ -952,8 +968,16 @@ struct ConnIo {
     /// Shared with the connection's [`DirectTx`]: who reads the transport.
     claim: Arc<ReadClaim>,
     /// This thread holds the read claim (bytes read and not consumed yet,
-    /// or the stream ended).
+    /// a body being read, or the stream ended).
     rx_held: bool,
+    /// A frame body the core left to this thread ([`crate::bodies`]),
+    /// read outside the lock: `body[..body_got]` are in.
+    body: Option<Vec<u8>>,
+    body_got: usize,
+    /// The last input carried a large body: the transport is read
+    /// [`SMALL_READ`] bytes at a time between bodies, so that little of
+    /// the next body is copied with its header.
+    large: bool,
 }
 
 impl ConnIo {
@@ -979,13 +1003,16 @@ impl ConnIo {
             busy: Arc::new(AtomicBool::new(false)),
             claim: Arc::new(ReadClaim::default()),
             rx_held: false,
+            body: None,
+            body_got: 0,
+            large: false,
         }
     }
 
     /// Gives the read claim back once the bytes read are consumed (kept
     /// for good after the end of the stream).
     fn release_rx(&mut self) {
-        if self.rx_held && !self.has_unconsumed() && !self.eof {
+        if self.rx_held && !self.has_unconsumed() && self.body.is_none() && !self.eof {
             self.rx_held = false;
             self.claim.release_io();
         }
@@ -1743,7 +1770,7 @@ fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
         drop_direct(st, c.peer);
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&token);
-        st.forget_metadata(c.peer);
+        st.forget_peer(c.peer);
         if let Some(bufs) = st.core.detach(c.peer) {
             env.pool.push(bufs);
         }
@@ -1927,11 +1954,11 @@ fn service_locked(
     let now = env.clock.now();
     for c in sock.conns.values_mut() {
         feed_direct_leftover(c, st, now);
-        feed(c, &mut st.core, now);
+        feed(c, st, now);
         fill(c, st, now);
         if c.has_unconsumed() && !st.core.is_rx_blocked(c.peer) {
             // Input held back until our last handshake command went out.
-            feed(c, &mut st.core, now);
+            feed(c, st, now);
             fill(c, st, now);
         }
     }
@@ -1960,7 +1987,7 @@ fn service_locked(
         if st.core.has_unread(peer) && !closing {
             return true;
         }
-        st.forget_metadata(peer);
+        st.forget_peer(peer);
         if let Some(bufs) = st.core.detach(peer) {
             env.pool.push(bufs);
         }
@@ -2019,7 +2046,7 @@ fn take_metadata(sock: &mut SockIo, st: &mut State, now: Instant) {
         }
         st.core.release_metadata(peer);
         if let Some(c) = conn {
-            feed(c, &mut st.core, now);
+            feed(c, st, now);
             fill(c, st, now);
         }
     }
@@ -2036,13 +2063,75 @@ fn zap_answer(sock: &mut SockIo, token: Token, answer: &crate::zap::Answer, now:
 }
 
 /// Offers the bytes read and not consumed yet to the core; tells it about
-/// the end of the transport once they are consumed.
-fn feed(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
-    if c.has_unconsumed() {
-        let _ = offer_held(core, now, c.peer, &c.rx, &mut c.rx_off, &mut c.rx_len);
+/// the end of the transport once they are consumed. A body read outside
+/// the lock goes first; a large body whose header the core took is
+/// started from what follows the header in the chunk, and read outside
+/// the lock from then on ([`crate::bodies`]).
+fn feed(c: &mut ConnIo, st: &mut State, now: Instant) {
+    hand_body(c, st, now);
+    let offered = c.has_unconsumed();
+    let mut started = false;
+    for _ in 0..BODY_PASSES {
+        if c.body.is_some() {
+            break;
+        }
+        if c.has_unconsumed() {
+            let min = st.bodies.min_for(c.peer, st.opts.rx_buffer);
+            let (_, dropped) = offer_held(
+                &mut st.core,
+                now,
+                c.peer,
+                &c.rx,
+                &mut c.rx_off,
+                &mut c.rx_len,
+                min,
+            );
+            if dropped {
+                break;
+            }
+        }
+        let Some(size) = st.core.external_body(c.peer) else {
+            break;
+        };
+        let mut body = st.bodies.buffer(size);
+        let have = c.rx.get(c.rx_off..c.rx_len).unwrap_or_default();
+        let n = have.len().min(size);
+        if let (Some(dst), Some(src)) = (body.get_mut(..n), have.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        c.rx_off = c.rx_off.saturating_add(n);
+        if c.rx_off >= c.rx_len {
+            c.rx_off = 0;
+            c.rx_len = 0;
+        }
+        c.body = Some(body);
+        c.body_got = n;
+        started = true;
+        hand_body(c, st, now);
+    }
+    if offered {
+        c.large = started || c.body.is_some();
     }
     c.release_rx();
-    report_end(c, core, now);
+    report_end(c, &mut st.core, now);
+}
+
+/// Hands a body read in full to the core, which queues its record (or,
+/// when the connection closed meanwhile, drops it).
+fn hand_body(c: &mut ConnIo, st: &mut State, now: Instant) {
+    if c.body.as_ref().is_none_or(|b| c.body_got < b.len()) {
+        return;
+    }
+    let Some(body) = c.body.take() else {
+        return;
+    };
+    c.body_got = 0;
+    if st.core.complete_external(now, c.peer) {
+        let queued = st.core.external_queued(c.peer);
+        st.bodies.push(c.peer, queued, body);
+    } else {
+        st.bodies.recycle(body);
+    }
 }
 
 /// Tells the core that the transport ended, once the held-back input is
@@ -2138,11 +2227,24 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
             }
             c.rx_held = true;
         }
+        if c.body.is_some() {
+            let done = read_body(c);
+            again |= done || c.eof;
+            if !done || !c.readable || c.eof {
+                return again;
+            }
+        }
+        // Between large bodies, a small read: the next header and the
+        // start of its body.
+        let want = if c.large { SMALL_READ } else { c.rx.len() };
         let mut tries = 0u8;
         // Retried only when interrupted by a signal, a few times.
         while tries < 4 {
             tries = tries.saturating_add(1);
-            match c.stream.read(&mut c.rx) {
+            let Some(room) = c.rx.get_mut(..want) else {
+                break;
+            };
+            match c.stream.read(room) {
                 Ok(0) => c.eof = true,
                 Ok(n) => {
                     c.rx_off = 0;
@@ -2161,6 +2263,41 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
         c.release_rx();
     }
     again
+}
+
+/// Reads the rest of the body being read outside the lock, until it is
+/// complete or the transport would block, ended or failed. Returns whether
+/// it is complete.
+fn read_body(c: &mut ConnIo) -> bool {
+    let Some(body) = c.body.as_mut() else {
+        return false;
+    };
+    // Every pass reads bytes or stops; a few interruptions are retried.
+    let mut interrupted = 0u8;
+    while let Some(room) = body.get_mut(c.body_got..)
+        && !room.is_empty()
+    {
+        match c.stream.read(room) {
+            Ok(0) => {
+                c.eof = true;
+                break;
+            }
+            Ok(n) => c.body_got = c.body_got.saturating_add(n).min(body.len()),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                c.readable = false;
+                break;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted && interrupted < 4 => {
+                interrupted = interrupted.saturating_add(1);
+            }
+            Err(e) => {
+                c.eof = true;
+                c.error = Some(errno_of(&e));
+                break;
+            }
+        }
+    }
+    c.body_got >= body.len()
 }
 
 /// Writes the transmit chunk until it is out or the transport would block.

@@ -156,6 +156,7 @@
 //!
 //! Unix only (Unix domain sockets, file descriptors as monitor values).
 
+mod bodies;
 mod context;
 mod endpoint;
 mod error;

@@ -10,7 +10,7 @@ use std::time::Instant as StdInstant;
 use socket2::{Domain, Socket as RawSocket, Type};
 use zmtp_core::SocketType;
 use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, Monitor, MonitorError};
-use zmtp_core::socket::{PeerHandle, RecvError, SendError};
+use zmtp_core::socket::{Frame, PeerHandle, RecvError, SendError};
 use zmtp_core::{Duration, conn::Config};
 
 use crate::context::ContextInner;
@@ -116,6 +116,15 @@ pub(crate) struct State {
     /// receive that has to wait watches for this long ([`recv_spin`])
     /// before it sleeps, reading the connections that send went to itself.
     spin_recv: Option<StdDuration>,
+    /// Large frame bodies the I/O thread read outside the lock.
+    pub(crate) bodies: crate::bodies::Bodies,
+}
+
+/// A frame handed to a receive's sink: lent, or a body of its own (which
+/// the sink keeps, giving back a buffer to reuse, if it has one).
+enum Part<'a> {
+    Bytes(&'a [u8]),
+    Owned(Vec<u8>),
 }
 
 /// Whether, and until when, a waiting receive watches for its reply
@@ -144,10 +153,13 @@ impl State {
 
     /// Forgets a detached peer's properties (messages already received
     /// keep theirs).
-    pub(crate) fn forget_metadata(&mut self, peer: PeerHandle) {
+    /// Forgets what was kept for `peer`'s connection (its properties and
+    /// the large bodies it read) when it is detached.
+    pub(crate) fn forget_peer(&mut self, peer: PeerHandle) {
         if let Some(slot) = self.peer_meta.get_mut(peer.index()) {
             *slot = None;
         }
+        self.bodies.forget(peer);
     }
 
     /// Records an endpoint for `unbind`.
@@ -359,6 +371,7 @@ impl Socket {
                 direct: Vec::new(),
                 waited_since_send: true,
                 spin_recv: None,
+                bodies: crate::bodies::Bodies::default(),
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
@@ -807,7 +820,17 @@ impl Socket {
 
     fn recv_wait(&self, w: Wait) -> Result<Vec<Vec<u8>>> {
         let mut frames = Vec::new();
-        self.recv_frames(w, |frame| frames.push(frame.to_vec()), None)?;
+        self.recv_frames(
+            w,
+            |part| {
+                frames.push(match part {
+                    Part::Bytes(b) => b.to_vec(),
+                    Part::Owned(v) => v,
+                });
+                None
+            },
+            None,
+        )?;
         Ok(frames)
     }
 
@@ -863,9 +886,22 @@ impl Socket {
         let Message { data, ends, meta } = msg;
         let r = self.recv_frames(
             w,
-            |frame| {
-                data.extend_from_slice(frame);
+            |part| {
+                let spare = match part {
+                    Part::Bytes(b) => {
+                        data.extend_from_slice(b);
+                        None
+                    }
+                    // A body of its own as the first frame becomes the
+                    // message's storage; the old storage is reused.
+                    Part::Owned(v) if ends.is_empty() => Some(core::mem::replace(data, v)),
+                    Part::Owned(v) => {
+                        data.extend_from_slice(&v);
+                        Some(v)
+                    }
+                };
                 ends.push(data.len());
+                spare
             },
             Some(meta),
         );
@@ -881,7 +917,7 @@ impl Socket {
     fn recv_frames(
         &self,
         w: Wait,
-        mut sink: impl FnMut(&[u8]),
+        mut sink: impl FnMut(Part<'_>) -> Option<Vec<u8>>,
         meta: Option<&mut Option<Arc<Metadata>>>,
     ) -> Result<()> {
         let mut st = self.lock();
@@ -894,7 +930,9 @@ impl Socket {
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
                 Some(Ok(frames)) => {
-                    frames.iter().for_each(|f| sink(f));
+                    frames.iter().for_each(|f| {
+                        sink(Part::Bytes(f));
+                    });
                     Ok(None)
                 }
                 Some(Err(e)) => Err(e),
@@ -1282,10 +1320,39 @@ fn check(ok: bool) -> Result<()> {
 
 /// Takes one whole message, if one is waiting, handing each frame to
 /// `sink`; returns the peer it came from (`None` for XPUB's own queue).
-fn try_recv(st: &mut State, sink: &mut impl FnMut(&[u8])) -> Result<Option<PeerHandle>> {
+fn try_recv(
+    st: &mut State,
+    sink: &mut impl FnMut(Part<'_>) -> Option<Vec<u8>>,
+) -> Result<Option<PeerHandle>> {
     loop {
-        match st.core.recv_with(&mut *sink, None) {
+        let mut external = false;
+        let got = st.core.recv_frame_with(
+            |frame| match frame {
+                Frame::External { .. } => external = true,
+                Frame::Bytes(b) => {
+                    sink(Part::Bytes(b));
+                }
+                _ => {
+                    sink(Part::Bytes(&[]));
+                }
+            },
+            None,
+        );
+        match got {
             Ok(((), info)) => {
+                if external {
+                    // The body the I/O thread read for this record.
+                    let body = info
+                        .peer
+                        .and_then(|p| st.bodies.take(p, st.core.external_queued(p)));
+                    let spare = match body {
+                        Some(b) => sink(Part::Owned(b)),
+                        None => sink(Part::Bytes(&[])),
+                    };
+                    if let Some(b) = spare {
+                        st.bodies.recycle(b);
+                    }
+                }
                 if !info.more {
                     return Ok(info.peer);
                 }

@@ -2024,7 +2024,9 @@ impl<'a> Connection<'a> {
             return false;
         }
         if external {
-            let _ = self.rx.write(&u64::try_from(size).unwrap_or(u64::MAX).to_le_bytes());
+            let _ = self
+                .rx
+                .write(&u64::try_from(size).unwrap_or(u64::MAX).to_le_bytes());
             self.rx_state = Rx::External { flags, size };
             return true;
         }

@@ -519,9 +519,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             let Some(p) = self.peer_mut(peer) else {
                 break;
             };
-            let n =
-                p.conn
-                    .handle_input_external(now, bytes.get(used..).unwrap_or_default(), min);
+            let n = p
+                .conn
+                .handle_input_external(now, bytes.get(used..).unwrap_or_default(), min);
             used = used.saturating_add(n).min(bytes.len());
             self.process_events(peer);
             self.service_peer(peer);
