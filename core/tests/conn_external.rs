@@ -12,7 +12,14 @@
     clippy::indexing_slicing
 )]
 
+#[cfg(not(feature = "curve"))]
 mod conn_util;
+// With CURVE, the connection helpers come through the CURVE ones (which
+// load them themselves).
+#[cfg(feature = "curve")]
+mod curve_util;
+#[cfg(feature = "curve")]
+use curve_util as conn_util;
 
 use std::collections::VecDeque;
 
@@ -752,6 +759,111 @@ fn router_lends_the_routing_id_then_the_external_frame() {
     let (got, info) = recv_frame(&mut s).unwrap();
     assert_eq!(got, Got::External(30_000));
     assert!(!info.more);
+}
+
+#[test]
+fn req_takes_an_external_reply_body_and_drops_an_external_delimiter() {
+    let (mut s, p, now) = raw_socket(SocketType::Req, SocketType::Rep, BIG_RX);
+    let big = body(1, 20_000);
+    s.send(&[b"q1"]).unwrap();
+    // A reply whose first frame is external is no delimiter: dropped.
+    let mut wire = message(&[&big, b"x"]);
+    // The proper reply, with an external body.
+    wire.extend_from_slice(&message(&[b"", &big]));
+    let bodies = feed_socket(&mut s, p, now, &wire, MIN);
+    assert_eq!(bodies.len(), 2);
+    assert_eq!(s.external_queued(p), 2);
+    let (got, info) = recv_frame(&mut s).unwrap();
+    assert_eq!(got, Got::External(20_000));
+    assert!(!info.more);
+    // The dropped reply's body is the older one: the driver discards it.
+    assert_eq!(s.external_queued(p), 0);
+    assert_eq!(recv_frame(&mut s), Err(nb::Error::Other(RecvError::Efsm)));
+}
+
+/// Attaches a second raw peer of type `peer` to `s`, past a NULL handshake.
+fn attach_raw(s: &mut Sock, peer: SocketType, now: Instant, fd: u32) -> PeerHandle {
+    let ep = EndpointPair::connect_pair("tcp://127.0.0.1:40002", "tcp://127.0.0.1:5556");
+    let bufs = PeerBuffers {
+        rx: leak(BIG_RX),
+        tx: leak(TX),
+        subs: leak(1024),
+    };
+    let p = s.attach(now, bufs, fd, ep).expect("attach");
+    let mut hs = null_greeting();
+    hs.extend_from_slice(&ready_for(peer));
+    assert_eq!(s.handle_input(now, p, &hs), hs.len());
+    let mut out = [0u8; 512];
+    for _ in 0..100 {
+        if s.poll_transmit(now, p, &mut out) == 0 {
+            break;
+        }
+    }
+    assert!(s.peer(p).unwrap().is_ready());
+    p
+}
+
+#[test]
+fn two_peers_keep_their_own_bodies() {
+    // PULL fair-queues two PUSH peers; each frame lent as external names
+    // its peer, whose bodies the driver keeps apart.
+    let (mut s, p1, now) = raw_socket(SocketType::Pull, SocketType::Push, BIG_RX);
+    let p2 = attach_raw(&mut s, SocketType::Push, now, 11);
+    let mut held: [VecDeque<Vec<u8>>; 2] = [VecDeque::new(), VecDeque::new()];
+    let mut expect: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
+    for (k, p) in [p1, p2].into_iter().enumerate() {
+        let mut wire = Vec::new();
+        for i in 0..3u8 {
+            let size = if i == 1 { 100 } else { 20_000 + usize::from(i) };
+            let b = body(i + 10 * u8::try_from(k).unwrap(), size);
+            wire.extend_from_slice(&frame(0, &b));
+            expect[k].push(b);
+        }
+        for b in feed_socket(&mut s, p, now, &wire, MIN) {
+            held[k].push_back(b);
+        }
+        assert_eq!(s.external_queued(p), 2);
+    }
+    let mut got: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
+    let mut order = Vec::new();
+    for _ in 0..6 {
+        let (frame, info) = recv_frame(&mut s).unwrap();
+        assert!(!info.more);
+        let peer = info.peer.unwrap();
+        let k = usize::from(peer == p2);
+        order.push(k);
+        let b = match frame {
+            Got::Bytes(b) => b,
+            Got::External(len) => {
+                assert_eq!(held[k].len(), s.external_queued(peer) + 1);
+                let b = held[k].pop_front().unwrap();
+                assert_eq!(b.len(), len);
+                b
+            }
+        };
+        got[k].push(b);
+    }
+    assert_eq!(recv_frame(&mut s), Err(nb::Error::WouldBlock));
+    assert_eq!(got, expect);
+    // Fair queueing alternates between the peers.
+    assert_eq!(order, [0, 1, 0, 1, 0, 1]);
+}
+
+#[cfg(feature = "curve")]
+#[test]
+fn curve_bodies_go_to_the_queue() {
+    let mut p = default_pair(|_| Answer::Unavailable);
+    p.handshake();
+    let big = body(1, 2000);
+    p.pair.a.c.send(&[b"head", &big]).unwrap();
+    let now = p.pair.now;
+    let wire = transmit(&mut p.pair.a.c, now);
+    assert!(wire.len() > 2000);
+    let b = &mut p.pair.b.c;
+    assert_eq!(b.handle_input_external(now, &wire, 1), wire.len());
+    assert_eq!(b.external_body(), None);
+    assert_eq!(b.external_queued(), 0);
+    assert_eq!(pop_message(b).unwrap(), [b"head".to_vec(), big]);
 }
 
 // ---------------------------------------------------------------------------
