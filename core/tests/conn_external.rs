@@ -866,6 +866,51 @@ fn curve_bodies_go_to_the_queue() {
     assert_eq!(pop_message(b).unwrap(), [b"head".to_vec(), big]);
 }
 
+#[test]
+fn transport_closed_while_a_socket_body_is_awaited() {
+    let (mut s, p, now) = raw_socket(SocketType::Pull, SocketType::Push, BIG_RX);
+    let mut wire = frame(0, &body(1, 20_000));
+    wire.extend_from_slice(&frame(0, &body(2, 20_000)));
+    assert_eq!(s.handle_input_external(now, p, &wire, MIN), 9);
+    assert!(s.complete_external(now, p));
+    assert_eq!(s.handle_input_external(now, p, &wire[9 + 20_000..], MIN), 9);
+    assert_eq!(s.external_body(p), Some(20_000));
+    s.handle_transport_closed(now, p);
+    assert_eq!(s.external_body(p), None);
+    assert!(!s.complete_external(now, p));
+    // The complete message is still delivered, its body from the driver.
+    assert_eq!(s.external_queued(p), 1);
+    let (got, info) = recv_frame(&mut s).unwrap();
+    assert_eq!((got, info.more), (Got::External(20_000), false));
+    assert_eq!(s.external_queued(p), 0);
+    assert_eq!(recv_frame(&mut s), Err(nb::Error::WouldBlock));
+}
+
+#[test]
+fn closing_a_peer_while_its_body_is_awaited() {
+    let (mut s, p, now) = raw_socket(SocketType::Pull, SocketType::Push, BIG_RX);
+    let mut wire = frame(0, b"done");
+    wire.extend_from_slice(&frame(0, &body(1, 20_000)));
+    wire.extend_from_slice(&frame(0, &body(2, 20_000)));
+    let n = s.handle_input_external(now, p, &wire, MIN);
+    assert_eq!(n, 6 + 9);
+    assert!(s.complete_external(now, p));
+    let m = s.handle_input_external(now, p, &wire[n + 20_000..], MIN);
+    assert_eq!(m, 9);
+    assert_eq!(s.external_body(p), Some(20_000));
+    assert_eq!(s.external_queued(p), 1);
+    s.close_peer(p);
+    assert_eq!(s.external_body(p), None);
+    assert!(!s.complete_external(now, p));
+    // Unread messages of a peer closed by the application are dropped.
+    assert_eq!(recv_frame(&mut s), Err(nb::Error::WouldBlock));
+    assert!(s.detach(p).is_some());
+    assert_eq!(s.external_body(p), None);
+    assert_eq!(s.external_queued(p), 0);
+    assert!(!s.complete_external(now, p));
+    assert_eq!(s.handle_input_external(now, p, &wire, MIN), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Property: the external path delivers what handle_input delivers
 // ---------------------------------------------------------------------------
@@ -989,6 +1034,7 @@ proptest! {
     #[test]
     fn external_path_delivers_what_handle_input_delivers(
         msgs in messages(),
+        long in prop::collection::vec(any::<bool>(), 0..4),
         cuts in prop::collection::vec(0..400_000usize, 0..12),
         min in prop_oneof![Just(1usize), Just(256usize), Just(MIN)],
         read in prop_oneof![2 => Just(usize::MAX), 1 => 1..16usize, 1 => 1000..20_000usize],
@@ -1005,9 +1051,17 @@ proptest! {
             })
             .collect();
         let mut wire = Vec::new();
-        for m in &sent {
-            let parts: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
-            wire.extend_from_slice(&message(&parts));
+        for (i, m) in sent.iter().enumerate() {
+            // Some messages with 8-byte size fields throughout (legal for
+            // any size, though senders use the short form when it fits).
+            for (k, f) in m.iter().enumerate() {
+                let more = u8::from(k + 1 < m.len());
+                if long.get(i).copied().unwrap_or(false) {
+                    wire.extend_from_slice(&long_frame(more, f));
+                } else {
+                    wire.extend_from_slice(&frame(more, f));
+                }
+            }
         }
         let plain = run_socket(&wire, &cuts, read, None);
         prop_assert_eq!(&plain, &sent);
