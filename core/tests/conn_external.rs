@@ -375,6 +375,59 @@ fn too_large_frame_still_closes() {
     assert!(!s.c.complete_external(s.now));
 }
 
+/// A multi-frame message larger than the whole receive queue is refused
+/// whether its first body is left to the driver (it arrives at an empty
+/// queue) or copied (its header waited behind a queued message and was
+/// resumed by a read): acceptance does not depend on timing.
+#[test]
+fn message_larger_than_the_queue_is_refused_either_way() {
+    let big = message(&[&body(1, 40_000), &body(2, 30_000)]);
+    // At an empty queue: the first body is left out, the second would fit.
+    let mut s = ready_solo(&Config::new(SocketType::Pull), SocketType::Push, 65_536);
+    let n = feed_ext(&mut s, &big, 35_000);
+    assert_eq!(s.c.external_body(), Some(40_000));
+    assert!(s.c.complete_external(s.now));
+    feed_ext(&mut s, &big[n + 40_000..], 35_000);
+    assert_eq!(
+        s.events,
+        [ConnEvent::Disconnected(DisconnectReason::MessageTooLarge)]
+    );
+    assert!(!s.c.has_message());
+
+    // Behind a queued message: the header waits, a read resumes it.
+    let mut s = ready_solo(&Config::new(SocketType::Pull), SocketType::Push, 65_536);
+    let mut wire = frame(0, b"a");
+    wire.extend_from_slice(&big);
+    let n = feed_ext(&mut s, &wire, 35_000);
+    assert_eq!(s.c.external_body(), None);
+    assert_eq!(pop_message(&mut s.c).unwrap(), [b"a".to_vec()]);
+    feed_ext(&mut s, &wire[n..], 35_000);
+    assert_eq!(
+        s.events,
+        [ConnEvent::Disconnected(DisconnectReason::MessageTooLarge)]
+    );
+    assert!(!s.c.has_message());
+
+    // One that fits is received either way.
+    let fits = message(&[&body(1, 40_000), &body(2, 20_000)]);
+    let mut s = ready_solo(&Config::new(SocketType::Pull), SocketType::Push, 65_536);
+    let mut wire = frame(0, b"a");
+    wire.extend_from_slice(&fits);
+    // All of it is in view and fits behind "a": its first body is left out.
+    let n = feed_ext(&mut s, &wire, 35_000);
+    assert_eq!(s.c.external_body(), Some(40_000));
+    assert!(s.c.complete_external(s.now));
+    let rest = n + 40_000;
+    assert_eq!(feed_ext(&mut s, &wire[rest..], 35_000), wire.len() - rest);
+    assert!(s.events.is_empty());
+    assert_eq!(pop_message(&mut s.c).unwrap(), [b"a".to_vec()]);
+    let records = drain_records(&mut s);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0].0, REC_MORE | REC_EXTERNAL);
+    assert_eq!(external_len(&records[0].1), 40_000);
+    assert_eq!(records[1], (0, body(2, 20_000)));
+}
+
 #[test]
 fn complete_without_a_body_awaited() {
     let mut s = pull();

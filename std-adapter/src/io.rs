@@ -9,7 +9,8 @@
 //! can go on sending and receiving meanwhile; then, under the lock, it
 //! feeds what was read to
 //! [`Socket::handle_input`](zmtp_core::socket::Socket::handle_input)
-//! (keeping the bytes the core holds back until the application reads),
+//! (keeping the bytes the core holds back until the application reads;
+//! large frame bodies are read outside the lock, see [`crate::bodies`]),
 //! refills the transmit chunks from `poll_transmit`, handles the closes
 //! `poll_closed` reports and moves monitor events to their endpoint.
 //! Rounds repeat while bytes move, up to [`MAX_ROUNDS`] per turn of the

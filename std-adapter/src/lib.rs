@@ -62,6 +62,14 @@
 //! thread adds a 256 KiB read chunk and a 256 KiB transmit chunk per
 //! connection (allocated zeroed too, freed with the connection).
 //!
+//! Frame bodies of 16 KiB or more are read by the I/O thread into buffers
+//! of their own, outside the socket's lock, and handed to the receive
+//! without a copy (libzmq reads large bodies into their message the same
+//! way): per connection, up to the receive buffer's size of them wait
+//! beside the receive buffer (larger backlogs wait in the receive buffer),
+//! and up to 4 MiB of buffers given back by [`Socket::recv_into`] are kept
+//! per socket for the next bodies.
+//!
 //! Messages a peer sent before its connection ended stay readable after
 //! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed
 //! once they are read (or when the socket closes).

@@ -148,6 +148,15 @@
 //! ([`Connection::is_rx_blocked`]) it waits until the application has read
 //! everything queued before it. This rules out a queue whose free space is
 //! split around a half-received message that can then never complete.
+//!
+//! A driver with storage of its own (an allocator) can keep large bodies
+//! out of the receive queue: [`Connection::handle_input_external`] stops
+//! after the header of a data frame of at least a given size, the driver
+//! reads the body wherever it likes and calls
+//! [`Connection::complete_external`], and the queue holds only a
+//! [`REC_EXTERNAL`] record of the frame's length in its place. Every check
+//! (`ZMQ_MAXMSGSIZE`, the largest body, `ZMQ_RCVHWM`, multipart order) is
+//! made as for other frames, before the driver reads anything.
 
 pub mod config;
 #[cfg(feature = "curve")]
@@ -481,6 +490,10 @@ pub struct Connection<'a> {
     ext_min: usize,
     /// [`REC_EXTERNAL`] records in the receive queue.
     rx_external: usize,
+    /// The receive-queue bytes of the message being received, counting
+    /// bodies left to the driver at their full size: a message must fit
+    /// the queue whichever way its frames are stored.
+    rx_msg_len: usize,
     scratch: [u8; CMD_SCRATCH],
     rx: MsgRing<'a>,
 
@@ -616,6 +629,7 @@ impl<'a> Connection<'a> {
             rx_at_msg_start: true,
             ext_min: 0,
             rx_external: 0,
+            rx_msg_len: 0,
             scratch: [0; CMD_SCRATCH],
             rx: MsgRing::new(rx_buf),
             tx: MsgRing::new(tx_buf),
@@ -2002,6 +2016,18 @@ impl<'a> Connection<'a> {
         } else {
             0
         };
+        // Whether its frames' bodies are stored or left to the driver, a
+        // message larger than the whole queue is refused the same way.
+        let msg_len = if self.rx_at_msg_start {
+            0
+        } else {
+            self.rx_msg_len
+        }
+        .saturating_add(MsgRing::record_len(size).unwrap_or(usize::MAX));
+        if !handshaking && !self.sealing() && msg_len > self.rx.capacity() {
+            self.fail(DisconnectReason::MessageTooLarge, None);
+            return false;
+        }
         let external = self.leaves_body(flags, size);
         let (rec_flags, rec_len) = if external {
             (rec_flags | REC_EXTERNAL, EXTERNAL_RECORD)
@@ -2023,6 +2049,7 @@ impl<'a> Connection<'a> {
             }
             return false;
         }
+        self.rx_msg_len = msg_len;
         if external {
             let _ = self
                 .rx
