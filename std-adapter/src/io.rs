@@ -33,7 +33,7 @@
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
 use std::collections::HashMap;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, PoisonError};
@@ -62,6 +62,10 @@ pub(crate) const WAKER: Token = Token(0);
 const CHUNK: usize = 256 * 1024;
 /// Bytes read at a time between large bodies (libzmq reads 8 KiB).
 const SMALL_READ: usize = 8 * 1024;
+/// Bytes read into the receive chunk with the rest of a large body, in the
+/// same call: the next frame's header, and little of its body (which is
+/// copied).
+const BODY_TAIL: usize = 512;
 /// Bodies one [`feed`] starts at most: one per [`crate::bodies::EXTERNAL_MIN`]
 /// bytes of a chunk, and one whose header ends it.
 const BODY_PASSES: usize = CHUNK / crate::bodies::EXTERNAL_MIN + 2;
@@ -197,6 +201,13 @@ impl Stream {
         match self {
             Self::Tcp(s) => s.read(buf),
             Self::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.read_vectored(bufs),
+            Self::Unix(s) => s.read_vectored(bufs),
         }
     }
 
@@ -2231,7 +2242,7 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
         if c.body.is_some() {
             let done = read_body(c);
             again |= done || c.eof;
-            if !done || !c.readable || c.eof {
+            if !done || !c.readable || c.eof || c.has_unconsumed() {
                 return again;
             }
         }
@@ -2267,8 +2278,10 @@ fn transfer(env: &Env, c: &mut ConnIo) -> bool {
 }
 
 /// Reads the rest of the body being read outside the lock, until it is
-/// complete or the transport would block, ended or failed. Returns whether
-/// it is complete.
+/// complete or the transport would block, ended or failed; the read that
+/// completes it also takes up to [`BODY_TAIL`] bytes that follow into the
+/// (empty) receive chunk, so that a stream of large messages costs one
+/// read each. Returns whether the body is complete.
 fn read_body(c: &mut ConnIo) -> bool {
     let Some(body) = c.body.as_mut() else {
         return false;
@@ -2278,12 +2291,21 @@ fn read_body(c: &mut ConnIo) -> bool {
     while let Some(room) = body.get_mut(c.body_got..)
         && !room.is_empty()
     {
-        match c.stream.read(room) {
+        let want = room.len();
+        let tail = c.rx.get_mut(..BODY_TAIL).unwrap_or_default();
+        let mut bufs = [IoSliceMut::new(room), IoSliceMut::new(tail)];
+        match c.stream.read_vectored(&mut bufs) {
             Ok(0) => {
                 c.eof = true;
                 break;
             }
-            Ok(n) => c.body_got = c.body_got.saturating_add(n).min(body.len()),
+            Ok(n) => {
+                c.body_got = c.body_got.saturating_add(n.min(want));
+                if n > want {
+                    c.rx_off = 0;
+                    c.rx_len = n.saturating_sub(want).min(BODY_TAIL);
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 c.readable = false;
                 break;

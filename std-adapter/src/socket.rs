@@ -881,23 +881,29 @@ impl Socket {
     }
 
     fn recv_into_wait(&self, msg: &mut Message, w: Wait) -> Result<()> {
-        msg.data.clear();
+        // The old bytes stay until the first frame comes: a buffer given
+        // back for the next large body keeps its length, so that it is not
+        // zeroed again ([`crate::bodies`]).
         msg.ends.clear();
         let Message { data, ends, meta } = msg;
         let r = self.recv_frames(
             w,
             |part| {
+                let first = ends.is_empty();
                 let spare = match part {
-                    Part::Bytes(b) => {
-                        data.extend_from_slice(b);
-                        None
-                    }
                     // A body of its own as the first frame becomes the
                     // message's storage; the old storage is reused.
-                    Part::Owned(v) if ends.is_empty() => Some(core::mem::replace(data, v)),
+                    Part::Owned(v) if first => Some(core::mem::replace(data, v)),
                     Part::Owned(v) => {
                         data.extend_from_slice(&v);
                         Some(v)
+                    }
+                    Part::Bytes(b) => {
+                        if first {
+                            data.clear();
+                        }
+                        data.extend_from_slice(b);
+                        None
                     }
                 };
                 ends.push(data.len());
@@ -906,6 +912,7 @@ impl Socket {
             Some(meta),
         );
         if r.is_err() {
+            data.clear();
             *meta = None;
         }
         r
