@@ -11,7 +11,10 @@ use socket2::{Domain, Socket as RawSocket, Type};
 use zmtp_core::SocketType;
 use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, Monitor, MonitorError};
 use zmtp_core::socket::{Frame, PeerHandle, RecvError, SendError};
-use zmtp_core::{Duration, conn::Config};
+use zmtp_core::{
+    Duration,
+    conn::{Config, Connection},
+};
 
 use crate::context::ContextInner;
 use crate::endpoint::{self, IpcPath, Target, Transport};
@@ -934,6 +937,10 @@ impl Socket {
         // receive-only socket sleeps at once.
         let mut watch = st.spin_recv.take().map_or(Watch::Off, Watch::Armed);
         loop {
+            // While the I/O thread holds input back, a receive that finds
+            // nothing may still have made room (REQ and REP drop messages
+            // that do not fit the pattern): the units queued before it.
+            let units_before = st.io_waiting.then(|| queued_units(&st));
             let taken = match self.take_zap() {
                 // A ZAP handler's request, queued outside the core.
                 Some(Ok(frames)) => {
@@ -970,7 +977,14 @@ impl Socket {
                     }
                     return Ok(());
                 }
-                Err(Error::WouldBlock) => {}
+                Err(Error::WouldBlock) => {
+                    if units_before.is_some_and(|n| queued_units(&st) < n) {
+                        // Dropped messages made room: what waits for it
+                        // (a multipart message waits for an empty queue)
+                        // moves in, and may be what this receive waits for.
+                        self.kick();
+                    }
+                }
                 Err(e) => return Err(e),
             }
             st = self.wait(st, &w, &mut watch)?;
@@ -1368,6 +1382,15 @@ fn try_recv(
             Err(nb::Error::Other(e)) => return Err(map_recv(e)),
         }
     }
+}
+
+/// Complete units (messages, commands) queued across the socket's peers.
+fn queued_units(st: &State) -> usize {
+    st.core
+        .peers()
+        .filter_map(|p| st.core.peer(p))
+        .map(Connection::queued_units)
+        .fold(0, usize::saturating_add)
 }
 
 /// Whether a message just read from `peer` calls for the I/O thread: a
