@@ -35,12 +35,41 @@ const SPARE_BYTES: usize = 4 * 1024 * 1024;
 /// The bodies handed over per connection, and spare buffers.
 #[derive(Debug, Default)]
 pub(crate) struct Bodies {
-    /// Per peer slot: bodies in the order of their records, and their
-    /// total size.
-    queues: Vec<(VecDeque<Vec<u8>>, usize)>,
-    spare: Vec<Vec<u8>>,
-    /// The spare buffers' capacity, in bytes.
-    spare_bytes: usize,
+    /// Per peer slot: bodies in the order of their records.
+    queues: Vec<Queue>,
+    spare: Spare,
+}
+
+/// One connection's bodies, and their total size.
+#[derive(Debug, Default)]
+struct Queue {
+    bodies: VecDeque<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Queue {
+    fn pop_front(&mut self) -> Option<Vec<u8>> {
+        let b = self.bodies.pop_front()?;
+        self.bytes = self.bytes.saturating_sub(b.len());
+        Some(b)
+    }
+}
+
+/// Buffers kept for the next bodies, and their total capacity.
+#[derive(Debug, Default)]
+struct Spare {
+    bufs: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+impl Spare {
+    fn keep(&mut self, buf: Vec<u8>) {
+        let bytes = self.bytes.saturating_add(buf.capacity());
+        if buf.capacity() >= EXTERNAL_MIN && bytes <= SPARE_BYTES {
+            self.bytes = bytes;
+            self.bufs.push(buf);
+        }
+    }
 }
 
 impl Bodies {
@@ -49,17 +78,18 @@ impl Bodies {
     /// it reach `budget` bytes (the receive buffer's size: large messages
     /// then wait in the core's queue, which bounds them).
     pub(crate) fn min_for(&self, peer: PeerHandle, budget: usize) -> usize {
-        let queued = self.queues.get(peer.index()).map_or(0, |q| q.1);
+        let queued = self.queues.get(peer.index()).map_or(0, |q| q.bytes);
         if queued < budget { EXTERNAL_MIN } else { 0 }
     }
 
     /// A buffer of `len` bytes to read a body into: a spare one when one
     /// is large enough (its bytes are overwritten), else a new one.
     pub(crate) fn buffer(&mut self, len: usize) -> Vec<u8> {
-        match self.spare.iter().rposition(|b| b.capacity() >= len) {
+        let spare = &mut self.spare;
+        match spare.bufs.iter().rposition(|b| b.capacity() >= len) {
             Some(i) => {
-                let mut b = self.spare.swap_remove(i);
-                self.spare_bytes = self.spare_bytes.saturating_sub(b.capacity());
+                let mut b = spare.bufs.swap_remove(i);
+                spare.bytes = spare.bytes.saturating_sub(b.capacity());
                 b.resize(len, 0);
                 b
             }
@@ -69,11 +99,7 @@ impl Bodies {
 
     /// Keeps `buf` for a later body if it is worth it.
     pub(crate) fn recycle(&mut self, buf: Vec<u8>) {
-        let bytes = self.spare_bytes.saturating_add(buf.capacity());
-        if buf.capacity() >= EXTERNAL_MIN && bytes <= SPARE_BYTES {
-            self.spare_bytes = bytes;
-            self.spare.push(buf);
-        }
+        self.spare.keep(buf);
     }
 
     /// `body` completed a record of `peer`'s; `queued` records (this one
@@ -86,8 +112,8 @@ impl Bodies {
                 .resize_with(i.saturating_add(1), Default::default);
         }
         if let Some(q) = self.queues.get_mut(i) {
-            q.1 = q.1.saturating_add(body.len());
-            q.0.push_back(body);
+            q.bytes = q.bytes.saturating_add(body.len());
+            q.bodies.push_back(body);
         }
     }
 
@@ -95,10 +121,7 @@ impl Bodies {
     /// are left in its receive queue.
     pub(crate) fn take(&mut self, peer: PeerHandle, queued: usize) -> Option<Vec<u8>> {
         self.trim(peer, queued.saturating_add(1));
-        let q = self.queues.get_mut(peer.index())?;
-        let body = q.0.pop_front()?;
-        q.1 = q.1.saturating_sub(body.len());
-        Some(body)
+        self.queues.get_mut(peer.index())?.pop_front()
     }
 
     /// Drops the bodies of `peer`'s beyond the last `keep` (records the
@@ -107,17 +130,12 @@ impl Bodies {
         let Some(q) = self.queues.get_mut(peer.index()) else {
             return;
         };
-        let mut dropped = Vec::new();
         // Every pass removes one body.
-        while q.0.len() > keep {
-            let Some(b) = q.0.pop_front() else {
+        while q.bodies.len() > keep {
+            let Some(b) = q.pop_front() else {
                 break;
             };
-            q.1 = q.1.saturating_sub(b.len());
-            dropped.push(b);
-        }
-        for b in dropped {
-            self.recycle(b);
+            self.spare.keep(b);
         }
     }
 

@@ -154,10 +154,9 @@ impl State {
         }
     }
 
-    /// Forgets a detached peer's properties (messages already received
-    /// keep theirs).
-    /// Forgets what was kept for `peer`'s connection (its properties and
-    /// the large bodies it read) when it is detached.
+    /// Forgets what was kept for a detached peer's connection: its
+    /// properties (messages already received keep theirs) and the large
+    /// bodies it read.
     pub(crate) fn forget_peer(&mut self, peer: PeerHandle) {
         if let Some(slot) = self.peer_meta.get_mut(peer.index()) {
             *slot = None;
