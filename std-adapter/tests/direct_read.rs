@@ -382,27 +382,6 @@ fn heartbeats_during_round_trips() {
     drop(router);
 }
 
-/// The ZMTP 3.1 NULL greeting and READY of a ROUTER, as a raw peer sends
-/// them.
-fn null_handshake() -> Vec<u8> {
-    let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
-    let mut mech = b"NULL".to_vec();
-    mech.resize(20, 0);
-    g.extend_from_slice(&mech);
-    g.push(0);
-    g.resize(64, 0);
-    let mut body = vec![5];
-    body.extend_from_slice(b"READY");
-    body.push(11);
-    body.extend_from_slice(b"Socket-Type");
-    body.extend_from_slice(&6u32.to_be_bytes());
-    body.extend_from_slice(b"ROUTER");
-    g.push(0x04);
-    g.push(body.len() as u8);
-    g.extend_from_slice(&body);
-    g
-}
-
 /// A raw ZMTP peer (a NULL ROUTER) that `dealer` connects to, past the
 /// handshake, with `dealer`'s monitor (all events, at `name`) past
 /// `CONNECTED` and `HANDSHAKE_SUCCEEDED`; returns the peer's stream, the
@@ -423,7 +402,7 @@ fn raw_router_peer(
     dealer.connect(&format!("tcp://127.0.0.1:{port}")).unwrap();
     let (mut raw, _) = listener.accept().unwrap();
     raw.set_read_timeout(Some(WAIT)).unwrap();
-    raw.write_all(&null_handshake()).unwrap();
+    raw.write_all(&null_handshake("ROUTER")).unwrap();
     let mut greeting = [0u8; 64];
     raw.read_exact(&mut greeting).unwrap();
     let mut head = [0u8; 2];

@@ -571,26 +571,6 @@ fn interop_with_libzmq_push_and_pull() {
 
 // Raw peers ---------------------------------------------------------------
 
-/// The ZMTP 3.1 greeting of a NULL peer and its READY as a PUSH.
-fn push_handshake() -> Vec<u8> {
-    let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
-    let mut mechanism = b"NULL".to_vec();
-    mechanism.resize(20, 0);
-    g.extend(mechanism);
-    g.push(0);
-    g.extend([0u8; 31]);
-    let mut ready = vec![5];
-    ready.extend(b"READY");
-    ready.push(11);
-    ready.extend(b"Socket-Type");
-    ready.extend(4u32.to_be_bytes());
-    ready.extend(b"PUSH");
-    g.push(0x04);
-    g.push(ready.len() as u8);
-    g.extend(ready);
-    g
-}
-
 /// The header of a data frame of `size` bytes (always the long form, which
 /// ZMTP allows for any size).
 fn long_header(size: usize, more: bool) -> Vec<u8> {
@@ -663,7 +643,7 @@ fn peer_dying_inside_a_large_body() {
             let ep = bind(&pull, &ep);
             common::expect(&mon, "LISTENING");
             let mut raw = raw_connect(&ep);
-            raw.write_all(&push_handshake()).unwrap();
+            raw.write_all(&common::null_handshake("PUSH")).unwrap();
             assert_eq!(
                 events_until(&mon, "HANDSHAKE_SUCCEEDED"),
                 ["ACCEPTED", "HANDSHAKE_SUCCEEDED"]
@@ -682,7 +662,7 @@ fn peer_dying_inside_a_large_body() {
             );
             // A multipart message cut inside its second, large frame.
             let mut raw = raw_connect(&ep);
-            let mut bytes = push_handshake();
+            let mut bytes = common::null_handshake("PUSH");
             bytes.extend(frame(&pat(2, 20_000), true));
             bytes.extend(long_header(80_000, false));
             bytes.extend(pat(3, 50_000));
@@ -724,7 +704,7 @@ fn large_bodies_arriving_in_pieces() {
         let pull = ours(&ctx, SocketType::Pull);
         let ep = bind(&pull, &ep);
         let mut raw = raw_connect(&ep);
-        raw.write_all(&push_handshake()).unwrap();
+        raw.write_all(&common::null_handshake("PUSH")).unwrap();
         let want = [
             vec![pat(10, 100_000)],
             vec![pat(11, 5)],

@@ -118,26 +118,6 @@ fn ipc_socket_file_lifecycle() {
     assert!(!std::path::Path::new(&path).exists());
 }
 
-/// The ZMTP 3.1 greeting of a NULL client, and a READY for a DEALER.
-fn raw_handshake() -> Vec<u8> {
-    let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
-    let mut mech = b"NULL".to_vec();
-    mech.resize(20, 0);
-    g.extend(mech);
-    g.push(0);
-    g.extend([0u8; 31]);
-    let mut ready = vec![5];
-    ready.extend(b"READY");
-    ready.push(11);
-    ready.extend(b"Socket-Type");
-    ready.extend(6u32.to_be_bytes());
-    ready.extend(b"DEALER");
-    g.push(0x04);
-    g.push(u8::try_from(ready.len()).unwrap());
-    g.extend(ready);
-    g
-}
-
 #[test]
 fn heartbeat_timeout_disconnects_silent_peer() {
     let ctx = Context::new().unwrap();
@@ -149,7 +129,7 @@ fn heartbeat_timeout_disconnects_silent_peer() {
     expect(&mon, "LISTENING");
     let addr = server.last_endpoint().unwrap();
     let mut raw = std::net::TcpStream::connect(addr.strip_prefix("tcp://").unwrap()).unwrap();
-    raw.write_all(&raw_handshake()).unwrap();
+    raw.write_all(&null_handshake("DEALER")).unwrap();
     let accepted = expect(&mon, "ACCEPTED");
     expect(&mon, "HANDSHAKE_SUCCEEDED");
     // The raw peer never answers PINGs.

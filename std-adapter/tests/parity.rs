@@ -40,7 +40,7 @@ mod peer;
 #[path = "common/pyzmq.rs"]
 mod pyzmq;
 
-use common::{QUIET, WAIT};
+use common::{QUIET, WAIT, ready};
 use peer::{Ctx, Ev, Impl, Monitor, Peer, ipc_endpoint};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -620,30 +620,6 @@ impl RawStream for UnixStream {
     }
 }
 
-/// The ZMTP 3.1 greeting of a NULL peer.
-fn greeting() -> Vec<u8> {
-    let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
-    let mut mechanism = b"NULL".to_vec();
-    mechanism.resize(20, 0);
-    g.extend(mechanism);
-    g.push(0);
-    g.extend([0u8; 31]);
-    g
-}
-
-/// A NULL READY command frame announcing `socket_type`.
-fn ready(socket_type: &str) -> Vec<u8> {
-    let mut body = vec![5];
-    body.extend(b"READY");
-    body.push(11);
-    body.extend(b"Socket-Type");
-    body.extend(u32::try_from(socket_type.len()).unwrap().to_be_bytes());
-    body.extend(socket_type.as_bytes());
-    let mut f = vec![0x04, u8::try_from(body.len()).unwrap()];
-    f.extend(body);
-    f
-}
-
 /// A PING command frame (RFC 37) with `ttl` deciseconds and no context.
 fn ping(ttl: u16) -> Vec<u8> {
     let mut f = vec![0x04, 7, 4];
@@ -718,7 +694,7 @@ fn silent_peer(
     extra: Vec<u8>,
 ) -> impl FnOnce(Box<dyn RawStream>) -> Vec<u8> + Send + 'static {
     move |mut s| {
-        let mut out = greeting();
+        let mut out = common::null_greeting();
         out.extend(ready(socket_type));
         s.write_all(&out).unwrap();
         let mut got = Vec::new();
@@ -919,7 +895,7 @@ fn greeting_steps(imp: Impl) -> (Vec<u8>, Vec<u8>) {
             s.set_timeout(RAW_WAIT);
             got
         };
-        let g = greeting();
+        let g = common::null_greeting();
         // Their signature, then our signature and major version.
         let _ = read_exactly(&mut s, 10);
         s.write_all(&g[..11]).unwrap();
@@ -988,7 +964,7 @@ fn delivered_after_failed_write(imp: Impl) -> (usize, usize) {
     // queue hold, less than the kernel's receive buffer.
     const SIZE: usize = 1000;
     let (ep, peer) = raw_server(Transport::Tcp, "write-fails", |mut s| {
-        let mut out = greeting();
+        let mut out = common::null_greeting();
         out.extend(ready("DEALER"));
         s.write_all(&out).unwrap();
         // Read the other side's greeting and READY: closing with unread

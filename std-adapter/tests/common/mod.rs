@@ -87,3 +87,36 @@ pub fn ipc_path(tag: &str) -> String {
     );
     format!("ipc://{}", dir.join(unique).display())
 }
+
+/// The 64-byte ZMTP 3.1 greeting of a NULL peer, as libzmq sends it (for
+/// raw peers written by hand).
+pub fn null_greeting() -> Vec<u8> {
+    let mut g = vec![0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 1];
+    let mut mechanism = b"NULL".to_vec();
+    mechanism.resize(20, 0);
+    g.extend(mechanism);
+    g.push(0);
+    g.extend([0u8; 31]);
+    g
+}
+
+/// A NULL READY command frame announcing `socket_type`.
+pub fn ready(socket_type: &str) -> Vec<u8> {
+    let mut body = vec![5];
+    body.extend(b"READY");
+    body.push(11);
+    body.extend(b"Socket-Type");
+    body.extend(u32::try_from(socket_type.len()).unwrap().to_be_bytes());
+    body.extend(socket_type.as_bytes());
+    let mut f = vec![0x04, u8::try_from(body.len()).unwrap()];
+    f.extend(body);
+    f
+}
+
+/// [`null_greeting`] then [`ready`]: all a raw NULL peer of `socket_type`
+/// sends for its handshake.
+pub fn null_handshake(socket_type: &str) -> Vec<u8> {
+    let mut g = null_greeting();
+    g.extend(ready(socket_type));
+    g
+}
