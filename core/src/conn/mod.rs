@@ -195,9 +195,10 @@ pub const REC_COMMAND: u8 = 0x04;
 /// holding `User-Id` and the ZAP reply's metadata. Read it with
 /// [`Connection::peer_metadata`].
 pub const REC_METADATA: u8 = 0x40;
-/// Record flag (receive side): a data frame whose body the driver holds
-/// ([`Connection::handle_input_external`]); the record's body is the
-/// frame's length, 8 bytes little-endian ([`external_len`]).
+/// Record flag: a data frame whose body the driver holds, received
+/// ([`Connection::handle_input_external`]) or to be sent
+/// ([`Connection::send_external`]); the record's body is the frame's
+/// length, 8 bytes little-endian ([`external_len`]).
 pub const REC_EXTERNAL: u8 = 0x20;
 /// The length of a frame whose body the driver holds, from the body of its
 /// [`REC_EXTERNAL`] record.
@@ -418,6 +419,7 @@ pub struct TxView<'a> {
     head_start: u8,
     head_end: u8,
     body: &'a [u8],
+    external: usize,
 }
 
 impl<'a> TxView<'a> {
@@ -430,16 +432,29 @@ impl<'a> TxView<'a> {
             .unwrap_or_default()
     }
 
-    /// The unsent bytes of the frame body, in the transmit queue.
+    /// The unsent bytes of the frame body, in the transmit queue (empty
+    /// for a body the driver holds, see [`TxView::external`]).
     #[must_use]
     pub fn body(&self) -> &'a [u8] {
         self.body
     }
 
-    /// `head().len() + body().len()`.
+    /// For a frame whose body the driver holds
+    /// ([`Connection::send_external`]): how many of its bytes are unsent.
+    /// They are the body's last `external()` bytes; the driver writes them
+    /// from its own storage after [`TxView::head`]. 0 for other frames.
+    #[must_use]
+    pub fn external(&self) -> usize {
+        self.external
+    }
+
+    /// `head().len() + body().len() + external()`.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.head().len().saturating_add(self.body.len())
+        self.head()
+            .len()
+            .saturating_add(self.body.len())
+            .saturating_add(self.external)
     }
 
     /// Whether nothing is shown (never the case for a view returned by
@@ -505,6 +520,9 @@ pub struct Connection<'a> {
     tx_allowed: u64,
     /// Data messages in `tx` (for `ZMQ_SNDHWM`).
     tx_msgs: u32,
+    /// Bytes of the bodies the driver holds for `tx`'s [`REC_EXTERNAL`]
+    /// records (counted against the transmit queue's capacity).
+    tx_external: usize,
     /// Whether output continues after `Closed` (a final ERROR command).
     flush_after_close: bool,
     /// The last `tx_held` records of the transmit queue wait for the
@@ -636,6 +654,7 @@ impl<'a> Connection<'a> {
             tx_pos: 0,
             tx_total: 0,
             tx_allowed: wire::greeting::SIGNATURE_LEN as u64,
+            tx_external: 0,
             tx_msgs: 0,
             flush_after_close: false,
             tx_held: 0,
@@ -1010,15 +1029,19 @@ impl<'a> Connection<'a> {
     /// written; 0 means nothing to send now. Resumes mid-frame.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, out: &mut [u8]) -> usize {
-        self.transmit_with(now, out.len(), |at, bytes| {
-            match out.get_mut(at..at.saturating_add(bytes.len())) {
-                Some(dst) => {
-                    dst.copy_from_slice(bytes);
-                    true
+        self.transmit_with(
+            now,
+            out.len(),
+            Some(|at: usize, bytes: &[u8]| {
+                match out.get_mut(at..at.saturating_add(bytes.len())) {
+                    Some(dst) => {
+                        dst.copy_from_slice(bytes);
+                        true
+                    }
+                    None => false,
                 }
-                None => false,
-            }
-        })
+            }),
+        )
     }
 
     /// The next pending output in place, without copying it: the unsent
@@ -1044,11 +1067,7 @@ impl<'a> Connection<'a> {
         }
         let (flags, body) = self.tx.front()?;
         let mut header = [0u8; 9];
-        let header_len = if flags & REC_RAW != 0 {
-            0
-        } else {
-            wire::frame::emit_header(wire_flags(flags), body.len() as u64, &mut header).unwrap_or(0)
-        };
+        let (header_len, body_len) = frame_layout(flags, body, &mut header);
         let budget =
             usize::try_from(self.tx_allowed.saturating_sub(self.tx_total)).unwrap_or(usize::MAX);
         if budget == 0 {
@@ -1058,13 +1077,19 @@ impl<'a> Connection<'a> {
         let head_end = header_len.min(head_start.saturating_add(budget));
         let body_budget = budget.saturating_sub(head_end.saturating_sub(head_start));
         let body_start = self.tx_pos.saturating_sub(header_len);
-        let body = body.get(body_start..).unwrap_or_default();
-        let body = body.get(..body.len().min(body_budget)).unwrap_or_default();
+        let unsent = body_len.saturating_sub(body_start).min(body_budget);
+        let (body, external) = if flags & REC_EXTERNAL != 0 {
+            (&[][..], unsent)
+        } else {
+            let body = body.get(body_start..).unwrap_or_default();
+            (body.get(..unsent).unwrap_or_default(), 0)
+        };
         Some(TxView {
             header,
             head_start: u8::try_from(head_start).unwrap_or(0),
             head_end: u8::try_from(head_end).unwrap_or(0),
             body,
+            external,
         })
     }
 
@@ -1072,19 +1097,26 @@ impl<'a> Connection<'a> {
     /// [`Connection::poll_transmit`] would have copied them out; returns how
     /// many were dropped (fewer than `n` only when less is pending). Used
     /// after writing bytes shown by [`Connection::peek_transmit`].
+    ///
+    /// This is also how the bytes of a body the driver holds
+    /// ([`TxView::external`]) are reported as written, which
+    /// [`Connection::poll_transmit`] cannot copy out: it stops in front of
+    /// such a body.
     pub fn consume_transmit(&mut self, now: Instant, n: usize) -> usize {
-        self.transmit_with(now, n, |_, _| true)
+        self.transmit_with(now, n, None::<fn(usize, &[u8]) -> bool>)
     }
 
     /// Moves up to `max` bytes of pending output to `sink` (its offset in
     /// the output and the bytes) and dequeues them; stops early when the
-    /// sink refuses. Returns how many bytes went out.
+    /// sink refuses. Without a sink the bytes are only dequeued, including
+    /// those of bodies the driver holds (a sink stops in front of them).
+    /// Returns how many bytes went out.
     #[inline]
     fn transmit_with(
         &mut self,
         now: Instant,
         max: usize,
-        mut sink: impl FnMut(usize, &[u8]) -> bool,
+        mut sink: Option<impl FnMut(usize, &[u8]) -> bool>,
     ) -> usize {
         if self.phase == Phase::Closed && !self.flush_after_close {
             return 0;
@@ -1104,13 +1136,9 @@ impl<'a> Connection<'a> {
                 break;
             };
             let mut header = [0u8; 9];
-            let header_len = if flags & REC_RAW != 0 {
-                0
-            } else {
-                wire::frame::emit_header(wire_flags(flags), body.len() as u64, &mut header)
-                    .unwrap_or(0)
-            };
-            let total = header_len.saturating_add(body.len());
+            let (header_len, body_len) = frame_layout(flags, body, &mut header);
+            let external = flags & REC_EXTERNAL != 0;
+            let total = header_len.saturating_add(body_len);
             let budget = usize::try_from(self.tx_allowed.saturating_sub(self.tx_total))
                 .unwrap_or(usize::MAX);
             let room = max.saturating_sub(written).min(budget);
@@ -1119,17 +1147,32 @@ impl<'a> Connection<'a> {
             }
             let mut copied = 0usize;
             while copied < room && self.tx_pos < total {
-                let (src, off) = if self.tx_pos < header_len {
-                    (header.get(..header_len).unwrap_or_default(), self.tx_pos)
+                let n = if self.tx_pos >= header_len && external {
+                    // The driver's body: only reported, never copied.
+                    if sink.is_some() {
+                        break;
+                    }
+                    total.saturating_sub(self.tx_pos).min(room.saturating_sub(copied))
                 } else {
-                    (body, self.tx_pos.saturating_sub(header_len))
+                    let (src, off) = if self.tx_pos < header_len {
+                        (header.get(..header_len).unwrap_or_default(), self.tx_pos)
+                    } else {
+                        (body, self.tx_pos.saturating_sub(header_len))
+                    };
+                    let chunk = src.get(off..).unwrap_or_default();
+                    let n = chunk.len().min(room.saturating_sub(copied));
+                    let Some(s) = chunk.get(..n) else {
+                        break;
+                    };
+                    if let Some(sink) = sink.as_mut()
+                        && n > 0
+                        && !sink(written.saturating_add(copied), s)
+                    {
+                        break;
+                    }
+                    n
                 };
-                let chunk = src.get(off..).unwrap_or_default();
-                let n = chunk.len().min(room.saturating_sub(copied));
-                let Some(s) = chunk.get(..n) else {
-                    break;
-                };
-                if n == 0 || !sink(written.saturating_add(copied), s) {
+                if n == 0 {
                     break;
                 }
                 copied = copied.saturating_add(n);
@@ -1139,6 +1182,9 @@ impl<'a> Connection<'a> {
             self.tx_total = self.tx_total.saturating_add(copied as u64);
             if self.tx_pos >= total {
                 let ends_message = flags & (REC_RAW | REC_COMMAND | REC_MORE) == 0;
+                if external {
+                    self.tx_external = self.tx_external.saturating_sub(body_len);
+                }
                 self.tx.pop();
                 self.tx_pos = 0;
                 if ends_message {
@@ -1196,7 +1242,7 @@ impl<'a> Connection<'a> {
     /// Whether a message with these frames would be accepted right now.
     #[must_use]
     pub fn can_send_message(&self, parts: &[&[u8]]) -> bool {
-        self.check_send(parts.iter().map(|p| p.len())).is_ok()
+        self.check_send(parts.iter().map(|p| (p.len(), false))).is_ok()
     }
 
     /// Queues a whole message (all frames, or none).
@@ -1218,47 +1264,111 @@ impl<'a> Connection<'a> {
     ///
     /// As [`Connection::send`].
     pub fn send_with_prefix(&mut self, prefix: &[&[u8]], parts: &[&[u8]]) -> Result<(), SendError> {
-        let frames = || prefix.iter().chain(parts.iter());
-        self.check_send(frames().map(|p| p.len()))?;
+        self.send_external(prefix, parts, usize::MAX).map(|_| ())
+    }
+
+    /// [`Connection::send_with_prefix`] for a driver that writes large
+    /// bodies from storage of its own: every frame of `parts` (not of
+    /// `prefix`) of at least `min` bytes is queued as a small
+    /// [`REC_EXTERNAL`] record holding its length, and its bytes are not
+    /// read. The driver keeps those bodies, in order, and writes them when
+    /// [`Connection::peek_transmit`] shows them ([`TxView::external`]).
+    /// Returns how many frames were left to the driver: none under CURVE,
+    /// whose frames are sealed in the queue.
+    ///
+    /// Acceptance does not depend on where bodies are kept: they count at
+    /// full size against the transmit queue's capacity, both for
+    /// [`SendError::TooLarge`] and, with the bodies still held, for
+    /// [`SendError::Full`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Connection::send`].
+    pub fn send_external(
+        &mut self,
+        prefix: &[&[u8]],
+        parts: &[&[u8]],
+        min: usize,
+    ) -> Result<usize, SendError> {
+        let min = if self.sealing() { usize::MAX } else { min.max(1) };
+        let frames = || {
+            prefix
+                .iter()
+                .map(|p| (*p, false))
+                .chain(parts.iter().map(|p| (*p, p.len() >= min)))
+        };
+        self.check_send(frames().map(|(p, external)| (p.len(), external)))?;
         let count = frames().count();
-        for (i, part) in frames().enumerate() {
+        let mut external = 0usize;
+        for (i, (part, held)) in frames().enumerate() {
             let more = i.saturating_add(1) < count;
             let flags = if more { REC_MORE } else { 0 };
             // `check_send` proved that every frame fits.
-            self.push_frame(flags, &[part])
-                .map_err(|_| SendError::Full)?;
+            if held {
+                let len = (part.len() as u64).to_le_bytes();
+                self.tx
+                    .push(flags | REC_EXTERNAL, &len)
+                    .map_err(|_| SendError::Full)?;
+                self.tx_external = self.tx_external.saturating_add(part.len());
+                external = external.saturating_add(1);
+            } else {
+                self.push_frame(flags, &[part])
+                    .map_err(|_| SendError::Full)?;
+            }
         }
         self.tx_msgs = self.tx_msgs.saturating_add(1);
-        Ok(())
+        Ok(external)
     }
 
-    fn check_send(&self, lens: impl Iterator<Item = usize>) -> Result<(), SendError> {
+    /// Checks a message of frames `(length, held by the driver)`.
+    fn check_send(&self, frames: impl Iterator<Item = (usize, bool)>) -> Result<(), SendError> {
         if self.phase != Phase::Ready {
             return Err(SendError::NotReady);
         }
-        let mut buf = [0usize; MAX_PARTS];
+        let mut full = [0usize; MAX_PARTS];
+        let mut queued = [0usize; MAX_PARTS];
+        let mut held = 0usize;
         let mut n = 0usize;
         let overhead = self.frame_overhead();
-        for len in lens {
-            let slot = buf.get_mut(n).ok_or(SendError::TooManyParts)?;
+        for (len, external) in frames {
+            let slot = full.get_mut(n).ok_or(SendError::TooManyParts)?;
             *slot = len.saturating_add(overhead);
+            if let Some(q) = queued.get_mut(n) {
+                *q = if external { EXTERNAL_RECORD } else { *slot };
+            }
+            if external {
+                held = held.saturating_add(len);
+            }
             n = n.saturating_add(1);
         }
-        let lens = buf.get(..n.max(1)).unwrap_or_default();
+        let full = full.get(..n.max(1)).unwrap_or_default();
+        let queued = queued.get(..n.max(1)).unwrap_or_default();
         // An empty ring places records back to back from the start, so a
         // message fits an empty transmit queue exactly when its records'
         // total does not exceed the capacity.
-        let total = lens.iter().try_fold(0usize, |acc, &l| {
+        let total = full.iter().try_fold(0usize, |acc, &l| {
             MsgRing::record_len(l).and_then(|r| acc.checked_add(r))
         });
-        if total.is_none_or(|t| t > self.tx.capacity()) {
-            return Err(SendError::TooLarge);
-        }
+        let total = match total {
+            Some(t) if t <= self.tx.capacity() => t,
+            _ => return Err(SendError::TooLarge),
+        };
         if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
             return Err(SendError::Full);
         }
-        if !self.tx.fits(lens) {
+        if !self.tx.fits(queued) {
             return Err(SendError::Full);
+        }
+        // Bodies the driver holds count as if they were queued.
+        if held > 0 || self.tx_external > 0 {
+            let in_use = self
+                .tx
+                .used_bytes()
+                .saturating_add(self.tx_external)
+                .saturating_add(total);
+            if in_use > self.tx.capacity() {
+                return Err(SendError::Full);
+            }
         }
         Ok(())
     }
@@ -2814,6 +2924,23 @@ fn wire_flags(flags: u8) -> Flags {
         return Flags::new(false, false);
     }
     Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0)
+}
+
+/// Writes the header of the transmit record `(flags, body)` into `header`;
+/// returns the header's length (0 for raw bytes) and the frame body's (for
+/// a [`REC_EXTERNAL`] record, the length of the body the driver holds).
+fn frame_layout(flags: u8, body: &[u8], header: &mut [u8; 9]) -> (usize, usize) {
+    let body_len = if flags & REC_EXTERNAL != 0 {
+        external_len(body)
+    } else {
+        body.len()
+    };
+    let header_len = if flags & REC_RAW != 0 {
+        0
+    } else {
+        wire::frame::emit_header(wire_flags(flags), body_len as u64, header).unwrap_or(0)
+    };
+    (header_len, body_len)
 }
 
 /// Room for the basic properties: Socket-Type and a 255-byte Identity.

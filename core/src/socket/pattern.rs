@@ -221,6 +221,26 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
     /// PUB, XPUB and ROUTER drop instead and return `Ok`. See [`SendError`]
     /// for the rest.
     pub fn send(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
+        self.send_external(parts, usize::MAX).map(|_| ())
+    }
+
+    /// [`Socket::send`] for a driver that writes large bodies from storage
+    /// of its own
+    /// ([`Connection::send_external`](crate::conn::Connection::send_external)):
+    /// the message's frames of at least `min` bytes (not a ROUTER's routing
+    /// id, nor a REP's envelope) are left to the driver when the message
+    /// goes to one peer. Returns that peer and how many frames were left
+    /// to it, in order; `None` when none were (the message went out
+    /// copied, to several peers (PUB, XPUB, XSUB), or was dropped).
+    ///
+    /// # Errors
+    ///
+    /// As [`Socket::send`].
+    pub fn send_external(
+        &mut self,
+        parts: &[&[u8]],
+        min: usize,
+    ) -> nb::Result<Option<(PeerHandle, usize)>, SendError> {
         if parts.is_empty() {
             return Err(nb::Error::Other(SendError::EmptyMessage));
         }
@@ -239,21 +259,18 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 if self.state.reqrep != ReqRep::Idle {
                     return Err(nb::Error::Other(SendError::Efsm));
                 }
-                let peer = self.load_balance(&[b""], parts)?;
+                let (peer, held) = self.load_balance(&[b""], parts, min)?;
                 self.state.reqrep = ReqRep::Awaiting { peer, gone: false };
-                Ok(())
+                Ok(held_by(peer, held))
             }
-            SocketType::Rep if cfg!(feature = "reqrep") => self.send_reply(parts),
-            SocketType::Dealer | SocketType::Push | SocketType::Pair => {
-                self.load_balance(&[], parts).map(|_| ())
-            }
-            SocketType::Router if cfg!(feature = "router") => {
-                self.send_routed(parts);
-                Ok(())
-            }
+            SocketType::Rep if cfg!(feature = "reqrep") => self.send_reply(parts, min),
+            SocketType::Dealer | SocketType::Push | SocketType::Pair => self
+                .load_balance(&[], parts, min)
+                .map(|(peer, held)| held_by(peer, held)),
+            SocketType::Router if cfg!(feature = "router") => Ok(self.send_routed(parts, min)),
             SocketType::Pub | SocketType::XPub if cfg!(feature = "pubsub") => {
                 self.distribute(parts, true);
-                Ok(())
+                Ok(None)
             }
             SocketType::XSub if cfg!(feature = "pubsub") => {
                 if let [only] = parts
@@ -263,10 +280,11 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                         Subscription::Subscribe(t) => self.subscribe(t),
                         Subscription::Cancel(t) => self.unsubscribe(t),
                     }
+                    .map(|()| None)
                     .map_err(nb::Error::Other);
                 }
                 self.distribute(parts, false);
-                Ok(())
+                Ok(None)
             }
             // Types whose cargo feature is off.
             _ => Err(nb::Error::Other(SendError::NotSupported)),
@@ -541,7 +559,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         &mut self,
         prefix: &[&[u8]],
         parts: &[&[u8]],
-    ) -> nb::Result<PeerHandle, SendError> {
+        min: usize,
+    ) -> nb::Result<(PeerHandle, usize), SendError> {
         // `TooLarge` only when no peer could take the message later either.
         let mut too_large = false;
         let mut could_later = false;
@@ -552,11 +571,11 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             if !p.active {
                 continue;
             }
-            match p.conn.send_with_prefix(prefix, parts) {
-                Ok(()) => {
+            match p.conn.send_external(prefix, parts, min) {
+                Ok(held) => {
                     self.lb_next = i.saturating_add(1);
                     let h = u8::try_from(i).map_err(|_| nb::Error::WouldBlock)?;
-                    return Ok(PeerHandle(h));
+                    return Ok((PeerHandle(h), held));
                 }
                 Err(ConnSendError::TooLarge) => too_large = true,
                 Err(ConnSendError::TooManyParts) => {
@@ -572,7 +591,11 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         }
     }
 
-    fn send_reply(&mut self, parts: &[&[u8]]) -> nb::Result<(), SendError> {
+    fn send_reply(
+        &mut self,
+        parts: &[&[u8]],
+        min: usize,
+    ) -> nb::Result<Option<(PeerHandle, usize)>, SendError> {
         if self.state.reading.is_some() {
             return Err(nb::Error::Other(SendError::Efsm));
         }
@@ -584,7 +607,9 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
         else {
             return Err(nb::Error::Other(SendError::Efsm));
         };
+        let mut sent = None;
         if !*gone {
+            let peer = *peer;
             let mut frames: heapless::Vec<&[u8], ENVELOPE_FRAMES> = heapless::Vec::new();
             let mut rest = envelope.as_slice();
             while let Some((&len, tail)) = rest.split_first() {
@@ -597,7 +622,8 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
                 rest = tail.get(usize::from(len)..).unwrap_or_default();
             }
             if let Some(Some(p)) = self.peers.get_mut(peer.index()) {
-                match p.conn.send_with_prefix(&frames, parts) {
+                match p.conn.send_external(&frames, parts, min) {
+                    Ok(held) => sent = held_by(peer, held),
                     // The caller's mistake: the request stays answerable.
                     Err(ConnSendError::TooLarge) => {
                         return Err(nb::Error::Other(SendError::TooLarge));
@@ -612,27 +638,26 @@ impl<'a, const PEERS: usize, const EVENTS: usize, const EP: usize> Socket<'a, PE
             }
         }
         self.state.reqrep = ReqRep::Idle;
-        Ok(())
+        Ok(sent)
     }
 
     /// ROUTER: the first frame names the peer; unknown peers and full
     /// peers drop the message (libzmq without `ZMQ_ROUTER_MANDATORY`).
-    fn send_routed(&mut self, parts: &[&[u8]]) {
-        let Some((id, body)) = parts.split_first() else {
-            return;
-        };
+    fn send_routed(&mut self, parts: &[&[u8]], min: usize) -> Option<(PeerHandle, usize)> {
+        let (id, body) = parts.split_first()?;
         if body.is_empty() {
-            return;
+            return None;
         }
         for i in self.attached.iter(PEERS) {
             let Some(Some(p)) = self.peers.get_mut(i) else {
                 continue;
             };
             if p.active && p.routing_id.as_slice() == *id {
-                let _ = p.conn.send(body);
-                return;
+                let held = p.conn.send_external(&[], body, min).unwrap_or(0);
+                return held_by(PeerHandle(u8::try_from(i).ok()?), held);
             }
         }
+        None
     }
 
     /// PUB/XPUB (`filtered`): every subscribed peer; XSUB: every peer.
@@ -984,4 +1009,9 @@ fn read_envelope<const EP: usize>(p: &mut Peer<'_, EP>) -> Option<heapless::Vec<
         }
     }
     None
+}
+
+/// `Some((peer, held))` when frames were left to the driver.
+fn held_by(peer: PeerHandle, held: usize) -> Option<(PeerHandle, usize)> {
+    (held > 0).then_some((peer, held))
 }
