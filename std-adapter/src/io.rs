@@ -32,7 +32,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::mpsc::Receiver;
@@ -51,6 +51,7 @@ use zmtp_core::{Duration, Instant, SocketType};
 use crate::endpoint::{Target, resolve_tcp, tcp_string, unix_string};
 use crate::error::os_errno;
 use crate::monitor::{EP, Registry};
+use crate::outgoing::{Outgoing, Spares};
 use crate::socket::{CoreSocket, SocketShared, State, random_u32};
 use crate::sync::lock;
 use crate::time::Clock;
@@ -69,6 +70,10 @@ const BODY_TAIL: usize = 512;
 /// Bodies one [`feed`] starts at most: one per [`crate::bodies::EXTERNAL_MIN`]
 /// bytes of a chunk, and one whose header ends it.
 const BODY_PASSES: usize = CHUNK / crate::bodies::EXTERNAL_MIN + 2;
+/// Bodies of their own ([`crate::outgoing`]) taken into one connection's
+/// output at a time (with at most [`CHUNK`] bytes of them, the last one
+/// whole).
+const TX_BODIES: usize = 8;
 /// Rounds (a locked half and an unlocked half) per socket per turn of the
 /// loop before other work runs.
 const MAX_ROUNDS: usize = 64;
@@ -211,10 +216,10 @@ impl Stream {
         }
     }
 
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         match self {
-            Self::Tcp(s) => s.write(buf),
-            Self::Unix(s) => s.write(buf),
+            Self::Tcp(s) => s.write_vectored(bufs),
+            Self::Unix(s) => s.write_vectored(bufs),
         }
     }
 
@@ -286,32 +291,50 @@ enum InPlace {
     Failed,
 }
 
-/// Writes `peer`'s pending output from the core's transmit queue while the
-/// front frame's unsent body is at least [`IN_PLACE_MIN`] bytes, without
-/// copying it. Under the socket's lock (the queue is the core's).
+/// Writes `peer`'s pending output without copying it while the front
+/// frame's unsent body is one of its own ([`crate::outgoing`]) or at least
+/// [`IN_PLACE_MIN`] bytes of the core's transmit queue. Under the socket's
+/// lock (the queue is the core's).
 fn write_in_place(
     core: &mut CoreSocket,
+    outgoing: &mut Outgoing,
+    spares: &Spares,
     peer: PeerHandle,
     now: Instant,
     mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
 ) -> InPlace {
     for _ in 0..IN_PLACE_TRIES {
-        let n = {
+        let (n, body_out) = {
             let Some(view) = core.peek_transmit(peer) else {
                 return InPlace::Small;
             };
-            if view.body().len() < IN_PLACE_MIN {
+            let external = view.external();
+            let body = if external > 0 {
+                // The body's last `external` bytes are unsent.
+                match outgoing.front(peer) {
+                    Some(b) if b.len() >= external => b
+                        .get(b.len().saturating_sub(external)..)
+                        .unwrap_or_default(),
+                    // Not kept: the connection cannot go on.
+                    _ => return InPlace::Failed,
+                }
+            } else if view.body().len() >= IN_PLACE_MIN {
+                view.body()
+            } else {
                 return InPlace::Small;
-            }
-            match write(&[IoSlice::new(view.head()), IoSlice::new(view.body())]) {
+            };
+            match write(&[IoSlice::new(view.head()), IoSlice::new(body)]) {
                 Ok(0) => return InPlace::Blocked,
-                Ok(n) => n.min(view.len()),
+                Ok(n) => (n.min(view.len()), external > 0 && n >= view.len()),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return InPlace::Blocked,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return InPlace::Failed,
             }
         };
         let _ = core.consume_transmit(now, peer, n);
+        if body_out && let Some(b) = outgoing.pop(peer) {
+            spares.give(b);
+        }
     }
     InPlace::Small
 }
@@ -515,7 +538,13 @@ impl DirectTx {
 /// went out, else the I/O thread must be woken for the rest.
 pub(crate) fn send_direct(st: &mut State) -> bool {
     let mut all_out = true;
-    let State { core, direct, .. } = st;
+    let State {
+        core,
+        direct,
+        outgoing,
+        spares,
+        ..
+    } = st;
     for d in direct.iter_mut() {
         if !core.has_pending_output(d.peer) {
             continue;
@@ -530,28 +559,28 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
             all_out = false;
             continue;
         }
-        // Large frames go out in place, without a copy.
         let now = d.clock.now();
-        let writer = &mut d.writer;
-        match write_in_place(core, d.peer, now, |bufs| writer.write_vectored(bufs)) {
-            InPlace::Small => {}
-            InPlace::Blocked | InPlace::Failed => {
-                // The I/O thread writes the rest (and finds out about a
-                // failure); the output stays in the core's queue.
-                d.busy.store(true, Ordering::Release);
-                all_out = false;
-                continue;
-            }
-        }
-        if !core.has_pending_output(d.peer) {
-            continue;
-        }
-        if d.buf.is_empty() {
-            d.buf = vec![0u8; DIRECT_CHUNK];
-        }
         let mut passes = 0usize;
         while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
             passes = passes.saturating_add(1);
+            // Large frames go out in place, without a copy.
+            let writer = &mut d.writer;
+            let written = write_in_place(core, outgoing, spares, d.peer, now, |bufs| {
+                writer.write_vectored(bufs)
+            });
+            if written != InPlace::Small {
+                // The I/O thread writes the rest (and finds out about a
+                // failure); the output stays in the core's queue.
+                d.busy.store(true, Ordering::Release);
+                break;
+            }
+            if !core.has_pending_output(d.peer) {
+                break;
+            }
+            if d.buf.is_empty() {
+                d.buf = vec![0u8; DIRECT_CHUNK];
+            }
+            // The rest up to a body of its own, through the buffer.
             let len = take_output(core, now, d.peer, &mut d.buf, 0);
             let mut off = 0usize;
             let mut blocked = false;
@@ -958,10 +987,16 @@ struct ConnIo {
     rx: Box<[u8]>,
     rx_off: usize,
     rx_len: usize,
-    /// Output produced by the core, not yet written.
+    /// Output produced by the core, not yet written: `tx[tx_off..tx_len]`,
+    /// with the bodies of `tx_bodies` between its bytes.
     tx: Box<[u8]>,
     tx_off: usize,
     tx_len: usize,
+    /// Large frame bodies of their own ([`crate::outgoing`]) taken with the
+    /// chunk, in order.
+    tx_bodies: VecDeque<TxBody>,
+    /// Where written bodies go.
+    spares: Arc<Spares>,
     readable: bool,
     writable: bool,
     write_interest: bool,
@@ -992,8 +1027,23 @@ struct ConnIo {
     large: bool,
 }
 
+/// A body of its own in a connection's output: written once the chunk's
+/// bytes before `at` are out.
+struct TxBody {
+    at: usize,
+    buf: Vec<u8>,
+    /// Bytes of `buf` written.
+    off: usize,
+}
+
 impl ConnIo {
-    fn new(token: Token, stream: Stream, peer: PeerHandle, origin: Origin) -> Self {
+    fn new(
+        token: Token,
+        stream: Stream,
+        peer: PeerHandle,
+        origin: Origin,
+        spares: Arc<Spares>,
+    ) -> Self {
         Self {
             token,
             stream,
@@ -1005,6 +1055,8 @@ impl ConnIo {
             tx: vec![0u8; CHUNK].into_boxed_slice(),
             tx_off: 0,
             tx_len: 0,
+            tx_bodies: VecDeque::new(),
+            spares,
             readable: true,
             writable: true,
             write_interest: false,
@@ -1031,7 +1083,43 @@ impl ConnIo {
     }
 
     fn has_unsent(&self) -> bool {
-        self.tx_off < self.tx_len
+        self.tx_off < self.tx_len || !self.tx_bodies.is_empty()
+    }
+
+    /// Marks `n` bytes of the output written, in order: chunk bytes and
+    /// bodies (given back as spares once written).
+    fn advance_tx(&mut self, mut n: usize) {
+        // Every pass but the last finishes a body.
+        for _ in 0..=self.tx_bodies.len() {
+            let end = self.tx_bodies.front().map_or(self.tx_len, |b| b.at);
+            let k = n.min(end.saturating_sub(self.tx_off));
+            self.tx_off = self.tx_off.saturating_add(k);
+            n = n.saturating_sub(k);
+            if self.tx_off < end {
+                break;
+            }
+            let Some(b) = self.tx_bodies.front_mut() else {
+                break;
+            };
+            let k = n.min(b.buf.len().saturating_sub(b.off));
+            b.off = b.off.saturating_add(k);
+            n = n.saturating_sub(k);
+            if b.off < b.buf.len() {
+                break;
+            }
+            if let Some(b) = self.tx_bodies.pop_front() {
+                self.spares.give(b.buf);
+            }
+        }
+    }
+
+    /// Drops the output (the transport failed).
+    fn drop_tx(&mut self) {
+        self.tx_off = 0;
+        self.tx_len = 0;
+        for b in self.tx_bodies.drain(..) {
+            self.spares.give(b.buf);
+        }
     }
 
     fn has_unconsumed(&self) -> bool {
@@ -1488,7 +1576,7 @@ fn attach(
     match attach_core(env, st, now, bufs, fd, pair) {
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
-            let c = ConnIo::new(token, stream, peer, origin);
+            let c = ConnIo::new(token, stream, peer, origin, Arc::clone(&st.spares));
             if let Some(writer) = c.stream.app_stream() {
                 st.direct.push(DirectTx {
                     peer,
@@ -2170,7 +2258,12 @@ fn report_end(c: &mut ConnIo, core: &mut CoreSocket, now: Instant) {
 /// holds output (the application thread then leaves its output to the
 /// I/O thread), and for good once writing failed.
 fn fill(c: &mut ConnIo, st: &mut State, now: Instant) {
-    let State { core, direct, .. } = st;
+    let State {
+        core,
+        direct,
+        outgoing,
+        ..
+    } = st;
     let d = direct.iter_mut().find(|d| d.peer == c.peer);
     if c.has_unsent() {
         return;
@@ -2191,6 +2284,34 @@ fn fill(c: &mut ConnIo, st: &mut State, now: Instant) {
         c.tx_len = d.take_pending(&mut c.tx);
     }
     c.tx_len = take_output(core, now, c.peer, &mut c.tx, c.tx_len);
+    // Bodies of their own are taken as they come, each followed by what
+    // the core has after it.
+    let mut bytes = 0usize;
+    while c.tx_bodies.len() < TX_BODIES && bytes < CHUNK {
+        let Some(view) = core.peek_transmit(c.peer) else {
+            break;
+        };
+        let external = view.external();
+        // A header that did not fit the chunk comes first.
+        if external == 0 || !view.head().is_empty() {
+            break;
+        }
+        let Some(buf) = outgoing.pop(c.peer) else {
+            // Not kept: the connection cannot go on.
+            c.write_failed = true;
+            c.drop_tx();
+            break;
+        };
+        let off = buf.len().saturating_sub(external);
+        let _ = core.consume_transmit(now, c.peer, external);
+        bytes = bytes.saturating_add(external);
+        c.tx_bodies.push_back(TxBody {
+            at: c.tx_len,
+            buf,
+            off,
+        });
+        c.tx_len = take_output(core, now, c.peer, &mut c.tx, c.tx_len);
+    }
     c.busy.store(c.has_unsent(), Ordering::Release);
 }
 
@@ -2224,7 +2345,8 @@ fn take_output(
 fn transfer(env: &Env, c: &mut ConnIo) -> bool {
     let mut again = false;
     if c.has_unsent() && c.writable {
-        let full = c.tx_len == c.tx.len();
+        // A full chunk, or bodies: the core may hold more.
+        let full = c.tx_len == c.tx.len() || !c.tx_bodies.is_empty();
         let failed_before = c.write_failed;
         write_out(c);
         again |= (full && !c.has_unsent()) || c.write_failed != failed_before;
@@ -2326,10 +2448,31 @@ fn read_body(c: &mut ConnIo) -> bool {
 /// Writes the transmit chunk until it is out or the transport would block.
 fn write_out(c: &mut ConnIo) {
     while c.has_unsent() && c.writable {
-        let pending = c.tx.get(c.tx_off..c.tx_len).unwrap_or_default();
-        match c.stream.write(pending) {
+        let written = {
+            // The chunk's bytes with the bodies between them, in order.
+            let mut iov = [IoSlice::new(&[]); 2 * TX_BODIES + 1];
+            let mut k = 0usize;
+            let mut pos = c.tx_off;
+            let mut all = true;
+            for b in &c.tx_bodies {
+                let Some([chunk, body]) = iov.get_mut(k..k.saturating_add(2)) else {
+                    all = false;
+                    break;
+                };
+                *chunk = IoSlice::new(c.tx.get(pos..b.at).unwrap_or_default());
+                *body = IoSlice::new(b.buf.get(b.off..).unwrap_or_default());
+                k = k.saturating_add(2);
+                pos = pos.max(b.at);
+            }
+            if all && let Some(tail) = iov.get_mut(k) {
+                *tail = IoSlice::new(c.tx.get(pos..c.tx_len).unwrap_or_default());
+                k = k.saturating_add(1);
+            }
+            c.stream.write_vectored(iov.get(..k).unwrap_or_default())
+        };
+        match written {
             Ok(0) => c.writable = false,
-            Ok(n) => c.tx_off = c.tx_off.saturating_add(n).min(c.tx_len),
+            Ok(n) => c.advance_tx(n),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => c.writable = false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => {
@@ -2338,8 +2481,7 @@ fn write_out(c: &mut ConnIo) {
                 // hears of in `report_end`). Readiness says when it comes.
                 c.write_failed = true;
                 c.readable = true;
-                c.tx_off = 0;
-                c.tx_len = 0;
+                c.drop_tx();
             }
         }
     }

@@ -171,6 +171,7 @@ mod error;
 mod io;
 mod metadata;
 mod monitor;
+mod outgoing;
 mod security;
 mod socket;
 mod sync;

@@ -9,6 +9,7 @@ use std::time::Instant as StdInstant;
 
 use socket2::{Domain, Socket as RawSocket, Type};
 use zmtp_core::SocketType;
+use zmtp_core::conn::MAX_PARTS;
 use zmtp_core::monitor::{EndpointPair, Event, EventMask, EventVersion, Monitor, MonitorError};
 use zmtp_core::socket::{Frame, PeerHandle, RecvError, SendError};
 use zmtp_core::{
@@ -121,6 +122,10 @@ pub(crate) struct State {
     spin_recv: Option<StdDuration>,
     /// Large frame bodies the I/O thread read outside the lock.
     pub(crate) bodies: crate::bodies::Bodies,
+    /// Large frame bodies waiting to be written ([`crate::outgoing`]).
+    pub(crate) outgoing: crate::outgoing::Outgoing,
+    /// Buffers for them (the same as [`SocketShared::spares`]).
+    pub(crate) spares: Arc<crate::outgoing::Spares>,
 }
 
 /// A frame handed to a receive's sink: lent, or a body of its own (which
@@ -155,13 +160,14 @@ impl State {
     }
 
     /// Forgets what was kept for a detached peer's connection: its
-    /// properties (messages already received keep theirs) and the large
-    /// bodies it read.
+    /// properties (messages already received keep theirs), the large
+    /// bodies it read and those it did not write.
     pub(crate) fn forget_peer(&mut self, peer: PeerHandle) {
         if let Some(slot) = self.peer_meta.get_mut(peer.index()) {
             *slot = None;
         }
         self.bodies.forget(peer);
+        self.outgoing.forget(peer, &self.spares);
     }
 
     /// Records an endpoint for `unbind`.
@@ -220,6 +226,9 @@ pub(crate) struct SocketShared {
     /// closes): a receive about to block watches it for a short while
     /// before it sleeps on [`SocketShared::cond`].
     pub(crate) rounds: AtomicU64,
+    /// Buffers for large frames sent ([`crate::outgoing`]), filled before
+    /// the lock is taken.
+    pub(crate) spares: Arc<crate::outgoing::Spares>,
 }
 
 /// How long a receive watches for its reply before it sleeps, reading the
@@ -354,6 +363,7 @@ impl Socket {
         core.set_routing_id_seed(random_u32());
         // The I/O thread copies each peer's metadata for `Message::property`.
         core.set_hold_metadata(true);
+        let spares = Arc::new(crate::outgoing::Spares::default());
         let shared = Arc::new(SocketShared {
             id: ctx.next_id(),
             state: Mutex::new(State {
@@ -374,10 +384,13 @@ impl Socket {
                 waited_since_send: true,
                 spin_recv: None,
                 bodies: crate::bodies::Bodies::default(),
+                outgoing: crate::outgoing::Outgoing::default(),
+                spares: Arc::clone(&spares),
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
             rounds: AtomicU64::new(0),
+            spares,
         });
         if !ctx.send(Command::AddSocket(Arc::clone(&shared))) {
             return Err(Error::Terminated);
@@ -756,11 +769,26 @@ impl Socket {
         if self.reply_zap(parts) {
             return Ok(());
         }
+        // Large frames are copied before the lock is taken.
+        let mut held = self.hold_large(parts);
+        let min = if held.iter().any(Option::is_some) {
+            crate::outgoing::SEND_MIN
+        } else {
+            usize::MAX
+        };
         let mut st = self.lock();
         let w = w.resolve(&st.opts);
         loop {
-            match st.core.send(parts) {
-                Ok(()) => {
+            match st.core.send_external(parts, min) {
+                Ok(sent) => {
+                    // The copies go to the connection that took them, in
+                    // order (the core left it exactly the frames of `min`
+                    // bytes or more); otherwise they were not needed.
+                    let copies = held.iter_mut().filter_map(Option::take);
+                    match sent {
+                        Some((peer, _)) => copies.for_each(|b| st.outgoing.push(peer, b)),
+                        None => copies.for_each(|b| self.shared.spares.give(b)),
+                    }
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
                     st.spin_recv = recv_spin(parts.iter().map(|p| p.len()).sum::<usize>());
                     // Send-only sockets never wait for a reply, and an
@@ -783,9 +811,53 @@ impl Socket {
                     return Ok(());
                 }
                 Err(nb::Error::WouldBlock) => {}
-                Err(nb::Error::Other(e)) => return Err(map_send(e)),
+                Err(nb::Error::Other(e)) => {
+                    drop(st);
+                    self.release_held(&mut held);
+                    return Err(map_send(e));
+                }
             }
-            st = self.wait(st, &w, &mut Watch::Off)?;
+            st = match self.wait(st, &w, &mut Watch::Off) {
+                Ok(st) => st,
+                Err(e) => {
+                    self.release_held(&mut held);
+                    return Err(e);
+                }
+            };
+        }
+    }
+
+    /// Copies of the frames of `parts` a send leaves to the connection
+    /// ([`crate::outgoing`]): those of [`crate::outgoing::SEND_MIN`] bytes
+    /// or more, except a ROUTER's routing id, for the types that send a
+    /// message to one peer.
+    fn hold_large(&self, parts: &[&[u8]]) -> [Option<Vec<u8>>; MAX_PARTS] {
+        let mut held: [Option<Vec<u8>>; MAX_PARTS] = Default::default();
+        let frames = match self.socket_type {
+            SocketType::Req
+            | SocketType::Rep
+            | SocketType::Dealer
+            | SocketType::Push
+            | SocketType::Pair => parts,
+            SocketType::Router => parts.get(1..).unwrap_or_default(),
+            _ => return held,
+        };
+        // A message of too many parts is refused before anything is held.
+        if frames.len() > MAX_PARTS {
+            return held;
+        }
+        for (slot, frame) in held.iter_mut().zip(frames) {
+            if frame.len() >= crate::outgoing::SEND_MIN {
+                *slot = Some(self.shared.spares.copy(frame));
+            }
+        }
+        held
+    }
+
+    /// Gives the copies of a send that did not happen back as spares.
+    fn release_held(&self, held: &mut [Option<Vec<u8>>]) {
+        for b in held.iter_mut().filter_map(Option::take) {
+            self.shared.spares.give(b);
         }
     }
 

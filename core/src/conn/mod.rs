@@ -1032,15 +1032,15 @@ impl<'a> Connection<'a> {
         self.transmit_with(
             now,
             out.len(),
-            Some(|at: usize, bytes: &[u8]| {
-                match out.get_mut(at..at.saturating_add(bytes.len())) {
+            Some(
+                |at: usize, bytes: &[u8]| match out.get_mut(at..at.saturating_add(bytes.len())) {
                     Some(dst) => {
                         dst.copy_from_slice(bytes);
                         true
                     }
                     None => false,
-                }
-            }),
+                },
+            ),
         )
     }
 
@@ -1152,7 +1152,9 @@ impl<'a> Connection<'a> {
                     if sink.is_some() {
                         break;
                     }
-                    total.saturating_sub(self.tx_pos).min(room.saturating_sub(copied))
+                    total
+                        .saturating_sub(self.tx_pos)
+                        .min(room.saturating_sub(copied))
                 } else {
                     let (src, off) = if self.tx_pos < header_len {
                         (header.get(..header_len).unwrap_or_default(), self.tx_pos)
@@ -1242,7 +1244,8 @@ impl<'a> Connection<'a> {
     /// Whether a message with these frames would be accepted right now.
     #[must_use]
     pub fn can_send_message(&self, parts: &[&[u8]]) -> bool {
-        self.check_send(parts.iter().map(|p| (p.len(), false))).is_ok()
+        self.check_send(parts.iter().map(|p| (p.len(), false)))
+            .is_ok()
     }
 
     /// Queues a whole message (all frames, or none).
@@ -1290,7 +1293,11 @@ impl<'a> Connection<'a> {
         parts: &[&[u8]],
         min: usize,
     ) -> Result<usize, SendError> {
-        let min = if self.sealing() { usize::MAX } else { min.max(1) };
+        let min = if self.sealing() {
+            usize::MAX
+        } else {
+            min.max(1)
+        };
         let frames = || {
             prefix
                 .iter()

@@ -1,0 +1,118 @@
+//! Large frame bodies sent from buffers of their own.
+//!
+//! libzmq copies a message once, into the `zmq_msg_t` that `zmq_send`
+//! makes, and its encoder writes a large body straight from that message.
+//! A send does the same here: a frame of at least [`SEND_MIN`] bytes is
+//! copied into a buffer of its own before the socket's lock is taken, the
+//! core queues a small record holding its length in its place
+//! ([`zmtp_core::socket::Socket::send_external`], which applies
+//! `ZMQ_SNDHWM` and the transmit buffer's size as if the body were
+//! queued), and the buffer waits here, beside the connection's records,
+//! until the I/O thread takes it and writes it with the lock released (or
+//! the application thread writes it at once, [`crate::io::send_direct`]).
+//! Nothing copies the body a second time, and no copy happens under the
+//! lock.
+//!
+//! Written buffers come back as spares for the next sends, so a steady
+//! stream of large messages does not allocate.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use zmtp_core::socket::PeerHandle;
+
+use crate::sync::lock;
+
+/// The smallest frame sent from a buffer of its own (smaller ones are
+/// copied into the core's transmit queue, and batched with their
+/// neighbours into large writes).
+pub(crate) const SEND_MIN: usize = 16 * 1024;
+
+/// Bytes of spare buffers kept for the next sends.
+const SPARE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Buffers kept for the next large frames, shared by the application
+/// thread (which fills them before it takes the socket's lock) and the I/O
+/// thread (which gives them back once written).
+#[derive(Debug, Default)]
+pub(crate) struct Spares(Mutex<SpareList>);
+
+#[derive(Debug, Default)]
+struct SpareList {
+    bufs: Vec<Vec<u8>>,
+    /// Their total capacity.
+    bytes: usize,
+}
+
+impl Spares {
+    /// A copy of `frame` in a buffer of its own: a spare one when one is
+    /// large enough, else a new one.
+    pub(crate) fn copy(&self, frame: &[u8]) -> Vec<u8> {
+        let spare = {
+            let mut list = lock(&self.0);
+            let found = list.bufs.iter().rposition(|b| b.capacity() >= frame.len());
+            found.map(|i| {
+                let b = list.bufs.swap_remove(i);
+                list.bytes = list.bytes.saturating_sub(b.capacity());
+                b
+            })
+        };
+        let mut buf = spare.unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(frame);
+        buf
+    }
+
+    /// Keeps `buf` for a later frame if it is worth it.
+    pub(crate) fn give(&self, buf: Vec<u8>) {
+        if buf.capacity() < SEND_MIN {
+            return;
+        }
+        let mut list = lock(&self.0);
+        let bytes = list.bytes.saturating_add(buf.capacity());
+        if bytes <= SPARE_BYTES {
+            list.bytes = bytes;
+            list.bufs.push(buf);
+        }
+    }
+}
+
+/// The bodies of each connection's queued frames, in the order of their
+/// records in the core's transmit queue.
+#[derive(Debug, Default)]
+pub(crate) struct Outgoing {
+    queues: Vec<VecDeque<Vec<u8>>>,
+}
+
+impl Outgoing {
+    /// Queues `body` behind `peer`'s others.
+    pub(crate) fn push(&mut self, peer: PeerHandle, body: Vec<u8>) {
+        let i = peer.index();
+        if self.queues.len() <= i {
+            self.queues
+                .resize_with(i.saturating_add(1), Default::default);
+        }
+        if let Some(q) = self.queues.get_mut(i) {
+            q.push_back(body);
+        }
+    }
+
+    /// `peer`'s oldest body (the one the core's front record refers to).
+    pub(crate) fn front(&self, peer: PeerHandle) -> Option<&[u8]> {
+        self.queues.get(peer.index())?.front().map(Vec::as_slice)
+    }
+
+    /// Takes `peer`'s oldest body.
+    pub(crate) fn pop(&mut self, peer: PeerHandle) -> Option<Vec<u8>> {
+        self.queues.get_mut(peer.index())?.pop_front()
+    }
+
+    /// `peer`'s connection is gone: its bodies go to `spares`.
+    pub(crate) fn forget(&mut self, peer: PeerHandle, spares: &Spares) {
+        if let Some(q) = self.queues.get_mut(peer.index()) {
+            for b in q.drain(..) {
+                spares.give(b);
+            }
+        }
+    }
+}
