@@ -29,6 +29,12 @@
 //! did not accept at once (large frames it writes straight from the
 //! core's transmit queue). Sends in a burst are left to this thread,
 //! which batches them into large writes.
+//!
+//! Frames a send copied into buffers of their own ([`crate::outgoing`])
+//! are not copied again: this thread takes up to [`TX_BODIES`] of them
+//! with its transmit chunk and writes chunk bytes and bodies in order
+//! with one vectored write; the application thread's direct writes send
+//! them in place.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::time::Duration as StdDuration;
@@ -272,8 +278,10 @@ impl AppStream {
 /// application thread's direct writes straight from the core's transmit
 /// queue (header and body in one vectored write) instead of being copied
 /// into a buffer first. (The I/O thread writes outside the socket's lock
-/// and keeps copying into its chunk: writing in place under the lock, or
-/// from the application thread in a burst, measured slower.)
+/// and copies what is in the core's queue into its chunk: writing in place
+/// under the lock, or from the application thread in a burst, measured
+/// slower. Frames a send copied into buffers of their own are never in
+/// the core's queue: both threads write them from their buffers.)
 pub(crate) const IN_PLACE_MIN: usize = 16 * 1024;
 /// Vectored writes per [`write_in_place`] call that may be interrupted by
 /// a signal before it gives up (it is called again later).

@@ -70,6 +70,14 @@
 //! and up to 4 MiB of buffers given back by [`Socket::recv_into`] are kept
 //! per socket for the next bodies.
 //!
+//! Sent frames of 16 KiB or more (except for PUB, XPUB and XSUB, which send
+//! a message to several peers, and over CURVE, whose frames are sealed in
+//! the transmit buffer) are copied into buffers of their own before the
+//! send takes the socket's lock, and written from there: one copy, as in
+//! libzmq. They count against the transmit buffer's size as if they were
+//! in it, so the same messages are accepted and refused either way; up to
+//! 4 MiB of written buffers are kept per socket for the next sends.
+//!
 //! Messages a peer sent before its connection ended stay readable after
 //! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed
 //! once they are read (or when the socket closes).
