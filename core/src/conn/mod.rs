@@ -157,6 +157,13 @@
 //! [`REC_EXTERNAL`] record of the frame's length in its place. Every check
 //! (`ZMQ_MAXMSGSIZE`, the largest body, `ZMQ_RCVHWM`, multipart order) is
 //! made as for other frames, before the driver reads anything.
+//!
+//! The same holds for sending: [`Connection::send_external`] queues a
+//! [`REC_EXTERNAL`] record in place of each frame of at least a given size,
+//! the driver keeps the bodies, and [`Connection::peek_transmit`] shows
+//! when one is due ([`TxView::external`]); the driver writes it from its
+//! own storage and reports it with [`Connection::consume_transmit`]. Such
+//! bodies count against the transmit queue as if they were in it.
 
 pub mod config;
 #[cfg(feature = "curve")]
