@@ -527,8 +527,9 @@ pub struct Connection<'a> {
     tx_allowed: u64,
     /// Data messages in `tx` (for `ZMQ_SNDHWM`).
     tx_msgs: u32,
-    /// Bytes of the bodies the driver holds for `tx`'s [`REC_EXTERNAL`]
-    /// records (counted against the transmit queue's capacity).
+    /// What the bodies the driver holds for `tx`'s [`REC_EXTERNAL`]
+    /// records would add to the queue's used bytes if they were copied
+    /// into it ([`held_extra`]): counted against its capacity.
     tx_external: usize,
     /// Whether output continues after `Closed` (a final ERROR command).
     flush_after_close: bool,
@@ -1192,7 +1193,7 @@ impl<'a> Connection<'a> {
             if self.tx_pos >= total {
                 let ends_message = flags & (REC_RAW | REC_COMMAND | REC_MORE) == 0;
                 if external {
-                    self.tx_external = self.tx_external.saturating_sub(body_len);
+                    self.tx_external = self.tx_external.saturating_sub(held_extra(body_len));
                 }
                 self.tx.pop();
                 self.tx_pos = 0;
@@ -1323,7 +1324,7 @@ impl<'a> Connection<'a> {
                 self.tx
                     .push(flags | REC_EXTERNAL, &len)
                     .map_err(|_| SendError::Full)?;
-                self.tx_external = self.tx_external.saturating_add(part.len());
+                self.tx_external = self.tx_external.saturating_add(held_extra(part.len()));
                 external = external.saturating_add(1);
             } else {
                 self.push_frame(flags, &[part])
@@ -2938,6 +2939,15 @@ fn wire_flags(flags: u8) -> Flags {
         return Flags::new(false, false);
     }
     Flags::new(flags & REC_MORE != 0, flags & REC_COMMAND != 0)
+}
+
+/// The bytes a frame of `len` held by the driver would add to the transmit
+/// queue's used bytes if it were copied in (its record there is
+/// [`EXTERNAL_RECORD`] bytes long instead).
+fn held_extra(len: usize) -> usize {
+    let copied = MsgRing::record_len(len).unwrap_or(usize::MAX);
+    let record = MsgRing::record_len(EXTERNAL_RECORD).unwrap_or(0);
+    copied.saturating_sub(record)
 }
 
 /// Writes the header of the transmit record `(flags, body)` into `header`;
