@@ -329,6 +329,71 @@ fn sndhwm_counts_messages_with_held_bodies() {
 }
 
 #[test]
+fn acceptance_matches_copied_frames() {
+    // The same sends on a holding and a copying connection (SNDHWM 3, a
+    // 4 KiB queue) meet the same answers, counts and readiness until one
+    // is refused; then both write everything, and again. (Partial writes
+    // in between would let the copying ring refuse a record for want of
+    // contiguous room that the holding ring's small records still find.)
+    let mut cfg = Config::new(SocketType::Push);
+    cfg.sndhwm = 3;
+    let mk = || {
+        let mut s = Solo::with_buffers(&cfg, RX, TX);
+        s.handshake(SocketType::Pull);
+        s
+    };
+    let (mut ext, mut plain) = (mk(), mk());
+    let now = ext.now;
+    let sizes = [1500usize, 900, 10, 2000, 700, 300, 4000, 1200, 5, 3500];
+    let mut held = VecDeque::new();
+    let mut refused = 0;
+    for (i, &n) in sizes.iter().cycle().take(60).enumerate() {
+        let b = body(i as u8, n);
+        let parts: [&[u8]; 2] = [b"k", &b];
+        assert_eq!(
+            ext.c.can_send_message(&parts),
+            plain.c.can_send_message(&parts)
+        );
+        let got = ext.c.send_external(&[], &parts, 256);
+        assert_eq!(
+            got.map(|_| ()),
+            plain.c.send(&parts),
+            "send {i} of {n} bytes"
+        );
+        if got == Ok(1) {
+            held.push_back(b.clone());
+        }
+        assert_eq!(ext.c.can_send(), plain.c.can_send());
+        assert_eq!(ext.c.queued_outgoing(), plain.c.queued_outgoing());
+        assert_eq!(ext.c.has_pending_output(), plain.c.has_pending_output());
+        if got.is_err() {
+            refused += 1;
+            let a = drive(&mut ext.c, now, &mut held, &[usize::MAX], &[true]);
+            assert!(a == drain_copy(&mut plain.c, now));
+            assert_eq!(ext.c.queued_outgoing(), 0);
+            assert!(ext.c.can_send());
+        }
+    }
+    assert!(refused >= 5, "the script reaches the limits");
+}
+
+#[test]
+#[ignore = "held frames are counted at 13 + len bytes (their 8-byte record plus the body), copied ones at 5 + len: a message that fits beside a copied frame is refused beside a held one of the same size"]
+fn full_boundary_matches_copied_frames() {
+    // One frame queued, then a second one sized so that both exactly fill
+    // the 4096-byte queue when copied.
+    for held_first in [false, true] {
+        let mut s = ready(SocketType::Push, SocketType::Pull, TX);
+        let first = body(1, 2000);
+        let min = if held_first { 1 } else { usize::MAX };
+        s.c.send_external(&[], &[&first], min).unwrap();
+        // Records: 5 + 2000, then 5 + 2086.
+        let second = body(2, TX - 2000 - 10);
+        assert_eq!(s.c.send(&[&second]), Ok(()), "held first: {held_first}");
+    }
+}
+
+#[test]
 fn prefix_frames_are_never_held() {
     let mut s = ready(SocketType::Dealer, SocketType::Router, BIG_TX);
     let big = body(5, 600);
@@ -414,6 +479,7 @@ fn socket_wire(s: &mut Sock, p: PeerHandle, now: Instant, held: &mut VecDeque<Ve
     panic!("output never ends");
 }
 
+#[cfg(feature = "reqrep")]
 #[test]
 fn req_delimiter_is_never_held() {
     let now = Instant::from_millis(T0);
@@ -427,6 +493,7 @@ fn req_delimiter_is_never_held() {
     assert_eq!(parse_frames(&wire), [(1, Vec::new()), (2, big)]);
 }
 
+#[cfg(feature = "reqrep")]
 #[test]
 fn rep_envelope_is_never_held() {
     let now = Instant::from_millis(T0);
@@ -445,6 +512,7 @@ fn rep_envelope_is_never_held() {
     assert_eq!(parse_frames(&wire), [(1, id), (1, Vec::new()), (2, big)]);
 }
 
+#[cfg(feature = "router")]
 #[test]
 fn router_id_is_never_held() {
     let now = Instant::from_millis(T0);
@@ -461,6 +529,7 @@ fn router_id_is_never_held() {
     assert!(s.peek_transmit(p).is_none());
 }
 
+#[cfg(feature = "pubsub")]
 #[test]
 fn distributing_sockets_copy() {
     let now = Instant::from_millis(T0);
