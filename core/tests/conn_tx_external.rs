@@ -378,7 +378,6 @@ fn acceptance_matches_copied_frames() {
 }
 
 #[test]
-#[ignore = "held frames are counted at 13 + len bytes (their 8-byte record plus the body), copied ones at 5 + len: a message that fits beside a copied frame is refused beside a held one of the same size"]
 fn full_boundary_matches_copied_frames() {
     // One frame queued, then a second one sized so that both exactly fill
     // the 4096-byte queue when copied.
