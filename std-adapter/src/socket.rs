@@ -128,6 +128,9 @@ pub(crate) struct State {
     pub(crate) spares: Arc<crate::outgoing::Spares>,
 }
 
+/// The copies a send made of its large frames, by frame.
+type Held = [Option<Vec<u8>>; MAX_PARTS];
+
 /// A frame handed to a receive's sink: lent, or a body of its own (which
 /// the sink keeps, giving back a buffer to reuse, if it has one).
 enum Part<'a> {
@@ -771,7 +774,7 @@ impl Socket {
         }
         // Large frames are copied before the lock is taken.
         let mut held = self.hold_large(parts);
-        let min = if held.iter().any(Option::is_some) {
+        let min = if held.is_some() {
             crate::outgoing::SEND_MIN
         } else {
             usize::MAX
@@ -784,10 +787,12 @@ impl Socket {
                     // The copies go to the connection that took them, in
                     // order (the core left it exactly the frames of `min`
                     // bytes or more); otherwise they were not needed.
-                    let copies = held.iter_mut().filter_map(Option::take);
-                    match sent {
-                        Some((peer, _)) => copies.for_each(|b| st.outgoing.push(peer, b)),
-                        None => copies.for_each(|b| self.shared.spares.give(b)),
+                    if let Some(held) = held.as_mut() {
+                        let copies = held.iter_mut().filter_map(Option::take);
+                        match sent {
+                            Some((peer, _)) => copies.for_each(|b| st.outgoing.push(peer, b)),
+                            None => copies.for_each(|b| self.shared.spares.give(b)),
+                        }
                     }
                     let after_wait = core::mem::replace(&mut st.waited_since_send, false);
                     st.spin_recv = recv_spin(parts.iter().map(|p| p.len()).sum::<usize>());
@@ -830,9 +835,8 @@ impl Socket {
     /// Copies of the frames of `parts` a send leaves to the connection
     /// ([`crate::outgoing`]): those of [`crate::outgoing::SEND_MIN`] bytes
     /// or more, except a ROUTER's routing id, for the types that send a
-    /// message to one peer.
-    fn hold_large(&self, parts: &[&[u8]]) -> [Option<Vec<u8>>; MAX_PARTS] {
-        let mut held: [Option<Vec<u8>>; MAX_PARTS] = Default::default();
+    /// message to one peer. `None` when there are none.
+    fn hold_large(&self, parts: &[&[u8]]) -> Option<Held> {
         let frames = match self.socket_type {
             SocketType::Req
             | SocketType::Rep
@@ -840,23 +844,25 @@ impl Socket {
             | SocketType::Push
             | SocketType::Pair => parts,
             SocketType::Router => parts.get(1..).unwrap_or_default(),
-            _ => return held,
+            _ => return None,
         };
         // A message of too many parts is refused before anything is held.
-        if frames.len() > MAX_PARTS {
-            return held;
+        if frames.len() > MAX_PARTS || !frames.iter().any(|f| f.len() >= crate::outgoing::SEND_MIN)
+        {
+            return None;
         }
+        let mut held: Held = Default::default();
         for (slot, frame) in held.iter_mut().zip(frames) {
             if frame.len() >= crate::outgoing::SEND_MIN {
                 *slot = Some(self.shared.spares.copy(frame));
             }
         }
-        held
+        Some(held)
     }
 
     /// Gives the copies of a send that did not happen back as spares.
-    fn release_held(&self, held: &mut [Option<Vec<u8>>]) {
-        for b in held.iter_mut().filter_map(Option::take) {
+    fn release_held(&self, held: &mut Option<Held>) {
+        for b in held.iter_mut().flatten().filter_map(Option::take) {
             self.shared.spares.give(b);
         }
     }

@@ -26,7 +26,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{QUIET, WAIT};
+use common::{QUIET, WAIT, bind, ours, pat, refs, same};
 use peer::{Ctx, Impl, Peer};
 use zmtp_std::{Context, Error, Message, MonitorSocket, Socket, SocketType};
 
@@ -34,40 +34,6 @@ const ALL: i32 = 0xFFFF;
 const TIMEOUT_MS: i32 = 10_000;
 /// The size from which the I/O thread reads a body itself.
 const LARGE: usize = 16 * 1024;
-
-/// `n` bytes that differ with `seed` and along the body (a chunk of one
-/// body moved elsewhere in it, or a body of another message, shows).
-fn pat(seed: u32, n: usize) -> Vec<u8> {
-    let s = seed.wrapping_mul(0x9E37_79B9) ^ 0x5bd1_e995;
-    (0..n)
-        .map(|i| {
-            let x = (i as u32).wrapping_add(s).wrapping_mul(0x85EB_CA6B);
-            ((x ^ (x >> 13) ^ (i as u32 >> 12)) >> 7) as u8
-        })
-        .collect()
-}
-
-/// Panics with sizes and the first differing offset rather than megabytes
-/// of bytes.
-#[track_caller]
-fn same(got: &[Vec<u8>], want: &[Vec<u8>], what: &str) {
-    let sizes = |m: &[Vec<u8>]| m.iter().map(Vec::len).collect::<Vec<_>>();
-    assert_eq!(sizes(got), sizes(want), "{what}: frame sizes");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        if g != w {
-            let at = g.iter().zip(w).position(|(a, b)| a != b).unwrap_or(0);
-            panic!("{what}: frame {i} of {} bytes differs at {at}", w.len());
-        }
-    }
-}
-
-fn ours(ctx: &Context, t: SocketType) -> Socket {
-    let s = ctx.socket(t).unwrap();
-    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
-    s.set_sndtimeo(TIMEOUT_MS).unwrap();
-    s.set_linger(0).unwrap();
-    s
-}
 
 fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
     let s = ctx.socket(t).unwrap();
@@ -77,19 +43,9 @@ fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
     s
 }
 
-fn refs(m: &[Vec<u8>]) -> Vec<&[u8]> {
-    m.iter().map(Vec::as_slice).collect()
-}
-
 /// A TCP endpoint on port 0 and a fresh IPC endpoint.
 fn endpoints(tag: &str) -> [String; 2] {
     ["tcp://127.0.0.1:*".to_owned(), peer::ipc_endpoint(tag)]
-}
-
-/// Binds `s` to `ep` and returns the endpoint it got.
-fn bind(s: &Socket, ep: &str) -> String {
-    s.bind(ep).unwrap_or_else(|e| panic!("bind {ep}: {e}"));
-    s.last_endpoint().unwrap()
 }
 
 /// Sizes around and far over the threshold, and multipart messages mixing

@@ -1341,23 +1341,23 @@ impl<'a> Connection<'a> {
             return Err(SendError::NotReady);
         }
         let mut full = [0usize; MAX_PARTS];
-        let mut queued = [0usize; MAX_PARTS];
+        // Which frames are held (bit i: frame i), and their bytes.
+        let mut held_mask = 0u64;
         let mut held = 0usize;
         let mut n = 0usize;
         let overhead = self.frame_overhead();
         for (len, external) in frames {
             let slot = full.get_mut(n).ok_or(SendError::TooManyParts)?;
             *slot = len.saturating_add(overhead);
-            if let Some(q) = queued.get_mut(n) {
-                *q = if external { EXTERNAL_RECORD } else { *slot };
-            }
             if external {
+                held_mask |= 1u64
+                    .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
                 held = held.saturating_add(len);
             }
             n = n.saturating_add(1);
         }
         let full = full.get(..n.max(1)).unwrap_or_default();
-        let queued = queued.get(..n.max(1)).unwrap_or_default();
         // An empty ring places records back to back from the start, so a
         // message fits an empty transmit queue exactly when its records'
         // total does not exceed the capacity.
@@ -1371,8 +1371,26 @@ impl<'a> Connection<'a> {
         if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
             return Err(SendError::Full);
         }
-        if !self.tx.fits(queued) {
-            return Err(SendError::Full);
+        if held_mask == 0 {
+            if !self.tx.fits(full) {
+                return Err(SendError::Full);
+            }
+        } else {
+            // Held frames take a small record each.
+            let mut queued = [0usize; MAX_PARTS];
+            for (i, (q, &f)) in queued.iter_mut().zip(full).enumerate() {
+                let bit = 1u64
+                    .checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
+                *q = if held_mask & bit != 0 {
+                    EXTERNAL_RECORD
+                } else {
+                    f
+                };
+            }
+            if !self.tx.fits(queued.get(..full.len()).unwrap_or_default()) {
+                return Err(SendError::Full);
+            }
         }
         // Bodies the driver holds count as if they were queued.
         if held > 0 || self.tx_external > 0 {

@@ -11,7 +11,7 @@
 
 use core::time::Duration;
 
-use zmtp_std::{MonitorMessage, MonitorSocket, Socket};
+use zmtp_std::{Context, MonitorMessage, MonitorSocket, Socket, SocketType};
 
 /// How long a test waits for something that must happen.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -119,4 +119,52 @@ pub fn null_handshake(socket_type: &str) -> Vec<u8> {
     let mut g = null_greeting();
     g.extend(ready(socket_type));
     g
+}
+
+/// `n` bytes that differ with `seed` and along the body (a chunk of one
+/// body moved elsewhere in it, or a body of another message, shows).
+pub fn pat(seed: u32, n: usize) -> Vec<u8> {
+    let s = seed.wrapping_mul(0x9E37_79B9) ^ 0x5bd1_e995;
+    (0..n)
+        .map(|i| {
+            let x = (i as u32).wrapping_add(s).wrapping_mul(0x85EB_CA6B);
+            ((x ^ (x >> 13) ^ (i as u32 >> 12)) >> 7) as u8
+        })
+        .collect()
+}
+
+/// Panics with sizes and the first differing offset rather than megabytes
+/// of bytes.
+#[track_caller]
+pub fn same(got: &[Vec<u8>], want: &[Vec<u8>], what: &str) {
+    let sizes = |m: &[Vec<u8>]| m.iter().map(Vec::len).collect::<Vec<_>>();
+    assert_eq!(sizes(got), sizes(want), "{what}: frame sizes");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        if g != w {
+            let at = g.iter().zip(w).position(|(a, b)| a != b).unwrap_or(0);
+            panic!("{what}: frame {i} of {} bytes differs at {at}", w.len());
+        }
+    }
+}
+
+/// The frames of `m` as slices, for `send`.
+pub fn refs(m: &[Vec<u8>]) -> Vec<&[u8]> {
+    m.iter().map(Vec::as_slice).collect()
+}
+
+/// One of our sockets with send and receive timeouts of [`WAIT`] and no
+/// linger.
+pub fn ours(ctx: &Context, t: SocketType) -> Socket {
+    let ms = i32::try_from(WAIT.as_millis()).unwrap();
+    let s = ctx.socket(t).unwrap();
+    s.set_rcvtimeo(ms).unwrap();
+    s.set_sndtimeo(ms).unwrap();
+    s.set_linger(0).unwrap();
+    s
+}
+
+/// Binds `s` to `ep` and returns the endpoint it got.
+pub fn bind(s: &Socket, ep: &str) -> String {
+    s.bind(ep).unwrap_or_else(|e| panic!("bind {ep}: {e}"));
+    s.last_endpoint().unwrap()
 }
