@@ -1341,8 +1341,8 @@ impl<'a> Connection<'a> {
             return Err(SendError::NotReady);
         }
         let mut full = [0usize; MAX_PARTS];
-        // Which frames are held (bit i: frame i), and their bytes.
-        let mut held_mask = 0u64;
+        // Which frames are held, and their bytes.
+        let mut is_held = [false; MAX_PARTS];
         let mut held = 0usize;
         let mut n = 0usize;
         let overhead = self.frame_overhead();
@@ -1350,9 +1350,9 @@ impl<'a> Connection<'a> {
             let slot = full.get_mut(n).ok_or(SendError::TooManyParts)?;
             *slot = len.saturating_add(overhead);
             if external {
-                held_mask |= 1u64
-                    .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
-                    .unwrap_or(0);
+                if let Some(h) = is_held.get_mut(n) {
+                    *h = true;
+                }
                 held = held.saturating_add(len);
             }
             n = n.saturating_add(1);
@@ -1371,22 +1371,15 @@ impl<'a> Connection<'a> {
         if self.sndhwm != 0 && self.tx_msgs >= self.sndhwm {
             return Err(SendError::Full);
         }
-        if held_mask == 0 {
+        if held == 0 {
             if !self.tx.fits(full) {
                 return Err(SendError::Full);
             }
         } else {
             // Held frames take a small record each.
             let mut queued = [0usize; MAX_PARTS];
-            for (i, (q, &f)) in queued.iter_mut().zip(full).enumerate() {
-                let bit = 1u64
-                    .checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
-                    .unwrap_or(0);
-                *q = if held_mask & bit != 0 {
-                    EXTERNAL_RECORD
-                } else {
-                    f
-                };
+            for ((q, &f), &h) in queued.iter_mut().zip(full).zip(&is_held) {
+                *q = if h { EXTERNAL_RECORD } else { f };
             }
             if !self.tx.fits(queued.get(..full.len()).unwrap_or_default()) {
                 return Err(SendError::Full);
