@@ -306,7 +306,6 @@ enum InPlace {
 fn write_in_place(
     core: &mut CoreSocket,
     outgoing: &mut Outgoing,
-    spares: &Spares,
     peer: PeerHandle,
     now: Instant,
     mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
@@ -340,8 +339,8 @@ fn write_in_place(
             }
         };
         let _ = core.consume_transmit(now, peer, n);
-        if body_out && let Some(b) = outgoing.pop(peer) {
-            spares.give(b);
+        if body_out {
+            outgoing.written(peer);
         }
     }
     InPlace::Small
@@ -550,7 +549,6 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         core,
         direct,
         outgoing,
-        spares,
         ..
     } = st;
     for d in direct.iter_mut() {
@@ -573,7 +571,7 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
             passes = passes.saturating_add(1);
             // Large frames go out in place, without a copy.
             let writer = &mut d.writer;
-            let written = write_in_place(core, outgoing, spares, d.peer, now, |bufs| {
+            let written = write_in_place(core, outgoing, d.peer, now, |bufs| {
                 writer.write_vectored(bufs)
             });
             if written != InPlace::Small {
@@ -1584,7 +1582,7 @@ fn attach(
     match attach_core(env, st, now, bufs, fd, pair) {
         Ok(peer) => {
             env.tokens.insert(token, (sid, Slot::Conn));
-            let c = ConnIo::new(token, stream, peer, origin, Arc::clone(&st.spares));
+            let c = ConnIo::new(token, stream, peer, origin, Arc::clone(&sock.shared.spares));
             if let Some(writer) = c.stream.app_stream() {
                 st.direct.push(DirectTx {
                     peer,

@@ -17,7 +17,7 @@
 //! stream of large messages does not allocate.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use zmtp_core::socket::PeerHandle;
 
@@ -78,13 +78,22 @@ impl Spares {
 }
 
 /// The bodies of each connection's queued frames, in the order of their
-/// records in the core's transmit queue.
-#[derive(Debug, Default)]
+/// records in the core's transmit queue, and where they go once written.
+#[derive(Debug)]
 pub(crate) struct Outgoing {
     queues: Vec<VecDeque<Vec<u8>>>,
+    spares: Arc<Spares>,
 }
 
 impl Outgoing {
+    /// No bodies yet; written ones go to `spares`.
+    pub(crate) fn new(spares: Arc<Spares>) -> Self {
+        Self {
+            queues: Vec::new(),
+            spares,
+        }
+    }
+
     /// Queues `body` behind `peer`'s others.
     pub(crate) fn push(&mut self, peer: PeerHandle, body: Vec<u8>) {
         let i = peer.index();
@@ -107,11 +116,18 @@ impl Outgoing {
         self.queues.get_mut(peer.index())?.pop_front()
     }
 
-    /// `peer`'s connection is gone: its bodies go to `spares`.
-    pub(crate) fn forget(&mut self, peer: PeerHandle, spares: &Spares) {
+    /// `peer`'s oldest body is written: its buffer becomes a spare.
+    pub(crate) fn written(&mut self, peer: PeerHandle) {
+        if let Some(b) = self.pop(peer) {
+            self.spares.give(b);
+        }
+    }
+
+    /// `peer`'s connection is gone: its bodies become spares.
+    pub(crate) fn forget(&mut self, peer: PeerHandle) {
         if let Some(q) = self.queues.get_mut(peer.index()) {
             for b in q.drain(..) {
-                spares.give(b);
+                self.spares.give(b);
             }
         }
     }

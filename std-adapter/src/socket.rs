@@ -124,8 +124,6 @@ pub(crate) struct State {
     pub(crate) bodies: crate::bodies::Bodies,
     /// Large frame bodies waiting to be written ([`crate::outgoing`]).
     pub(crate) outgoing: crate::outgoing::Outgoing,
-    /// Buffers for them (the same as [`SocketShared::spares`]).
-    pub(crate) spares: Arc<crate::outgoing::Spares>,
 }
 
 /// The copies a send made of its large frames, by frame.
@@ -170,7 +168,7 @@ impl State {
             *slot = None;
         }
         self.bodies.forget(peer);
-        self.outgoing.forget(peer, &self.spares);
+        self.outgoing.forget(peer);
     }
 
     /// Records an endpoint for `unbind`.
@@ -387,8 +385,7 @@ impl Socket {
                 waited_since_send: true,
                 spin_recv: None,
                 bodies: crate::bodies::Bodies::default(),
-                outgoing: crate::outgoing::Outgoing::default(),
-                spares: Arc::clone(&spares),
+                outgoing: crate::outgoing::Outgoing::new(Arc::clone(&spares)),
             }),
             cond: Condvar::new(),
             kick_pending: AtomicBool::new(false),
