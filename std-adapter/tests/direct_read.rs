@@ -16,8 +16,11 @@
 )]
 
 mod common;
+#[path = "common/peer.rs"]
+mod peer;
 
 use common::*;
+use peer::{TIMEOUT_MS, zbind, zsock};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +30,6 @@ use zmtp_std::{Context, Message, Socket, SocketType};
 /// A few bytes, one read; more than one read; more than the transport's
 /// buffers hold (the I/O thread reads the rest).
 const SIZES: [usize; 5] = [1, 10, 1024, 70_000, (1 << 20) + 3];
-const TIMEOUT_MS: i32 = 10_000;
 
 fn body(seq: usize, size: usize) -> Vec<u8> {
     (0..size).map(|i| (seq * 31 + i * 7) as u8).collect()
@@ -38,20 +40,6 @@ fn ours(ctx: &Context, t: SocketType) -> Socket {
     s.set_rcvtimeo(TIMEOUT_MS).unwrap();
     s.set_sndtimeo(TIMEOUT_MS).unwrap();
     s
-}
-
-fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
-    let s = ctx.socket(t).unwrap();
-    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
-    s.set_sndtimeo(TIMEOUT_MS).unwrap();
-    s.set_linger(0).unwrap();
-    s
-}
-
-/// Binds the libzmq socket `s` to `ep`; returns the endpoint it got.
-fn zbind(s: &zmq::Socket, ep: &str) -> String {
-    s.bind(ep).unwrap();
-    s.get_last_endpoint().unwrap().unwrap()
 }
 
 /// A libzmq ROUTER echoing every message back on a thread of its own,

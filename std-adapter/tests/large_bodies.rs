@@ -27,26 +27,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{QUIET, WAIT, bind, ours, pat, refs, same};
-use peer::{Ctx, Impl, Peer};
+use peer::{Ctx, Impl, Peer, endpoints, zsock};
 use zmtp_std::{Context, Error, Message, MonitorSocket, Socket, SocketType};
 
 const ALL: i32 = 0xFFFF;
-const TIMEOUT_MS: i32 = 10_000;
 /// The size from which the I/O thread reads a body itself.
 const LARGE: usize = 16 * 1024;
-
-fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
-    let s = ctx.socket(t).unwrap();
-    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
-    s.set_sndtimeo(TIMEOUT_MS).unwrap();
-    s.set_linger(0).unwrap();
-    s
-}
-
-/// A TCP endpoint on port 0 and a fresh IPC endpoint.
-fn endpoints(tag: &str) -> [String; 2] {
-    ["tcp://127.0.0.1:*".to_owned(), peer::ipc_endpoint(tag)]
-}
 
 /// Sizes around and far over the threshold, and multipart messages mixing
 /// small, large and empty frames; every frame's content is its own.

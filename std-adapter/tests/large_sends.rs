@@ -17,25 +17,19 @@
 )]
 
 mod common;
+#[path = "common/peer.rs"]
+mod peer;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use common::{QUIET, WAIT, bind, ours, pat, refs, same};
+use peer::{TIMEOUT_MS, endpoints, zbind, zsock};
 use zmtp_std::{Context, Error, SocketType};
 
-const TIMEOUT_MS: i32 = 10_000;
 /// The size from which a frame is sent from a buffer of its own.
 const SEND_MIN: usize = 16 * 1024;
-
-fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
-    let s = ctx.socket(t).unwrap();
-    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
-    s.set_sndtimeo(TIMEOUT_MS).unwrap();
-    s.set_linger(0).unwrap();
-    s
-}
 
 fn zsend(s: &zmq::Socket, m: &[Vec<u8>]) {
     s.send_multipart(m.iter().map(Vec::as_slice), 0).unwrap();
@@ -44,25 +38,6 @@ fn zsend(s: &zmq::Socket, m: &[Vec<u8>]) {
 fn zrecv(s: &zmq::Socket, what: &str) -> Vec<Vec<u8>> {
     s.recv_multipart(0)
         .unwrap_or_else(|e| panic!("{what}: libzmq receive: {e}"))
-}
-
-/// A unique `ipc://` endpoint in the temp directory.
-fn ipc_endpoint(tag: &str) -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let name = format!("zmtp-std-sends-{}-{tag}-{n}", std::process::id());
-    format!("ipc://{}", std::env::temp_dir().join(name).display())
-}
-
-/// A TCP endpoint on port 0 and a fresh IPC endpoint.
-fn endpoints(tag: &str) -> [String; 2] {
-    ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint(tag)]
-}
-
-/// Binds the libzmq socket and returns the endpoint it got.
-fn zbind(s: &zmq::Socket, ep: &str) -> String {
-    s.bind(ep).unwrap_or_else(|e| panic!("bind {ep}: {e}"));
-    s.get_last_endpoint().unwrap().unwrap()
 }
 
 /// One round of messages: sizes around the threshold and far over it, in

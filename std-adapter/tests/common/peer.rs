@@ -380,6 +380,29 @@ pub fn ipc_endpoint(tag: &str) -> String {
     format!("ipc://{}", std::env::temp_dir().join(name).display())
 }
 
+/// A TCP endpoint on port 0 and a fresh IPC endpoint.
+#[must_use]
+pub fn endpoints(tag: &str) -> [String; 2] {
+    ["tcp://127.0.0.1:*".to_owned(), ipc_endpoint(tag)]
+}
+
+/// A libzmq socket with send and receive timeouts of [`TIMEOUT_MS`] and no
+/// linger.
+#[must_use]
+pub fn zsock(ctx: &zmq::Context, t: zmq::SocketType) -> zmq::Socket {
+    let s = ctx.socket(t).unwrap();
+    s.set_rcvtimeo(TIMEOUT_MS).unwrap();
+    s.set_sndtimeo(TIMEOUT_MS).unwrap();
+    s.set_linger(0).unwrap();
+    s
+}
+
+/// Binds the libzmq socket `s` to `ep`; returns the endpoint it got.
+pub fn zbind(s: &zmq::Socket, ep: &str) -> String {
+    s.bind(ep).unwrap_or_else(|e| panic!("bind {ep}: {e}"));
+    s.get_last_endpoint().unwrap().unwrap()
+}
+
 /// A payload of `n` bytes that differs with `seed`.
 #[must_use]
 pub fn payload(n: usize, seed: u8) -> Vec<u8> {
