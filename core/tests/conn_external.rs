@@ -26,8 +26,7 @@ use std::collections::VecDeque;
 use conn_util::*;
 use proptest::prelude::*;
 use zmtp_core::conn::{Config, ConnEvent, DisconnectReason, REC_EXTERNAL, REC_MORE, external_len};
-use zmtp_core::monitor::EndpointPair;
-use zmtp_core::socket::{Frame, PeerBuffers, PeerHandle, RecvError, RecvInfo, Socket};
+use zmtp_core::socket::{Frame, PeerHandle, RecvError, RecvInfo, Socket};
 use zmtp_core::{Instant, SocketType};
 
 /// The smallest body left to the driver in most tests.
@@ -593,7 +592,7 @@ type Sock = Socket<'static, 4, 16, 64>;
 fn raw_socket(local: SocketType, peer: SocketType, rx: usize) -> (Sock, PeerHandle, Instant) {
     let now = Instant::from_millis(T0);
     let mut s = Sock::new(Config::new(local), leak(1024));
-    let p = attach_raw(&mut s, peer, now, 10, rx);
+    let p = attach_raw(&mut s, peer, now, 10, rx, TX);
     (s, p, now)
 }
 
@@ -818,35 +817,12 @@ fn req_takes_an_external_reply_body_and_drops_an_external_delimiter() {
     assert_eq!(recv_frame(&mut s), Err(nb::Error::Other(RecvError::Efsm)));
 }
 
-/// Attaches a raw peer of type `peer` (descriptor `fd`, a receive queue of
-/// `rx` bytes) to `s`, past a NULL handshake.
-fn attach_raw(s: &mut Sock, peer: SocketType, now: Instant, fd: u32, rx: usize) -> PeerHandle {
-    let ep = EndpointPair::connect_pair("tcp://127.0.0.1:40002", "tcp://127.0.0.1:5556");
-    let bufs = PeerBuffers {
-        rx: leak(rx),
-        tx: leak(TX),
-        subs: leak(1024),
-    };
-    let p = s.attach(now, bufs, fd, ep).expect("attach");
-    let mut hs = null_greeting();
-    hs.extend_from_slice(&ready_for(peer));
-    assert_eq!(s.handle_input(now, p, &hs), hs.len());
-    let mut out = [0u8; 512];
-    for _ in 0..100 {
-        if s.poll_transmit(now, p, &mut out) == 0 {
-            break;
-        }
-    }
-    assert!(s.peer(p).unwrap().is_ready());
-    p
-}
-
 #[test]
 fn two_peers_keep_their_own_bodies() {
     // PULL fair-queues two PUSH peers; each frame lent as external names
     // its peer, whose bodies the driver keeps apart.
     let (mut s, p1, now) = raw_socket(SocketType::Pull, SocketType::Push, BIG_RX);
-    let p2 = attach_raw(&mut s, SocketType::Push, now, 11, BIG_RX);
+    let p2 = attach_raw(&mut s, SocketType::Push, now, 11, BIG_RX, TX);
     let mut held: [VecDeque<Vec<u8>>; 2] = [VecDeque::new(), VecDeque::new()];
     let mut expect: [Vec<Vec<u8>>; 2] = [Vec::new(), Vec::new()];
     for (k, p) in [p1, p2].into_iter().enumerate() {

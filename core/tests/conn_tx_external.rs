@@ -26,8 +26,7 @@ use std::collections::VecDeque;
 use conn_util::*;
 use proptest::prelude::*;
 use zmtp_core::conn::{Config, Connection, SendError};
-use zmtp_core::monitor::EndpointPair;
-use zmtp_core::socket::{PeerBuffers, PeerHandle, Socket};
+use zmtp_core::socket::{PeerHandle, Socket};
 use zmtp_core::{Instant, SocketType};
 
 /// A transmit queue large enough for every message of these tests.
@@ -421,29 +420,6 @@ fn prefix_frames_are_never_held() {
 
 type Sock = Socket<'static, 4, 16, 64>;
 
-/// Attaches a raw peer of type `peer` (descriptor `fd`) to `s`, past a NULL
-/// handshake; its handshake output is discarded.
-fn attach_raw(s: &mut Sock, peer: SocketType, now: Instant, fd: u32) -> PeerHandle {
-    let ep = EndpointPair::connect_pair("tcp://127.0.0.1:40002", "tcp://127.0.0.1:5556");
-    let bufs = PeerBuffers {
-        rx: leak(RX),
-        tx: leak(BIG_TX),
-        subs: leak(1024),
-    };
-    let p = s.attach(now, bufs, fd, ep).expect("attach");
-    let mut hs = null_greeting();
-    hs.extend_from_slice(&ready_for(peer));
-    assert_eq!(s.handle_input(now, p, &hs), hs.len());
-    let mut out = [0u8; 512];
-    for _ in 0..100 {
-        if s.poll_transmit(now, p, &mut out) == 0 {
-            break;
-        }
-    }
-    assert!(s.peer(p).unwrap().is_ready());
-    p
-}
-
 fn socket(local: SocketType) -> Sock {
     Sock::new(Config::new(local), leak(1024))
 }
@@ -483,7 +459,7 @@ fn socket_wire(s: &mut Sock, p: PeerHandle, now: Instant, held: &mut VecDeque<Ve
 fn req_delimiter_is_never_held() {
     let now = Instant::from_millis(T0);
     let mut s = socket(SocketType::Req);
-    let p = attach_raw(&mut s, SocketType::Rep, now, 10);
+    let p = attach_raw(&mut s, SocketType::Rep, now, 10, RX, BIG_TX);
     let big = body(6, 500);
     assert_eq!(s.send_external(&[&big], 1), Ok(Some((p, 1))));
     let mut held = VecDeque::from([big.clone()]);
@@ -497,7 +473,7 @@ fn req_delimiter_is_never_held() {
 fn rep_envelope_is_never_held() {
     let now = Instant::from_millis(T0);
     let mut s = socket(SocketType::Rep);
-    let p = attach_raw(&mut s, SocketType::Req, now, 10);
+    let p = attach_raw(&mut s, SocketType::Req, now, 10, RX, BIG_TX);
     let id = body(7, 20);
     let req = message(&[&id, b"", b"request"]);
     assert_eq!(s.handle_input(now, p, &req), req.len());
@@ -516,7 +492,7 @@ fn rep_envelope_is_never_held() {
 fn router_id_is_never_held() {
     let now = Instant::from_millis(T0);
     let mut s = socket(SocketType::Router);
-    let p = attach_raw(&mut s, SocketType::Dealer, now, 10);
+    let p = attach_raw(&mut s, SocketType::Dealer, now, 10, RX, BIG_TX);
     let id = s.routing_id(p).unwrap().to_vec();
     let big = body(9, 700);
     assert_eq!(s.send_external(&[&id, b"x", &big], 1), Ok(Some((p, 2))));
@@ -539,7 +515,7 @@ fn distributing_sockets_copy() {
         (SocketType::XSub, SocketType::Pub),
     ] {
         let mut s = socket(local);
-        let p = attach_raw(&mut s, peer, now, 10);
+        let p = attach_raw(&mut s, peer, now, 10, RX, BIG_TX);
         if peer == SocketType::Sub {
             let sub = command(b"\x09SUBSCRIBE");
             assert_eq!(s.handle_input(now, p, &sub), sub.len());
@@ -564,8 +540,8 @@ fn dealer_and_push_name_the_peer_they_chose() {
         (SocketType::Push, SocketType::Pull),
     ] {
         let mut s = socket(local);
-        let p1 = attach_raw(&mut s, peer, now, 10);
-        let p2 = attach_raw(&mut s, peer, now, 11);
+        let p1 = attach_raw(&mut s, peer, now, 10, RX, BIG_TX);
+        let p2 = attach_raw(&mut s, peer, now, 11, RX, BIG_TX);
         let mut held: [VecDeque<Vec<u8>>; 2] = [VecDeque::new(), VecDeque::new()];
         let mut chosen = Vec::new();
         for i in 0..4u8 {

@@ -14,6 +14,8 @@
 use std::vec::Vec;
 
 use zmtp_core::conn::{Config, ConnEvent, Connection};
+use zmtp_core::monitor::EndpointPair;
+use zmtp_core::socket::{PeerBuffers, PeerHandle, Socket};
 use zmtp_core::{Instant, SocketType};
 
 /// The instant every test starts at.
@@ -549,4 +551,35 @@ impl Sim for Pair {
         self.a.c.handle_timeout(now);
         self.b.c.handle_timeout(now);
     }
+}
+
+/// Attaches a raw peer of type `peer` (descriptor `fd`, queues of `rx` and
+/// `tx` bytes) to `s`, past a NULL handshake; our handshake output is
+/// discarded.
+pub fn attach_raw<const P: usize, const E: usize, const EP: usize>(
+    s: &mut Socket<'static, P, E, EP>,
+    peer: SocketType,
+    now: Instant,
+    fd: u32,
+    rx: usize,
+    tx: usize,
+) -> PeerHandle {
+    let ep = EndpointPair::connect_pair("tcp://127.0.0.1:40002", "tcp://127.0.0.1:5556");
+    let bufs = PeerBuffers {
+        rx: leak(rx),
+        tx: leak(tx),
+        subs: leak(1024),
+    };
+    let p = s.attach(now, bufs, fd, ep).expect("attach");
+    let mut hs = null_greeting();
+    hs.extend_from_slice(&ready_for(peer));
+    assert_eq!(s.handle_input(now, p, &hs), hs.len());
+    let mut out = [0u8; 512];
+    for _ in 0..100 {
+        if s.poll_transmit(now, p, &mut out) == 0 {
+            break;
+        }
+    }
+    assert!(s.peer(p).unwrap().is_ready());
+    p
 }
