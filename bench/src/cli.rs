@@ -71,6 +71,10 @@ pub enum Stack {
     Zmqrs,
     /// No ZeroMQ at all: the same bytes over a plain stream socket.
     Raw,
+    /// As [`Stack::Raw`], with the sender writing [`crate::raw::BATCH`]
+    /// bytes of messages at a time (as a stack that coalesces messages
+    /// into large writes does); the rest is the same.
+    RawBatch,
 }
 
 impl Stack {
@@ -82,6 +86,7 @@ impl Stack {
             Self::Libzmq => "libzmq",
             Self::Zmqrs => "zmqrs",
             Self::Raw => "raw",
+            Self::RawBatch => "raw-batch",
         }
     }
 }
@@ -101,7 +106,10 @@ impl FromStr for Stack {
             "libzmq" | "zmq" => Ok(Self::Libzmq),
             "zmqrs" | "zmq.rs" | "zeromq" => Ok(Self::Zmqrs),
             "raw" => Ok(Self::Raw),
-            _ => Err(format!("unknown stack {s:?} (ours, libzmq, zmqrs or raw)")),
+            "raw-batch" => Ok(Self::RawBatch),
+            _ => Err(format!(
+                "unknown stack {s:?} (ours, libzmq, zmqrs, raw or raw-batch)"
+            )),
         }
     }
 }
@@ -128,7 +136,7 @@ impl Args {
     pub fn parse(tool: Tool, args: &[String]) -> Result<Self> {
         let usage = || {
             format!(
-                "usage: {} [--stack ours|libzmq|zmqrs|raw] <{}> <message-size> <{}>",
+                "usage: {} [--stack ours|libzmq|zmqrs|raw|raw-batch] <{}> <message-size> <{}>",
                 tool.name(),
                 if tool.is_local() {
                     "bind-to"
@@ -205,10 +213,19 @@ pub fn run(tool: Tool, a: &Args) -> Result<Outcome> {
         (Stack::Zmqrs, Tool::RemoteThr) => zmqrs::remote_thr(ep, size, n).map(|()| Outcome::Done),
         (Stack::Zmqrs, Tool::LocalLat) => zmqrs::local_lat(ep, size, n).map(|()| Outcome::Done),
         (Stack::Zmqrs, Tool::RemoteLat) => zmqrs::remote_lat(ep, size, n).map(Outcome::Latency),
-        (Stack::Raw, Tool::LocalThr) => raw::local_thr(ep, size, n).map(Outcome::Throughput),
-        (Stack::Raw, Tool::RemoteThr) => raw::remote_thr(ep, size, n).map(|()| Outcome::Done),
-        (Stack::Raw, Tool::LocalLat) => raw::local_lat(ep, size, n).map(|()| Outcome::Done),
-        (Stack::Raw, Tool::RemoteLat) => raw::remote_lat(ep, size, n).map(Outcome::Latency),
+        (Stack::Raw | Stack::RawBatch, Tool::LocalThr) => {
+            raw::local_thr(ep, size, n).map(Outcome::Throughput)
+        }
+        (Stack::Raw, Tool::RemoteThr) => raw::remote_thr(ep, size, n, 1).map(|()| Outcome::Done),
+        (Stack::RawBatch, Tool::RemoteThr) => {
+            raw::remote_thr(ep, size, n, raw::batch_of(size)).map(|()| Outcome::Done)
+        }
+        (Stack::Raw | Stack::RawBatch, Tool::LocalLat) => {
+            raw::local_lat(ep, size, n).map(|()| Outcome::Done)
+        }
+        (Stack::Raw | Stack::RawBatch, Tool::RemoteLat) => {
+            raw::remote_lat(ep, size, n).map(Outcome::Latency)
+        }
     }
 }
 

@@ -13,9 +13,11 @@
 //!   `remote_lat <connect-ep> <size> <roundtrips>` connects a REQ socket and
 //!   prints the one-way latency, `elapsed / (2 x roundtrips)`.
 //!
-//! Each takes `--stack ours|libzmq|zmqrs|raw` (default `ours`); `raw` is
-//! plain TCP or Unix-socket streaming without ZMTP, the reference a
-//! messaging stack can at best reach. The `sweep` program runs every
+//! Each takes `--stack ours|libzmq|zmqrs|raw|raw-batch` (default `ours`);
+//! `raw` is plain TCP or Unix-socket streaming without ZMTP, one write per
+//! message, the reference a messaging stack can at best reach; `raw-batch`
+//! the same with several messages per write, as a stack that coalesces
+//! them into large writes can. The `sweep` program runs every
 //! combination in separate processes and prints tables of medians (see
 //! `bench/README.md`).
 

@@ -94,6 +94,8 @@ const OURS: Pair = Pair::same(Stack::Ours);
 const LIBZMQ: Pair = Pair::same(Stack::Libzmq);
 const ZMQRS: Pair = Pair::same(Stack::Zmqrs);
 const RAW: Pair = Pair::same(Stack::Raw);
+/// The raw reference writing [`crate::raw::BATCH`] bytes at a time.
+const RAW_BATCH: Pair = Pair::same(Stack::RawBatch);
 /// Ours sending to libzmq.
 const OURS_TO_LIBZMQ: Pair = Pair {
     remote: Stack::Ours,
@@ -105,8 +107,17 @@ const LIBZMQ_TO_OURS: Pair = Pair {
     local: Stack::Ours,
 };
 
-/// Throughput columns (raw only at [`RAW_THR_SIZE`], or the smoke size).
-const THR_PAIRS: [Pair; 6] = [OURS, LIBZMQ, ZMQRS, OURS_TO_LIBZMQ, LIBZMQ_TO_OURS, RAW];
+/// Throughput columns (the raw ones only at [`RAW_THR_SIZE`], or the
+/// smoke size).
+const THR_PAIRS: [Pair; 7] = [
+    OURS,
+    LIBZMQ,
+    ZMQRS,
+    OURS_TO_LIBZMQ,
+    LIBZMQ_TO_OURS,
+    RAW,
+    RAW_BATCH,
+];
 /// Latency columns: ours requesting from a libzmq replier covers both
 /// directions.
 const LAT_PAIRS: [Pair; 5] = [OURS, LIBZMQ, ZMQRS, OURS_TO_LIBZMQ, RAW];
@@ -318,7 +329,7 @@ pub fn plan(o: &Options) -> Vec<Case> {
         for &size in &o.sizes {
             if o.thr {
                 for pair in THR_PAIRS {
-                    if pair != RAW || raw_thr(size) {
+                    if (pair != RAW && pair != RAW_BATCH) || raw_thr(size) {
                         cases.push(Case {
                             kind: Kind::Thr,
                             transport,
@@ -653,28 +664,30 @@ pub fn tables(o: &Options, r: &Results) -> String {
         }
         let _ = writeln!(
             t,
-            "\nBandwidth, Mb/s at the receiver (median); raw = the same bytes over a plain stream socket\n"
+            "\nBandwidth, Mb/s at the receiver (median); raw = the same bytes over a plain stream socket, one write per message; raw-batch = the same, {} KiB per write\n",
+            crate::raw::BATCH / 1024
         );
         let _ = writeln!(
             t,
-            "| transport | size | ours | libzmq | zmq.rs | raw | ours/raw |"
+            "| transport | size | ours | libzmq | zmq.rs | raw | raw-batch | ours/raw | ours/raw-batch |"
         );
-        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         for &tr in &o.transports {
             for &size in &o.sizes {
                 let c = |p| case(Kind::Thr, tr, size, p);
                 let m = |p| r.median_of(&c(p), |s| s.mbps);
-                let cells: Vec<String> = [OURS, LIBZMQ, ZMQRS, RAW]
+                let cells: Vec<String> = [OURS, LIBZMQ, ZMQRS, RAW, RAW_BATCH]
                     .into_iter()
                     .map(|p| cell(&c(p), &|s| s.mbps, &|v| format!("{v:.0}")))
                     .collect();
                 let _ = writeln!(
                     t,
-                    "| {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     tr.name(),
                     fmt_size(size),
                     cells.join(" | "),
                     fmt_ratio(m(OURS), m(RAW)),
+                    fmt_ratio(m(OURS), m(RAW_BATCH)),
                 );
             }
         }
@@ -876,11 +889,11 @@ mod tests {
         let p = plan(&o);
         assert!(
             p.iter()
-                .filter(|c| c.kind == Kind::Thr && c.pair == RAW)
+                .filter(|c| c.kind == Kind::Thr && (c.pair == RAW || c.pair == RAW_BATCH))
                 .all(|c| c.size == RAW_THR_SIZE)
         );
-        // 2 transports x (4 sizes x 5 thr pairs + 1 raw + 4 sizes x 5 lat pairs)
-        assert_eq!(p.len(), 2 * (4 * 5 + 1 + 4 * 5));
+        // 2 transports x (4 sizes x 5 thr pairs + 2 raw + 4 sizes x 5 lat pairs)
+        assert_eq!(p.len(), 2 * (4 * 5 + 2 + 4 * 5));
     }
 
     #[test]
