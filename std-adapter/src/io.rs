@@ -2302,11 +2302,14 @@ fn fill(c: &mut ConnIo, st: &mut State, now: Instant) {
         if external == 0 || !view.head().is_empty() {
             break;
         }
-        let Some(buf) = outgoing.pop(c.peer) else {
-            // Not kept: the connection cannot go on.
+        let Some(buf) = outgoing.pop(c.peer).filter(|b| b.len() >= external) else {
+            // Not kept, or shorter than its header says: the connection
+            // cannot go on (writing anything else would corrupt the
+            // stream). Busy for good, as after a failed write.
             c.write_failed = true;
             c.drop_tx();
-            break;
+            c.busy.store(true, Ordering::Release);
+            return;
         };
         let off = buf.len().saturating_sub(external);
         let _ = core.consume_transmit(now, c.peer, external);
