@@ -1,6 +1,6 @@
 //! The application side of a socket.
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use core::time::Duration as StdDuration;
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -230,6 +230,11 @@ pub(crate) struct SocketShared {
     /// Buffers for large frames sent ([`crate::outgoing`]), filled before
     /// the lock is taken.
     pub(crate) spares: Arc<crate::outgoing::Spares>,
+    /// The largest transmit buffer this socket's connections can have (the
+    /// largest [`Socket::set_buffer_sizes`] ever set): a message of more
+    /// bytes fits none, and its frames are not copied before the core
+    /// refuses it.
+    tx_limit: AtomicUsize,
 }
 
 /// How long a receive watches for its reply before it sleeps, reading the
@@ -391,6 +396,7 @@ impl Socket {
             kick_pending: AtomicBool::new(false),
             rounds: AtomicU64::new(0),
             spares,
+            tx_limit: AtomicUsize::new(crate::DEFAULT_BUFFER_SIZE),
         });
         if !ctx.send(Command::AddSocket(Arc::clone(&shared))) {
             return Err(Error::Terminated);
@@ -843,8 +849,12 @@ impl Socket {
             SocketType::Router => parts.get(1..).unwrap_or_default(),
             _ => return None,
         };
-        // A message of too many parts is refused before anything is held.
-        if frames.len() > MAX_PARTS || !frames.iter().any(|f| f.len() >= crate::outgoing::SEND_MIN)
+        // A message of too many parts, or larger than any transmit buffer,
+        // is refused before anything is copied.
+        if frames.len() > MAX_PARTS
+            || !frames.iter().any(|f| f.len() >= crate::outgoing::SEND_MIN)
+            || parts.iter().map(|p| p.len()).sum::<usize>()
+                > self.shared.tx_limit.load(Ordering::Relaxed)
         {
             return None;
         }
@@ -1265,6 +1275,8 @@ impl Socket {
         let mut st = self.lock();
         st.opts.rx_buffer = rx;
         st.opts.tx_buffer = tx;
+        // Connections made before keep their buffers.
+        self.shared.tx_limit.fetch_max(tx, Ordering::Relaxed);
         Ok(())
     }
 

@@ -2,11 +2,12 @@
 //! allocator that wraps the system one.
 //!
 //! - The std adapter: PUSH to PULL over TCP, warmed up, then N messages
-//!   sent and received, once with `recv()` and once with `recv_into()`;
-//!   every allocation of the process during that loop is counted
-//!   (application and I/O threads). The figures are printed and held under
-//!   bounds a little above today's (two per message for `recv()`'s owned
-//!   frames, almost none for `recv_into()`).
+//!   sent and received, 100-byte ones once with `recv()` and once with
+//!   `recv_into()`, 64 KiB ones with `recv_into()`; every allocation of the
+//!   process during that loop is counted (application and I/O threads).
+//!   The figures are printed and held under bounds a little above today's
+//!   (two per message for `recv()`'s owned frames, almost none for
+//!   `recv_into()`, at either size).
 //! - The core: two `zmtp_core` connections and two `zmtp_core` sockets
 //!   driven in memory on this thread; allocations made by this thread during
 //!   the loop must be exactly zero (the core is `no_std` without `alloc`,
@@ -115,24 +116,58 @@ enum Recv {
     Into,
 }
 
-/// Allocations and bytes per message (send + receive of one 100-byte
-/// message, PUSH to PULL over TCP) once connections and buffers are in
-/// place, counted over every thread.
-fn std_adapter_per_message(how: Recv) -> (f64, f64) {
-    const WARM_UP: usize = 2_000;
-    const N: usize = 20_000;
+/// A stream of messages of one size for [`std_adapter_per_message`]:
+/// `n` messages after `warm_up`, sent in batches of `batch` (each batch
+/// sent, then received on the same thread: a batch must fit what the
+/// pipeline holds, or the sender would wait for ever).
+#[derive(Clone, Copy, Debug)]
+struct Stream {
+    size: usize,
+    warm_up: usize,
+    n: usize,
+    batch: usize,
+}
+
+/// 100-byte messages, batches of up to half the HWM.
+const SMALL: Stream = Stream {
+    size: 100,
+    warm_up: 2_000,
+    n: 20_000,
+    batch: 500,
+};
+
+/// 64 KiB messages: sent from buffers of their own and read into bodies of
+/// their own (both taken from and given back to the socket's spares), in
+/// batches of 1 MiB, well inside the 4 MiB buffers.
+const LARGE: Stream = Stream {
+    size: 64 * 1024,
+    warm_up: 256,
+    n: 2_048,
+    batch: 16,
+};
+
+/// Allocations and bytes per message (send + receive of one message, PUSH
+/// to PULL over TCP) once connections and buffers are in place, counted
+/// over every thread.
+fn std_adapter_per_message(how: Recv, stream: Stream) -> (f64, f64) {
+    let Stream {
+        size,
+        warm_up,
+        n: total,
+        batch: most,
+    } = stream;
     let ctx = Context::new().unwrap();
     let pull = ctx.socket(SocketType::Pull).unwrap();
     pull.bind("tcp://127.0.0.1:*").unwrap();
     let push = ctx.socket(SocketType::Push).unwrap();
     push.connect(&pull.last_endpoint().unwrap()).unwrap();
-    let body = [7u8; 100];
+    let body = vec![7u8; size];
     let mut msg = Message::new();
     let mut round = |n: usize| {
-        // Batches of up to the HWM, so that both threads stay busy.
+        // Batches, so that both threads stay busy.
         let mut sent = 0;
         while sent < n {
-            let batch = (n - sent).min(500);
+            let batch = (n - sent).min(most);
             for _ in 0..batch {
                 push.send_frame(&body).unwrap();
             }
@@ -153,23 +188,23 @@ fn std_adapter_per_message(how: Recv) -> (f64, f64) {
             sent += batch;
         }
     };
-    round(WARM_UP);
+    round(warm_up);
 
     let (a0, b0) = (
         ALLOCS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
     );
-    round(N);
+    round(total);
     let (a1, b1) = (
         ALLOCS.load(Ordering::Relaxed),
         BYTES.load(Ordering::Relaxed),
     );
-    let per_msg = (a1 - a0) as f64 / N as f64;
-    let bytes_per_msg = (b1 - b0) as f64 / N as f64;
+    let per_msg = (a1 - a0) as f64 / total as f64;
+    let bytes_per_msg = (b1 - b0) as f64 / total as f64;
     println!(
         "zmtp-std steady state, {how:?} receive: {per_msg:.3} heap allocations and \
-         {bytes_per_msg:.1} bytes allocated per 100-byte message (PUSH -> PULL over TCP, \
-         {N} messages, all threads)"
+         {bytes_per_msg:.1} bytes allocated per {size}-byte message (PUSH -> PULL over TCP, \
+         {total} messages, all threads)"
     );
     drop(push);
     drop(pull);
@@ -186,7 +221,7 @@ fn std_adapter_allocations_per_message() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (per_msg, _) = std_adapter_per_message(Recv::Owned);
+    let (per_msg, _) = std_adapter_per_message(Recv::Owned, SMALL);
     assert!(
         per_msg <= BOUND,
         "{per_msg:.3} allocations per message, above the bound of {BOUND}"
@@ -202,11 +237,70 @@ fn std_adapter_recv_into_allocates_almost_nothing() {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (per_msg, _) = std_adapter_per_message(Recv::Into);
+    let (per_msg, _) = std_adapter_per_message(Recv::Into, SMALL);
     assert!(
         per_msg <= BOUND,
         "{per_msg:.3} allocations per message, above the bound of {BOUND}"
     );
+}
+
+/// 64 KiB messages with `send_frame` and `recv_into`: the sender's copies
+/// and the receiver's bodies come from the sockets' spares and go back to
+/// them, so a steady stream allocates (almost) nothing either, and no
+/// large block: without the spares every message would allocate 64 KiB
+/// on each side.
+#[test]
+fn std_adapter_large_messages_allocate_almost_nothing() {
+    const BOUND: f64 = 0.05;
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (per_msg, bytes_per_msg) = std_adapter_per_message(Recv::Into, LARGE);
+    assert!(
+        per_msg <= BOUND,
+        "{per_msg:.3} allocations per message, above the bound of {BOUND}"
+    );
+    // A single 64 KiB allocation in the whole loop would show here.
+    let bytes_bound = (LARGE.size / LARGE.n) as f64;
+    assert!(
+        bytes_per_msg < bytes_bound,
+        "{bytes_per_msg:.1} bytes allocated per message, a large block was allocated"
+    );
+}
+
+/// A send of a message larger than any transmit buffer is refused with
+/// `EMSGSIZE` without copying it first (large frames are otherwise copied
+/// before the send takes the socket's lock).
+#[test]
+fn too_large_send_is_refused_without_a_copy() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ctx = Context::new().unwrap();
+    let pull = ctx.socket(SocketType::Pull).unwrap();
+    pull.bind("tcp://127.0.0.1:*").unwrap();
+    let push = ctx.socket(SocketType::Push).unwrap();
+    push.connect(&pull.last_endpoint().unwrap()).unwrap();
+    // The connection is up: a message that fits goes through.
+    let fits = vec![2u8; 64 * 1024];
+    push.send_frame(&fits).unwrap();
+    assert_eq!(pull.recv().unwrap(), vec![fits.clone()]);
+    // Above the default transmit buffer (4 MiB).
+    let big = vec![1u8; 2 * zmtp_std::DEFAULT_BUFFER_SIZE];
+    let before = BYTES.load(Ordering::Relaxed);
+    let r = push.send_frame(&big);
+    let allocated = BYTES.load(Ordering::Relaxed) - before;
+    assert!(
+        matches!(r, Err(zmtp_std::Error::MessageTooLarge)),
+        "{r:?}"
+    );
+    assert!(
+        allocated < zmtp_std::DEFAULT_BUFFER_SIZE as u64,
+        "{allocated} bytes allocated by a send that was refused"
+    );
+    // And still does.
+    push.send_frame(&fits).unwrap();
+    assert_eq!(pull.recv().unwrap(), vec![fits]);
 }
 
 /// Moves what `from` transmits into `to` through `buf`.
