@@ -290,10 +290,7 @@ fn too_large_send_is_refused_without_a_copy() {
     let before = BYTES.load(Ordering::Relaxed);
     let r = push.send_frame(&big);
     let allocated = BYTES.load(Ordering::Relaxed) - before;
-    assert!(
-        matches!(r, Err(zmtp_std::Error::MessageTooLarge)),
-        "{r:?}"
-    );
+    assert!(matches!(r, Err(zmtp_std::Error::MessageTooLarge)), "{r:?}");
     assert!(
         allocated < zmtp_std::DEFAULT_BUFFER_SIZE as u64,
         "{allocated} bytes allocated by a send that was refused"
