@@ -2578,6 +2578,10 @@ fn on_closed(
         c.writable = true;
         flush(env, &mut c, st, now);
         drop_direct(st, c.peer);
+        // Large bodies not written go back to the spares now, not when
+        // the peer's unread messages are (nothing writes them any more).
+        c.drop_tx();
+        st.outgoing.forget(peer);
         origin = Some(c.origin);
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&c.token);
