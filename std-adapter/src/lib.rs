@@ -75,8 +75,10 @@
 //! the transmit buffer) are copied into buffers of their own before the
 //! send takes the socket's lock, and written from there: one copy, as in
 //! libzmq. They count against the transmit buffer's size as if they were
-//! in it, so the same messages are accepted and refused either way; up to
-//! 4 MiB of written buffers are kept per socket for the next sends.
+//! in it (a message too large for the buffer is refused before anything is
+//! copied); up to 4 MiB of written buffers are kept per socket for the
+//! next sends, and a connection that ends gives its unwritten ones back
+//! at once.
 //!
 //! Messages a peer sent before its connection ended stay readable after
 //! `DISCONNECTED`, as in libzmq; the connection's slot and buffers are freed

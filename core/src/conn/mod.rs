@@ -1287,10 +1287,14 @@ impl<'a> Connection<'a> {
     /// Returns how many frames were left to the driver: none under CURVE,
     /// whose frames are sealed in the queue.
     ///
-    /// Acceptance does not depend on where bodies are kept: they count at
-    /// full size against the transmit queue's capacity, both for
-    /// [`SendError::TooLarge`] and, with the bodies still held, for
-    /// [`SendError::Full`].
+    /// Held bodies count at full size against the transmit queue's
+    /// capacity: [`SendError::TooLarge`] and `ZMQ_SNDHWM` come exactly
+    /// where they would for copied frames, and [`SendError::Full`] once
+    /// the bytes queued and held would exceed the capacity. A copied frame
+    /// also needs its bytes in one piece of the ring, so in a queue whose
+    /// free space is split by its wrap point a message with held bodies
+    /// can be accepted where the same message copied would be `Full`,
+    /// never the other way round.
     ///
     /// # Errors
     ///
