@@ -244,17 +244,19 @@ fn std_adapter_recv_into_allocates_almost_nothing() {
 
 /// 64 KiB messages with `send_frame` and `recv_into`: the sender's copies
 /// and the receiver's bodies come from the sockets' spares and go back to
-/// them, so a steady stream allocates (almost) nothing either, and no
-/// large block: without the spares every message would allocate 64 KiB
-/// on each side.
+/// them, so a steady stream allocates (almost) nothing either: without the
+/// spares every message would allocate 64 KiB on each side.
 #[test]
 fn std_adapter_large_messages_allocate_almost_nothing() {
     let bytes_per_msg = per_message_within(Recv::Into, LARGE, 0.05);
-    // A single 64 KiB allocation in the whole loop would show here.
-    let bytes_bound = (LARGE.size / LARGE.n) as f64;
+    // Bodies allocated per message would be 64 KiB a message or more; the
+    // bound leaves room for buffers made once, when first needed (the
+    // application thread's 128 KiB direct-write and direct-read
+    // buffers, which a loaded machine may first need inside the loop).
+    let bytes_bound = (LARGE.size / 16) as f64;
     assert!(
         bytes_per_msg < bytes_bound,
-        "{bytes_per_msg:.1} bytes allocated per message, a large block was allocated"
+        "{bytes_per_msg:.1} bytes allocated per message, above {bytes_bound}: bodies are allocated"
     );
 }
 
