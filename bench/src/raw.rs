@@ -4,10 +4,10 @@
 //! Throughput: the sender writes each message with one `write_all` of
 //! `size` bytes (`raw`), or as many messages as make up [`BATCH`] bytes
 //! with one `write_all` (`raw-batch`: what a stack that coalesces messages
-//! into large writes could reach at best); the receiver reads 256 KiB at a time (the read size of
-//! `zmtp-std`'s I/O thread; 64 KiB until the seventh performance slice,
-//! with which the reference carried 10-30 % less over TCP) and times from
-//! the first byte to the last.
+//! into large writes could reach at best); the receiver reads 256 KiB at a
+//! time (the read size of `zmtp-std`'s I/O thread; 64 KiB until the
+//! seventh performance slice, with which the reference carried 10-30 %
+//! less over TCP) and times from the first byte to the last.
 //! Latency: `size` bytes one way, the same `size` bytes back, `TCP_NODELAY`
 //! set (as libzmq sets it).
 
@@ -176,18 +176,16 @@ pub fn local_thr(endpoint: &str, size: usize, count: u64) -> Result<Throughput> 
 ///
 /// A failed connect or write.
 pub fn remote_thr(endpoint: &str, size: usize, count: u64, batch: usize) -> Result<()> {
-    total_bytes(size, count)?;
-    let batch = batch.max(1);
+    let mut left = total_bytes(size, count)?;
     let mut s = connect(endpoint)?;
-    let buf = vec![0u8; size.saturating_mul(batch)];
-    let mut left = count;
+    // A whole number of messages: every write but the last fills it.
+    let buf = vec![0u8; size.saturating_mul(batch.max(1))];
     while left > 0 {
-        let n = left.min(u64::try_from(batch).unwrap_or(u64::MAX));
-        // `n` is at most `batch`, so the slice is within `buf`.
-        let len = size.saturating_mul(usize::try_from(n).unwrap_or(batch));
-        s.write_all(buf.get(..len).unwrap_or(&buf))
-            .map_err(io_err("write"))?;
-        left = left.saturating_sub(n);
+        let chunk = buf
+            .get(..usize::try_from(left).unwrap_or(usize::MAX).min(buf.len()))
+            .unwrap_or(&buf);
+        s.write_all(chunk).map_err(io_err("write"))?;
+        left = left.saturating_sub(chunk.len() as u64);
     }
     Ok(())
 }

@@ -73,6 +73,12 @@ impl Pair {
         }
     }
 
+    /// A plain-socket reference (`raw` or `raw-batch`), measured at
+    /// [`RAW_THR_SIZE`] only.
+    const fn is_raw(self) -> bool {
+        matches!(self.local, Stack::Raw | Stack::RawBatch)
+    }
+
     /// The column heading.
     #[must_use]
     pub fn label(self, kind: Kind) -> String {
@@ -329,7 +335,7 @@ pub fn plan(o: &Options) -> Vec<Case> {
         for &size in &o.sizes {
             if o.thr {
                 for pair in THR_PAIRS {
-                    if (pair != RAW && pair != RAW_BATCH) || raw_thr(size) {
+                    if !pair.is_raw() || raw_thr(size) {
                         cases.push(Case {
                             kind: Kind::Thr,
                             transport,
@@ -889,7 +895,7 @@ mod tests {
         let p = plan(&o);
         assert!(
             p.iter()
-                .filter(|c| c.kind == Kind::Thr && (c.pair == RAW || c.pair == RAW_BATCH))
+                .filter(|c| c.kind == Kind::Thr && c.pair.is_raw())
                 .all(|c| c.size == RAW_THR_SIZE)
         );
         // 2 transports x (4 sizes x 5 thr pairs + 2 raw + 4 sizes x 5 lat pairs)
