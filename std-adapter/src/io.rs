@@ -1874,6 +1874,9 @@ fn connected(
 fn remove_conn(env: &mut Env, sock: &mut SockIo, st: &mut State, token: Token) {
     if let Some(mut c) = sock.conns.remove(&token) {
         drop_direct(st, c.peer);
+        // Bodies taken with the chunk go back to the spares, as in
+        // `on_closed`.
+        c.drop_tx();
         let _ = env.mio().deregister(c.stream.source());
         env.tokens.remove(&token);
         st.forget_peer(c.peer);
