@@ -306,6 +306,7 @@ enum InPlace {
 fn write_in_place(
     core: &mut CoreSocket,
     outgoing: &mut Outgoing,
+    lent: &mut Lent<'_>,
     peer: PeerHandle,
     now: Instant,
     mut write: impl FnMut(&[IoSlice<'_>]) -> io::Result<usize>,
@@ -316,9 +317,14 @@ fn write_in_place(
                 return InPlace::Small;
             };
             let external = view.external();
+            let kept = if lent.is_empty() {
+                outgoing.front(peer)
+            } else {
+                lent.front()
+            };
             let body = if external > 0 {
                 // The body's last `external` bytes are unsent.
-                match outgoing.front(peer) {
+                match kept {
                     Some(b) if b.len() >= external => b
                         .get(b.len().saturating_sub(external)..)
                         .unwrap_or_default(),
@@ -340,10 +346,43 @@ fn write_in_place(
         };
         let _ = core.consume_transmit(now, peer, n);
         if body_out {
-            outgoing.written(peer);
+            if lent.is_empty() {
+                outgoing.written(peer);
+            } else {
+                lent.next = lent.next.saturating_add(1);
+            }
         }
     }
     InPlace::Small
+}
+
+/// The large frames of the message a send just queued, still in the
+/// caller's buffers ([`send_lent`]), in order; those before `next` are
+/// written.
+pub(crate) struct Lent<'a> {
+    frames: &'a [&'a [u8]],
+    next: usize,
+}
+
+impl<'a> Lent<'a> {
+    /// `frames`, none written yet.
+    pub(crate) fn new(frames: &'a [&'a [u8]]) -> Self {
+        Self { frames, next: 0 }
+    }
+
+    /// The first unwritten frame.
+    fn front(&self) -> Option<&'a [u8]> {
+        self.frames.get(self.next).copied()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.next >= self.frames.len()
+    }
+
+    /// The unwritten frames.
+    fn rest(&self) -> &'a [&'a [u8]] {
+        self.frames.get(self.next..).unwrap_or_default()
+    }
 }
 
 /// Bytes the application thread moves per direct write: a 64 KiB message
@@ -555,66 +594,126 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
         if !core.has_pending_output(d.peer) {
             continue;
         }
-        // Only a lone message: a backlog (a sender that waited for room
-        // under its high-water mark) is the I/O thread's to batch.
-        if d.busy.load(Ordering::Acquire)
-            || !core
-                .peer(d.peer)
-                .is_some_and(|p| p.is_ready() && p.queued_outgoing() <= 1)
-        {
+        if !is_idle(d, core) {
             all_out = false;
             continue;
         }
-        let now = d.clock.now();
-        let mut passes = 0usize;
-        while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
-            passes = passes.saturating_add(1);
-            // Large frames go out in place, without a copy.
-            let writer = &mut d.writer;
-            let written = write_in_place(core, outgoing, d.peer, now, |bufs| {
-                writer.write_vectored(bufs)
-            });
-            if written != InPlace::Small {
-                // The I/O thread writes the rest (and finds out about a
-                // failure); the output stays in the core's queue.
-                d.busy.store(true, Ordering::Release);
-                break;
-            }
-            if !core.has_pending_output(d.peer) {
-                break;
-            }
-            if d.buf.is_empty() {
-                d.buf = vec![0u8; DIRECT_CHUNK];
-            }
-            // The rest up to a body of its own, through the buffer.
-            let len = take_output(core, now, d.peer, &mut d.buf, 0);
-            let mut off = 0usize;
-            let mut blocked = false;
-            while off < len {
-                let pending = d.buf.get(off..len).unwrap_or_default();
-                match d.writer.write(pending) {
-                    Ok(n) if n > 0 => off = off.saturating_add(n).min(len),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    // Would block, took nothing, or failed: the I/O thread
-                    // writes the rest (and finds out about a failure).
-                    _ => {
-                        blocked = true;
-                        break;
-                    }
-                }
-            }
-            if blocked {
-                d.off = off;
-                d.len = len;
-                d.busy.store(true, Ordering::Release);
-                break;
-            }
-        }
+        direct_write(d, core, outgoing, &mut Lent::new(&[]));
         if d.busy.load(Ordering::Relaxed) || core.has_pending_output(d.peer) {
             all_out = false;
         }
     }
     all_out
+}
+
+/// After a send queued a message for `peer` whose large frames (`frames`,
+/// in order) the core holds as records: writes the message from the
+/// application thread straight from the caller's buffers when the
+/// connection's transmit side is idle (as [`send_direct`]), and copies the
+/// frames that did not go out into buffers of their own for the I/O thread
+/// ([`crate::outgoing`]). Returns whether everything went out (else the
+/// I/O thread must be woken for the rest).
+pub(crate) fn send_lent(st: &mut State, peer: PeerHandle, frames: &[&[u8]]) -> bool {
+    let State {
+        core,
+        direct,
+        outgoing,
+        ..
+    } = st;
+    let mut lent = Lent::new(frames);
+    let mut all_out = false;
+    // The unsent bytes of a frame written in part.
+    let mut unsent = None;
+    if outgoing.front(peer).is_none()
+        && let Some(d) = direct.iter_mut().find(|d| d.peer == peer)
+        && is_idle(d, core)
+    {
+        direct_write(d, core, outgoing, &mut lent);
+        all_out = !d.busy.load(Ordering::Relaxed) && !core.has_pending_output(peer);
+        // The frames before it are written: when the front record's body
+        // is external, it is the first unwritten frame's.
+        unsent = core
+            .peek_transmit(peer)
+            .map(|v| v.external())
+            .filter(|&n| n > 0);
+    }
+    for (i, f) in lent.rest().iter().enumerate() {
+        // A frame written in part is copied from where the write stopped.
+        let from = match unsent {
+            Some(n) if i == 0 => f.len().saturating_sub(n),
+            _ => 0,
+        };
+        outgoing.push_copy(peer, f.get(from..).unwrap_or_default());
+    }
+    all_out
+}
+
+/// Whether the application thread may write `d`'s output itself: the
+/// connection is ready, the I/O thread has none of its output in flight,
+/// and it holds one message at most (a backlog is the I/O thread's to
+/// batch).
+fn is_idle(d: &DirectTx, core: &CoreSocket) -> bool {
+    !d.busy.load(Ordering::Acquire)
+        && core
+            .peer(d.peer)
+            .is_some_and(|p| p.is_ready() && p.queued_outgoing() <= 1)
+}
+
+/// Writes `d`'s pending output from the application thread: large frames
+/// in place (the bodies in `lent` first, then those kept in `outgoing`),
+/// the rest through `d`'s buffer, for up to [`DIRECT_PASSES`] passes. What
+/// the transport does not take is left to the I/O thread (`d` turns busy).
+fn direct_write(
+    d: &mut DirectTx,
+    core: &mut CoreSocket,
+    outgoing: &mut Outgoing,
+    lent: &mut Lent<'_>,
+) {
+    let now = d.clock.now();
+    let mut passes = 0usize;
+    while passes < DIRECT_PASSES && core.has_pending_output(d.peer) {
+        passes = passes.saturating_add(1);
+        // Large frames go out in place, without a copy.
+        let writer = &mut d.writer;
+        let written = write_in_place(core, outgoing, lent, d.peer, now, |bufs| {
+            writer.write_vectored(bufs)
+        });
+        if written != InPlace::Small {
+            // The I/O thread writes the rest (and finds out about a
+            // failure); the output stays in the core's queue.
+            d.busy.store(true, Ordering::Release);
+            break;
+        }
+        if !core.has_pending_output(d.peer) {
+            break;
+        }
+        if d.buf.is_empty() {
+            d.buf = vec![0u8; DIRECT_CHUNK];
+        }
+        // The rest up to a body of its own, through the buffer.
+        let len = take_output(core, now, d.peer, &mut d.buf, 0);
+        let mut off = 0usize;
+        let mut blocked = false;
+        while off < len {
+            let pending = d.buf.get(off..len).unwrap_or_default();
+            match d.writer.write(pending) {
+                Ok(n) if n > 0 => off = off.saturating_add(n).min(len),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Would block, took nothing, or failed: the I/O thread
+                // writes the rest (and finds out about a failure).
+                _ => {
+                    blocked = true;
+                    break;
+                }
+            }
+        }
+        if blocked {
+            d.off = off;
+            d.len = len;
+            d.busy.store(true, Ordering::Release);
+            break;
+        }
+    }
 }
 
 /// Bytes the application thread reads per call: a 64 KiB message and its
@@ -2745,6 +2844,72 @@ mod tests {
     fn in_place_writes_keep_order_ipc() {
         let name = format!("ipc://@zmtp-std-in-place-{}", std::process::id());
         in_place_and_copied_frames_keep_order(&name);
+    }
+
+    /// Large frames a send leaves in the caller's buffer ([`super::send_lent`])
+    /// are written or copied before the send returns: a sender that
+    /// overwrites its one buffer after every send, with messages larger
+    /// than a Unix socket holds (so writes stop part way: the receiver
+    /// queues one message at most, and reads only after each batch), gets
+    /// every message whole to the receiver. (Without the copies the IPC
+    /// run fails: the I/O thread finds no body for the rest.)
+    fn lent_frames_survive_the_callers_buffer(endpoint: &str) {
+        const SIZE: usize = 3 << 20;
+        const BATCH: usize = 2;
+        let ctx = Context::new().unwrap();
+        let pull = ctx.socket(SocketType::Pull).unwrap();
+        pull.set_rcvtimeo(10_000).unwrap();
+        pull.set_rcvhwm(1).unwrap();
+        pull.bind(endpoint).unwrap();
+        let push = ctx.socket(SocketType::Push).unwrap();
+        push.set_sndtimeo(10_000).unwrap();
+        push.connect(&pull.last_endpoint().unwrap()).unwrap();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let batches = 6usize;
+        let sender = std::thread::spawn(move || {
+            let mut buf = vec![0u8; SIZE];
+            let mut seq = 0usize;
+            for _ in 0..batches {
+                for _ in 0..BATCH {
+                    seq += 1;
+                    buf.copy_from_slice(&body(seq, SIZE));
+                    // A small first frame, then the large one, on odd turns.
+                    if seq % 2 == 1 {
+                        push.send(&[b"x", &buf]).unwrap();
+                    } else {
+                        push.send_frame(&buf).unwrap();
+                    }
+                    buf.fill(0xEE);
+                }
+                go_rx
+                    .recv_timeout(core::time::Duration::from_secs(10))
+                    .unwrap();
+            }
+            push
+        });
+        let mut seq = 0usize;
+        for _ in 0..batches {
+            for _ in 0..BATCH {
+                seq += 1;
+                let got = pull.recv().unwrap();
+                let large = got.last().unwrap();
+                assert_eq!(got.len(), 1 + seq % 2, "message {seq}");
+                assert!(*large == body(seq, SIZE), "message {seq}");
+            }
+            go_tx.send(()).unwrap();
+        }
+        drop(sender.join().unwrap());
+    }
+
+    #[test]
+    fn lent_frames_survive_the_callers_buffer_tcp() {
+        lent_frames_survive_the_callers_buffer("tcp://127.0.0.1:*");
+    }
+
+    #[test]
+    fn lent_frames_survive_the_callers_buffer_ipc() {
+        let name = format!("ipc://@zmtp-std-lent-{}", std::process::id());
+        lent_frames_survive_the_callers_buffer(&name);
     }
 
     /// A ROUTER answering several DEALERs writes each reply to its own

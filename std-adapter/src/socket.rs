@@ -235,6 +235,12 @@ pub(crate) struct SocketShared {
     /// bytes fits none, and its frames are not copied before the core
     /// refuses it.
     tx_limit: AtomicUsize,
+    /// A call waited since the last send of large frames: the next one
+    /// leaves them in the caller's buffers ([`crate::io::send_lent`]), as
+    /// its connection is likely idle (a request after its reply, a reply
+    /// after its request). Sends in a stream copy them before the lock is
+    /// taken and leave them to the I/O thread, which batches them.
+    lend: AtomicBool,
 }
 
 /// How long a receive watches for its reply before it sleeps, reading the
@@ -397,6 +403,7 @@ impl Socket {
             rounds: AtomicU64::new(0),
             spares,
             tx_limit: AtomicUsize::new(crate::DEFAULT_BUFFER_SIZE),
+            lend: AtomicBool::new(true),
         });
         if !ctx.send(Command::AddSocket(Arc::clone(&shared))) {
             return Err(Error::Terminated);
@@ -448,6 +455,7 @@ impl Socket {
             }
         };
         st.waited_since_send = true;
+        self.shared.lend.store(true, Ordering::Relaxed);
         st.spin_recv = None;
         if let Watch::Armed(spin) = *watch {
             let limit = left.map_or(spin, |l| l.min(spin));
@@ -775,9 +783,18 @@ impl Socket {
         if self.reply_zap(parts) {
             return Ok(());
         }
-        // Large frames are copied before the lock is taken.
-        let mut held = self.hold_large(parts);
-        let min = if held.is_some() {
+        // Large frames of the first send after a wait are left in the
+        // caller's buffers (written from there when the connection is
+        // idle, else copied under the lock); in a stream they are copied
+        // before the lock is taken.
+        let large = self.large_frames(parts);
+        let lend = large.is_some() && self.shared.lend.load(Ordering::Relaxed);
+        let mut held = if lend {
+            None
+        } else {
+            large.map(|f| self.hold(f))
+        };
+        let min = if large.is_some() {
             crate::outgoing::SEND_MIN
         } else {
             usize::MAX
@@ -810,7 +827,25 @@ impl Socket {
                     {
                         crate::io::hint_replies(&mut st);
                     }
-                    let all_out = after_wait && crate::io::send_direct(&mut st);
+                    let all_out = match (lend, sent, large) {
+                        (true, Some((peer, _)), Some(frames)) => {
+                            let mut list: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
+                            let mut n = 0usize;
+                            for (slot, f) in list.iter_mut().zip(
+                                frames
+                                    .iter()
+                                    .filter(|f| f.len() >= crate::outgoing::SEND_MIN),
+                            ) {
+                                *slot = f;
+                                n = n.saturating_add(1);
+                            }
+                            crate::io::send_lent(&mut st, peer, list.get(..n).unwrap_or_default())
+                        }
+                        _ => after_wait && crate::io::send_direct(&mut st),
+                    };
+                    if large.is_some() {
+                        self.shared.lend.store(false, Ordering::Relaxed);
+                    }
                     st.drain_monitor();
                     drop(st);
                     if !all_out {
@@ -835,11 +870,12 @@ impl Socket {
         }
     }
 
-    /// Copies of the frames of `parts` a send leaves to the connection
-    /// ([`crate::outgoing`]): those of [`crate::outgoing::SEND_MIN`] bytes
-    /// or more, except a ROUTER's routing id, for the types that send a
-    /// message to one peer. `None` when there are none.
-    fn hold_large(&self, parts: &[&[u8]]) -> Option<Held> {
+    /// The frames of `parts` among which a send leaves those of
+    /// [`crate::outgoing::SEND_MIN`] bytes or more to the connection
+    /// ([`crate::outgoing`]): all but a ROUTER's routing id, for the types
+    /// that send a message to one peer. `None` when there are no such
+    /// frames, or the message is refused before anything is copied.
+    fn large_frames<'p>(&self, parts: &'p [&'p [u8]]) -> Option<&'p [&'p [u8]]> {
         let frames = match self.socket_type {
             SocketType::Req
             | SocketType::Rep
@@ -858,13 +894,19 @@ impl Socket {
         {
             return None;
         }
+        Some(frames)
+    }
+
+    /// Copies of the frames of `frames` of [`crate::outgoing::SEND_MIN`]
+    /// bytes or more, by frame.
+    fn hold(&self, frames: &[&[u8]]) -> Held {
         let mut held: Held = Default::default();
         for (slot, frame) in held.iter_mut().zip(frames) {
             if frame.len() >= crate::outgoing::SEND_MIN {
                 *slot = Some(self.shared.spares.copy(frame));
             }
         }
-        Some(held)
+        held
     }
 
     /// Gives the copies of a send that did not happen back as spares.
