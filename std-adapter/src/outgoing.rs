@@ -16,11 +16,11 @@
 //! Written buffers come back as spares for the next sends, so a steady
 //! stream of large messages does not allocate.
 //!
-//! The first send after a wait (a request after its reply, a reply after
-//! its request) does not copy first: when its connection's transmit side
-//! is idle, the application thread writes the message straight from the
-//! caller's buffers, and only what the transport did not take is copied
-//! here, before the send returns ([`crate::io::send_lent`]). A send in a
+//! The first send after a receive that waited (a request after its reply,
+//! a reply after its request) does not copy first: when its connection's
+//! transmit side is idle, the application thread writes the message
+//! straight from the caller's buffers, and only what the transport did not
+//! take is copied here, before the send returns ([`crate::io::send_lent`]). A send in a
 //! stream copies before the lock as above, and leaves the writing to the
 //! I/O thread, which batches it (over TCP loopback a 64 KiB write per
 //! message carries half of what batched writes do).

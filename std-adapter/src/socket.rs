@@ -235,11 +235,12 @@ pub(crate) struct SocketShared {
     /// bytes fits none, and its frames are not copied before the core
     /// refuses it.
     tx_limit: AtomicUsize,
-    /// A call waited since the last send of large frames: the next one
+    /// A receive waited since the last send of large frames: the next one
     /// leaves them in the caller's buffers ([`crate::io::send_lent`]), as
     /// its connection is likely idle (a request after its reply, a reply
-    /// after its request). Sends in a stream copy them before the lock is
-    /// taken and leave them to the I/O thread, which batches them.
+    /// after its request). Sends in a stream (which wait for room, not for
+    /// input) copy them before the lock is taken and leave them to the I/O
+    /// thread, which batches them.
     lend: AtomicBool,
 }
 
@@ -455,7 +456,6 @@ impl Socket {
             }
         };
         st.waited_since_send = true;
-        self.shared.lend.store(true, Ordering::Relaxed);
         st.spin_recv = None;
         if let Watch::Armed(spin) = *watch {
             let limit = left.map_or(spin, |l| l.min(spin));
@@ -783,8 +783,8 @@ impl Socket {
         if self.reply_zap(parts) {
             return Ok(());
         }
-        // Large frames of the first send after a wait are left in the
-        // caller's buffers (written from there when the connection is
+        // Large frames of the first send after a receive waited are left
+        // in the caller's buffers (written from there when the connection is
         // idle, else copied under the lock); in a stream they are copied
         // before the lock is taken.
         let large = self.large_frames(parts);
@@ -1113,6 +1113,9 @@ impl Socket {
                 }
                 Err(e) => return Err(e),
             }
+            // The next send is likely a request after its reply, or a
+            // reply after its request, to an idle connection.
+            self.shared.lend.store(true, Ordering::Relaxed);
             st = self.wait(st, &w, &mut watch)?;
         }
     }
