@@ -51,6 +51,9 @@ struct SpareList {
     bufs: Vec<Vec<u8>>,
     /// Their total capacity.
     bytes: usize,
+    /// Copies made (for tests).
+    #[cfg(test)]
+    copies: usize,
 }
 
 impl Spares {
@@ -59,6 +62,10 @@ impl Spares {
     pub(crate) fn copy(&self, frame: &[u8]) -> Vec<u8> {
         let spare = {
             let mut list = lock(&self.0);
+            #[cfg(test)]
+            {
+                list.copies = list.copies.saturating_add(1);
+            }
             let found = list.bufs.iter().rposition(|b| b.capacity() >= frame.len());
             found.map(|i| {
                 let b = list.bufs.swap_remove(i);
@@ -70,6 +77,12 @@ impl Spares {
         buf.clear();
         buf.extend_from_slice(frame);
         buf
+    }
+
+    /// How many copies [`Spares::copy`] made.
+    #[cfg(test)]
+    pub(crate) fn copies(&self) -> usize {
+        lock(&self.0).copies
     }
 
     /// Keeps `buf` for a later frame if it is worth it.

@@ -785,10 +785,12 @@ impl Socket {
         }
         // Large frames of the first send after a receive waited are left
         // in the caller's buffers (written from there when the connection is
-        // idle, else copied under the lock); in a stream they are copied
-        // before the lock is taken.
+        // idle, else copied under the lock); so are those of a send that
+        // does not wait (a send refused for want of room copies nothing).
+        // In a stream they are copied before the lock is taken.
         let large = self.large_frames(parts);
-        let lend = large.is_some() && self.shared.lend.load(Ordering::Relaxed);
+        let lend = large.is_some()
+            && (matches!(w, Wait::Never) || self.shared.lend.load(Ordering::Relaxed));
         let mut held = if lend {
             None
         } else {
@@ -1650,6 +1652,30 @@ fn remove_stale_socket(path: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A non-blocking send of large frames that is refused for want of
+    /// room (`EAGAIN`) copies nothing, even in a stream (where large
+    /// frames are otherwise copied before the lock is taken): an event
+    /// loop that retries it does not copy the message for every attempt.
+    /// A send that may wait copies first, once.
+    #[test]
+    fn refused_nonblocking_send_copies_nothing() {
+        let ctx = crate::Context::new().unwrap();
+        let push = ctx.socket(SocketType::Push).unwrap();
+        // As after a send in a stream.
+        push.shared.lend.store(false, Ordering::Relaxed);
+        let big = vec![7u8; 256 * 1024];
+        // No peer: PUSH has nowhere to send.
+        for _ in 0..8 {
+            let r = push.send_nonblocking(&[&big]);
+            assert!(matches!(r, Err(Error::WouldBlock)), "{r:?}");
+        }
+        assert_eq!(push.shared.spares.copies(), 0);
+        push.set_sndtimeo(1).unwrap();
+        let r = push.send_frame(&big);
+        assert!(matches!(r, Err(Error::WouldBlock)), "{r:?}");
+        assert_eq!(push.shared.spares.copies(), 1);
+    }
 
     #[test]
     fn the_watch_grows_with_the_send_and_stops_at_its_limits() {
