@@ -349,16 +349,17 @@ fn write_in_place(
             if lent.is_empty() {
                 outgoing.written(peer);
             } else {
-                lent.next = lent.next.saturating_add(1);
+                lent.advance();
             }
         }
     }
     InPlace::Small
 }
 
-/// The large frames of the message a send just queued, still in the
-/// caller's buffers ([`send_lent`]), in order; those before `next` are
-/// written.
+/// The frames of the message a send just queued, still in the caller's
+/// buffers ([`send_lent`]): those of [`crate::outgoing::SEND_MIN`] bytes or
+/// more are the core's external records, in order; those before `next`
+/// are written.
 pub(crate) struct Lent<'a> {
     frames: &'a [&'a [u8]],
     next: usize,
@@ -370,18 +371,32 @@ impl<'a> Lent<'a> {
         Self { frames, next: 0 }
     }
 
-    /// The first unwritten frame.
+    /// The unwritten large frames, in order.
+    fn rest(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let frames: &'a [&'a [u8]] = self.frames.get(self.next..).unwrap_or_default();
+        frames
+            .iter()
+            .copied()
+            .filter(|f| f.len() >= crate::outgoing::SEND_MIN)
+    }
+
+    /// The first unwritten large frame.
     fn front(&self) -> Option<&'a [u8]> {
-        self.frames.get(self.next).copied()
+        self.rest().next()
     }
 
     fn is_empty(&self) -> bool {
-        self.next >= self.frames.len()
+        self.front().is_none()
     }
 
-    /// The unwritten frames.
-    fn rest(&self) -> &'a [&'a [u8]] {
-        self.frames.get(self.next..).unwrap_or_default()
+    /// The first unwritten large frame is written.
+    fn advance(&mut self) {
+        let rest = self.frames.get(self.next..).unwrap_or_default();
+        let skip = rest
+            .iter()
+            .position(|f| f.len() >= crate::outgoing::SEND_MIN)
+            .map_or(rest.len(), |i| i.saturating_add(1));
+        self.next = self.next.saturating_add(skip);
     }
 }
 
@@ -606,8 +621,9 @@ pub(crate) fn send_direct(st: &mut State) -> bool {
     all_out
 }
 
-/// After a send queued a message for `peer` whose large frames (`frames`,
-/// in order) the core holds as records: writes the message from the
+/// After a send queued a message for `peer` whose large frames (those of
+/// `frames` of [`crate::outgoing::SEND_MIN`] bytes or more, in order) the
+/// core holds as records: writes the message from the
 /// application thread straight from the caller's buffers when the
 /// connection's transmit side is idle (as [`send_direct`]), and copies the
 /// frames that did not go out into buffers of their own for the I/O thread
@@ -637,7 +653,7 @@ pub(crate) fn send_lent(st: &mut State, peer: PeerHandle, frames: &[&[u8]]) -> b
             .map(|v| v.external())
             .filter(|&n| n > 0);
     }
-    for (i, f) in lent.rest().iter().enumerate() {
+    for (i, f) in lent.rest().enumerate() {
         // A frame written in part is copied from where the write stopped.
         let from = match unsent {
             Some(n) if i == 0 => f.len().saturating_sub(n),

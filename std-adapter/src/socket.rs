@@ -831,17 +831,7 @@ impl Socket {
                     }
                     let all_out = match (lend, sent, large) {
                         (true, Some((peer, _)), Some(frames)) => {
-                            let mut list: [&[u8]; MAX_PARTS] = [&[]; MAX_PARTS];
-                            let mut n = 0usize;
-                            for (slot, f) in list.iter_mut().zip(
-                                frames
-                                    .iter()
-                                    .filter(|f| f.len() >= crate::outgoing::SEND_MIN),
-                            ) {
-                                *slot = f;
-                                n = n.saturating_add(1);
-                            }
-                            crate::io::send_lent(&mut st, peer, list.get(..n).unwrap_or_default())
+                            crate::io::send_lent(&mut st, peer, frames)
                         }
                         _ => after_wait && crate::io::send_direct(&mut st),
                     };
